@@ -1,0 +1,107 @@
+"""Where pages get their campaigns: the published release, or YAML for previews.
+
+Both sources offer the same three reads, so a handler and ``campaign
+preview`` render through the same code (:mod:`chalicelib.pages`):
+
+- ``campaign(id) -> Campaign | None``
+- ``catalog() -> list[dict]``: the compact summaries of every campaign
+- ``rotation(at) -> dict | None``: the homepage rotation document
+
+:class:`StoreCatalog` caches in the container: the release pointer for at
+most ``release_ttl_s`` seconds (5 s), campaign versions for the container's
+life (they are immutable, addressed by content digest), and the rotation
+for at most ``rotation_ttl_s`` seconds. The state of a page is always
+computed at request time from the request's instant, so a cache never
+serves a page past its boundary.
+"""
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any, Callable, Sequence
+
+from .homepage import entries_from_campaigns, rotation_doc, simulate
+from .model import Campaign, campaign_from_doc, campaign_to_doc
+from .publishing import catalog_entry
+from .repository import Release, Store
+
+
+class StoreCatalog:
+    """Reads the live release from DynamoDB, with the in-container cache."""
+
+    def __init__(
+        self,
+        store: Store,
+        monotonic: Callable[[], float] = time.monotonic,
+        release_ttl_s: float = 5.0,
+        rotation_ttl_s: float = 5.0,
+    ) -> None:
+        self.store = store
+        self._monotonic = monotonic
+        self._release_ttl_s = release_ttl_s
+        self._rotation_ttl_s = rotation_ttl_s
+        self._release: tuple[float, Release | None] | None = None
+        self._rotation: tuple[float, dict[str, Any] | None] | None = None
+        self._versions: dict[tuple[str, str], Campaign | None] = {}
+
+    def release(self) -> Release | None:
+        now = self._monotonic()
+        if self._release is None or now - self._release[0] >= self._release_ttl_s:
+            self._release = (now, self.store.get_current_release())
+        return self._release[1]
+
+    def campaign(self, campaign_id: str) -> Campaign | None:
+        release = self.release()
+        if release is None or campaign_id not in release.manifest:
+            return None
+        key = (campaign_id, release.manifest[campaign_id])
+        if key not in self._versions:
+            doc = self.store.get_campaign_doc(*key)
+            self._versions[key] = None if doc is None else campaign_from_doc(doc)
+        return self._versions[key]
+
+    def catalog(self) -> list[dict[str, Any]]:
+        release = self.release()
+        return [] if release is None else list(release.catalog)
+
+    def rotation(self, at: datetime) -> dict[str, Any] | None:
+        now = self._monotonic()
+        if self._rotation is None or now - self._rotation[0] >= self._rotation_ttl_s:
+            self._rotation = (now, self.store.get_rotation())
+        return self._rotation[1]
+
+
+class YamlCatalog:
+    """Campaigns straight from validated YAML, with no AWS (``campaign preview``).
+
+    The homepage rotation is the simulation from the earliest homepage
+    campaign start up to ``at``, every ``rotation_minutes``, so a preview at
+    any instant shows a rotation the schedule could have produced.
+    """
+
+    def __init__(self, campaigns: Sequence[Campaign], slots: int = 8, rotation_minutes: int = 15) -> None:
+        self._campaigns = {c.id: c for c in campaigns}
+        self._slots = slots
+        self._minutes = rotation_minutes
+
+    def campaign(self, campaign_id: str) -> Campaign | None:
+        return self._campaigns.get(campaign_id)
+
+    def catalog(self) -> list[dict[str, Any]]:
+        return [catalog_entry(campaign_to_doc(c)) for c in sorted(self._campaigns.values(), key=lambda c: c.id)]
+
+    def rotation(self, at: datetime) -> dict[str, Any] | None:
+        entries = entries_from_campaigns(self._campaigns.values())
+        live_now = [e for e in entries if e.live_at(at)]
+        if not live_now:
+            return None
+        from datetime import timedelta
+
+        # Simulate the last day of rotations before ``at``: enough for the
+        # turn order to be realistic, bounded in cost.
+        start = at - timedelta(days=1)
+        runs = simulate(entries, start, at + timedelta(microseconds=1), self._slots, self._minutes)
+        if not runs:
+            return None
+        last = runs[-1]
+        return rotation_doc(last.result, last.at, None)

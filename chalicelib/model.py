@@ -1,0 +1,345 @@
+"""The campaign model: frozen values with no I/O.
+
+Money is integer fen (1 yuan = 100 fen). Rates are ``Decimal`` percent
+(``Decimal("5.5")`` means 5.5 %). Times are aware ``datetime`` values; the
+campaign's own IANA ``timezone`` is kept for display.
+
+The document codec (``campaign_to_doc`` / ``campaign_from_doc``) turns a
+campaign into plain JSON values (money as ``"39.90"`` strings, times as ISO
+8601 with offset) for DynamoDB and back. It never goes through ``float``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo
+
+DEFAULT_LANG = "zh-CN"
+LANGS = ("zh-CN", "en")
+KINDS = ("featured", "charity_sale", "regional_store")
+ENDORSEMENT_KINDS = ("government", "association")
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text in several languages: ``{"zh-CN": ..., "en": ...}``.
+
+    ``get(lang)`` falls back to zh-CN (the brief: "A missing translation
+    falls back to zh-CN"), then to any language present.
+    """
+
+    values: Mapping[str, str]
+
+    def get(self, lang: str) -> str:
+        if lang in self.values:
+            return self.values[lang]
+        if DEFAULT_LANG in self.values:
+            return self.values[DEFAULT_LANG]
+        return next(iter(self.values.values()), "")
+
+    def to_doc(self) -> dict[str, str]:
+        return dict(self.values)
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, str] | None) -> "Text | None":
+        return None if doc is None else cls(dict(doc))
+
+
+@dataclass(frozen=True)
+class Merchant:
+    id: str
+    name: Text
+
+
+@dataclass(frozen=True)
+class County:
+    code: str
+    name: Text
+
+
+@dataclass(frozen=True)
+class Endorsement:
+    by: Text
+    kind: str  # government | association
+
+
+@dataclass(frozen=True)
+class Pick:
+    """One product pick of a campaign. Prices are integer fen (CNY)."""
+
+    sku: str
+    name: Text
+    price_fen: int
+    merchant: Merchant
+    county: County
+    image: str
+    list_price_fen: int | None = None
+    endorsement: Endorsement | None = None
+    donation_rate_percent: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Homepage:
+    weight: int
+    pinned: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Charity:
+    rate_percent: Decimal
+    goal_fen: int
+    beneficiary: Text
+    partner: Text
+    beneficiaries: int | None = None
+    points_per_yuan: int | None = None
+
+
+@dataclass(frozen=True)
+class Sight:
+    name: Text
+    summary: Text | None = None
+    image: str | None = None
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """One campaign, as one YAML file describes it.
+
+    ``teaser_from`` < ``starts_at`` < ``ends_at`` (``ends_at`` exclusive, and
+    ``None`` only for a long-running regional store).
+    """
+
+    id: str
+    kind: str
+    title: Text
+    timezone: str
+    starts_at: datetime
+    ends_at: datetime | None
+    products: tuple[Pick, ...]
+    summary: Text | None = None
+    teaser_from: datetime | None = None
+    homepage: Homepage | None = None
+    charity: Charity | None = None
+    tourism: tuple[Sight, ...] = ()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def pick(self, sku: str) -> Pick | None:
+        for pick in self.products:
+            if pick.sku == sku:
+                return pick
+        return None
+
+    def donation_rate_percent(self, sku: str) -> Decimal | None:
+        """The rate for an order of ``sku``: the pick's own pledge, else the campaign's.
+
+        ``None`` when the campaign is not a charity sale (the donation is 0).
+        """
+        if self.charity is None:
+            return None
+        pick = self.pick(sku)
+        if pick is not None and pick.donation_rate_percent is not None:
+            return pick.donation_rate_percent
+        return self.charity.rate_percent
+
+
+# ---------------------------------------------------------------- money and rates
+
+_CENT = Decimal("0.01")
+
+
+def yuan_to_fen(amount: Decimal) -> int:
+    """``Decimal("39.90")`` -> ``3990``. Raises ``ValueError`` past 2 decimals."""
+    fen = amount * 100
+    if fen != fen.to_integral_value():
+        raise ValueError(f"{amount} has more than 2 decimals")
+    return int(fen)
+
+
+def fen_to_yuan_str(fen: int) -> str:
+    """``3990`` -> ``"39.90"``; ``-250`` -> ``"-2.50"`` (exactly 2 decimals)."""
+    return str((Decimal(fen) / 100).quantize(_CENT))
+
+
+def percent_str(rate_percent: Decimal) -> str:
+    """``Decimal("5.50")`` -> ``"5.5%"``; ``Decimal("8")`` -> ``"8%"``."""
+    text = format(rate_percent.normalize(), "f")
+    return f"{text}%"
+
+
+def parse_percent(text: str) -> Decimal:
+    """``"5.5%"`` -> ``Decimal("5.5")``. Raises ``ValueError`` when not ``N%``."""
+    stripped = text.strip()
+    if not stripped.endswith("%"):
+        raise ValueError(f"{text!r} is not a percentage like 5.5%")
+    return Decimal(stripped[:-1].strip())
+
+
+def donation_fen(amount_fen: int, rate_percent: Decimal) -> int:
+    """``amount × rate`` rounded half up to the fen (the brief, "Donations are exact").
+
+    >>> donation_fen(1250, Decimal("1"))     # 12.50 at 1 % -> 0.13
+    13
+    """
+    exact = Decimal(amount_fen) * rate_percent / 100
+    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+# ---------------------------------------------------------------- document codec
+
+
+def _dt(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _parse_dt(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError(f"naive datetime in document: {value}")
+    return parsed
+
+
+def _text(value: Text | None) -> dict[str, str] | None:
+    return None if value is None else value.to_doc()
+
+
+def _money(fen: int | None) -> str | None:
+    return None if fen is None else fen_to_yuan_str(fen)
+
+
+def _parse_money(text: str | None) -> int | None:
+    return None if text is None else yuan_to_fen(Decimal(text))
+
+
+def _rate(value: Decimal | None) -> str | None:
+    return None if value is None else percent_str(value)
+
+
+def _parse_rate(text: str | None) -> Decimal | None:
+    return None if text is None else parse_percent(text)
+
+
+def campaign_to_doc(campaign: Campaign) -> dict[str, Any]:
+    """The campaign as plain JSON values (no floats), stable for hashing."""
+    products = []
+    for pick in campaign.products:
+        products.append(
+            {
+                "sku": pick.sku,
+                "name": pick.name.to_doc(),
+                "price": _money(pick.price_fen),
+                "list_price": _money(pick.list_price_fen),
+                "merchant": {"id": pick.merchant.id, "name": pick.merchant.name.to_doc()},
+                "county": {"code": pick.county.code, "name": pick.county.name.to_doc()},
+                "endorsement": None
+                if pick.endorsement is None
+                else {"by": pick.endorsement.by.to_doc(), "kind": pick.endorsement.kind},
+                "image": pick.image,
+                "donation_rate": _rate(pick.donation_rate_percent),
+            }
+        )
+    charity = campaign.charity
+    return {
+        "id": campaign.id,
+        "kind": campaign.kind,
+        "title": campaign.title.to_doc(),
+        "summary": _text(campaign.summary),
+        "timezone": campaign.timezone,
+        "teaser_from": _dt(campaign.teaser_from),
+        "starts_at": _dt(campaign.starts_at),
+        "ends_at": _dt(campaign.ends_at),
+        "homepage": None
+        if campaign.homepage is None
+        else {"weight": campaign.homepage.weight, "pinned": list(campaign.homepage.pinned)},
+        "products": products,
+        "charity": None
+        if charity is None
+        else {
+            "rate": percent_str(charity.rate_percent),
+            "goal": fen_to_yuan_str(charity.goal_fen),
+            "beneficiary": charity.beneficiary.to_doc(),
+            "beneficiaries": charity.beneficiaries,
+            "partner": charity.partner.to_doc(),
+            "points_per_yuan": charity.points_per_yuan,
+        },
+        "tourism": [
+            {"name": s.name.to_doc(), "summary": _text(s.summary), "image": s.image}
+            for s in campaign.tourism
+        ],
+    }
+
+
+def campaign_from_doc(doc: Mapping[str, Any]) -> Campaign:
+    """Inverse of :func:`campaign_to_doc`. Raises ``KeyError``/``ValueError`` on a bad doc."""
+    products = []
+    for p in doc["products"]:
+        endorsement = p.get("endorsement")
+        products.append(
+            Pick(
+                sku=p["sku"],
+                name=Text(p["name"]),
+                price_fen=yuan_to_fen(Decimal(p["price"])),
+                list_price_fen=_parse_money(p.get("list_price")),
+                merchant=Merchant(p["merchant"]["id"], Text(p["merchant"]["name"])),
+                county=County(p["county"]["code"], Text(p["county"]["name"])),
+                endorsement=None
+                if endorsement is None
+                else Endorsement(Text(endorsement["by"]), endorsement["kind"]),
+                image=p["image"],
+                donation_rate_percent=_parse_rate(p.get("donation_rate")),
+            )
+        )
+    home = doc.get("homepage")
+    charity = doc.get("charity")
+    return Campaign(
+        id=doc["id"],
+        kind=doc["kind"],
+        title=Text(doc["title"]),
+        summary=Text.from_doc(doc.get("summary")),
+        timezone=doc["timezone"],
+        teaser_from=_parse_dt(doc.get("teaser_from")),
+        starts_at=_parse_dt(doc["starts_at"]),  # type: ignore[arg-type]
+        ends_at=_parse_dt(doc.get("ends_at")),
+        homepage=None if home is None else Homepage(int(home["weight"]), tuple(home["pinned"])),
+        products=tuple(products),
+        charity=None
+        if charity is None
+        else Charity(
+            rate_percent=parse_percent(charity["rate"]),
+            goal_fen=yuan_to_fen(Decimal(charity["goal"])),
+            beneficiary=Text(charity["beneficiary"]),
+            beneficiaries=charity.get("beneficiaries"),
+            partner=Text(charity["partner"]),
+            points_per_yuan=charity.get("points_per_yuan"),
+        ),
+        tourism=tuple(
+            Sight(Text(s["name"]), Text.from_doc(s.get("summary")), s.get("image"))
+            for s in doc.get("tourism") or ()
+        ),
+    )
+
+
+__all__ = [
+    "Campaign",
+    "Charity",
+    "County",
+    "Endorsement",
+    "Homepage",
+    "Merchant",
+    "Pick",
+    "Sight",
+    "Text",
+    "campaign_from_doc",
+    "campaign_to_doc",
+    "donation_fen",
+    "fen_to_yuan_str",
+    "parse_percent",
+    "percent_str",
+    "yuan_to_fen",
+]

@@ -1,0 +1,397 @@
+"""Consumer pages and their JSON twins, from domain values to a response.
+
+Every function here is pure: it takes the campaign (or catalog), the
+request's instant ``at`` (aware), the language, and a :class:`Links` that
+knows the path prefix, and returns a :class:`PageResponse` (status,
+headers, body). The Chalice handlers (via :mod:`chalicelib.web`) and
+``campaign preview`` both call these, so a preview is the consumer's page.
+
+Cache-Control (the brief): ``max-age`` is never longer than the seconds to
+the page's next state change, nor than 300 s.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Mapping, Sequence
+from urllib.parse import quote
+
+from . import states
+from .model import DEFAULT_LANG, LANGS, Campaign, Text, fen_to_yuan_str, percent_str
+from .rendering import render
+from .rotation import Slot
+
+HTML = "text/html; charset=utf-8"
+JSON = "application/json"
+UNKNOWN_MAX_AGE_S = 60  # an unknown id may be published at any time
+LIVE_TOTALS_MAX_AGE_S = 60  # donation totals move with every sale
+
+LABELS: dict[str, dict[str, str]] = {
+    "zh-CN": {
+        "site": "扶贫好物商城",
+        "home": "首页",
+        "charity": "公益频道",
+        "picks": "今日精选",
+        "live_campaigns": "正在进行的活动",
+        "coming_soon": "即将开始",
+        "starts_in": "距开始还有",
+        "ends_in": "距结束还有",
+        "ended": "活动已结束",
+        "ended_at": "结束于",
+        "starts_at": "开始时间",
+        "list_price": "原价",
+        "merchant": "商家",
+        "county": "产地",
+        "endorsed_by": "背书",
+        "goal": "目标",
+        "raised": "已筹",
+        "from_sales": "来自销售",
+        "from_points": "来自积分",
+        "sales": "销售额",
+        "beneficiary": "受益对象",
+        "beneficiaries": "受益人数",
+        "partner": "合作方",
+        "rate": "捐赠比例",
+        "points": "积分捐赠",
+        "points_rate": "{n} 积分 = 1 元",
+        "tourism": "旅游景点",
+        "final_result": "最终结果",
+        "no_slots": "暂无推荐商品",
+        "no_campaigns": "暂无进行中的活动",
+        "not_found": "页面不存在",
+        "gone": "活动已结束",
+        "unavailable": "服务暂时不可用，请稍后再试",
+        "error": "出错了",
+        "language": "English",
+        "donation_pledge": "商家捐赠",
+    },
+    "en": {
+        "site": "Poverty Alleviation Mall",
+        "home": "Home",
+        "charity": "Public benefit",
+        "picks": "Today's picks",
+        "live_campaigns": "Live campaigns",
+        "coming_soon": "Coming soon",
+        "starts_in": "Starts in",
+        "ends_in": "Ends in",
+        "ended": "This campaign has ended",
+        "ended_at": "Ended",
+        "starts_at": "Starts",
+        "list_price": "List price",
+        "merchant": "Merchant",
+        "county": "County",
+        "endorsed_by": "Endorsed by",
+        "goal": "Goal",
+        "raised": "Raised",
+        "from_sales": "from sales",
+        "from_points": "from points",
+        "sales": "Sales",
+        "beneficiary": "Beneficiary",
+        "beneficiaries": "Beneficiaries",
+        "partner": "Partner",
+        "rate": "Donation rate",
+        "points": "Point donations",
+        "points_rate": "{n} points = 1 yuan",
+        "tourism": "Sights",
+        "final_result": "Final result",
+        "no_slots": "No picks right now",
+        "no_campaigns": "No live campaigns right now",
+        "not_found": "Page not found",
+        "gone": "This campaign has ended",
+        "unavailable": "The service is briefly unavailable. Please try again shortly.",
+        "error": "Something went wrong",
+        "language": "中文",
+        "donation_pledge": "Merchant pledge",
+    },
+}
+
+
+def pick_lang(requested: str | None) -> str:
+    """``zh-CN`` (default) or ``en``; anything else falls back to ``zh-CN``."""
+    return requested if requested in LANGS else DEFAULT_LANG
+
+
+@dataclass(frozen=True)
+class CharityTotals:
+    """A charity campaign's books, integer fen.
+
+    ``sales_fen`` is the gross paid amount of its orders net of refunds.
+    """
+
+    raised_from_sales_fen: int = 0
+    raised_from_points_fen: int = 0
+    sales_fen: int = 0
+
+    @property
+    def raised_fen(self) -> int:
+        return self.raised_from_sales_fen + self.raised_from_points_fen
+
+
+TotalsSource = Callable[[str], CharityTotals]
+
+
+def no_totals(campaign_id: str) -> CharityTotals:
+    """The totals of a stage with no sales recorded (previews from YAML)."""
+    return CharityTotals()
+
+
+@dataclass(frozen=True)
+class Links:
+    """Builds URLs under ``prefix`` (``""`` locally and on a custom domain;
+    ``"/api"`` on the raw execute-api URL) in the page's language."""
+
+    prefix: str = ""
+    lang: str = DEFAULT_LANG
+
+    def _q(self, path: str, lang: str | None = None) -> str:
+        lang = self.lang if lang is None else lang
+        url = f"{self.prefix}{path}"
+        return url if lang == DEFAULT_LANG else f"{url}?lang={quote(lang)}"
+
+    def home(self, lang: str | None = None) -> str:
+        return self._q("/", lang)
+
+    def campaign(self, campaign_id: str, lang: str | None = None) -> str:
+        return self._q(f"/campaigns/{quote(campaign_id)}", lang)
+
+    def charity(self) -> str:
+        return self._q("/charity")
+
+    def static(self, path: str) -> str:
+        return f"{self.prefix}{path}" if path.startswith("/") else path
+
+    def switch(self, path: str) -> str:
+        other = "en" if self.lang == DEFAULT_LANG else DEFAULT_LANG
+        return self._q(path, other)
+
+
+@dataclass(frozen=True)
+class PageResponse:
+    status: int
+    body: str
+    content_type: str = HTML
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def all_headers(self) -> dict[str, str]:
+        return {"Content-Type": self.content_type, **self.headers}
+
+
+def _cache(seconds: int) -> dict[str, str]:
+    return {"Cache-Control": f"public, max-age={seconds}"}
+
+
+def _json_body(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def error_response(status: int, code: str, message: str, fmt: str, lang: str, links: Links, max_age_s: int = 0) -> PageResponse:
+    """An HTML or JSON error page (never a traceback)."""
+    headers = _cache(max_age_s) if max_age_s else {"Cache-Control": "no-store"}
+    if fmt == "json":
+        return PageResponse(status, _json_body({"error": code, "message": message}), JSON, headers)
+    labels = LABELS[lang]
+    body = render(
+        "error.html", lang=lang, L=labels, links=links, path="/", status=status, title=labels.get(code, labels["error"]), message=message
+    )
+    return PageResponse(status, body, HTML, headers)
+
+
+def _iso(at: datetime | None, campaign: Campaign) -> str | None:
+    return None if at is None else at.astimezone(campaign.zone).isoformat()
+
+
+def campaign_json(campaign: Campaign, state: str, lang: str, totals: CharityTotals | None) -> dict[str, Any]:
+    """The ``/api/campaigns/{id}`` body (the brief's shape; teaser and ended carry no prices)."""
+    show_prices = state == states.LIVE
+    products = []
+    for p in campaign.products:
+        item: dict[str, Any] = {
+            "sku": p.sku,
+            "name": p.name.get(lang),
+            "merchant": {"id": p.merchant.id, "name": p.merchant.name.get(lang)},
+            "county": {"code": p.county.code, "name": p.county.name.get(lang)},
+            "endorsement": None
+            if p.endorsement is None
+            else {"by": p.endorsement.by.get(lang), "kind": p.endorsement.kind},
+            "image": p.image,
+        }
+        if show_prices:
+            item["price"] = fen_to_yuan_str(p.price_fen)
+            item["list_price"] = None if p.list_price_fen is None else fen_to_yuan_str(p.list_price_fen)
+            if p.donation_rate_percent is not None:
+                item["donation_rate"] = percent_str(p.donation_rate_percent)
+        products.append(item)
+    body: dict[str, Any] = {
+        "id": campaign.id,
+        "kind": campaign.kind,
+        "state": state,
+        "title": campaign.title.get(lang),
+        "summary": None if campaign.summary is None else campaign.summary.get(lang),
+        "timezone": campaign.timezone,
+        "teaser_from": _iso(campaign.teaser_from, campaign),
+        "starts_at": _iso(campaign.starts_at, campaign),
+        "ends_at": _iso(campaign.ends_at, campaign),
+        "products": products,
+    }
+    if campaign.charity is not None:
+        c, t = campaign.charity, totals or CharityTotals()
+        body["charity"] = {
+            "rate": percent_str(c.rate_percent),
+            "goal": fen_to_yuan_str(c.goal_fen),
+            "raised": fen_to_yuan_str(t.raised_fen),
+            "raised_from_sales": fen_to_yuan_str(t.raised_from_sales_fen),
+            "raised_from_points": fen_to_yuan_str(t.raised_from_points_fen),
+            "sales": fen_to_yuan_str(t.sales_fen),
+            "beneficiary": c.beneficiary.get(lang),
+            "beneficiaries": c.beneficiaries,
+            "partner": c.partner.get(lang),
+            "points_per_yuan": c.points_per_yuan,
+        }
+    if campaign.tourism:
+        body["tourism"] = [
+            {"name": s.name.get(lang), "summary": None if s.summary is None else s.summary.get(lang), "image": s.image}
+            for s in campaign.tourism
+        ]
+    return body
+
+
+def campaign_page(
+    campaign: Campaign | None,
+    campaign_id: str,
+    at: datetime,
+    lang: str,
+    fmt: str,
+    links: Links,
+    totals: TotalsSource = no_totals,
+) -> PageResponse:
+    """``GET /campaigns/{id}`` (``fmt="html"``) or ``/api/campaigns/{id}`` (``fmt="json"``).
+
+    404 for an unknown id or before the teaser; 200 teaser and live; 410
+    ended (with a charity sale's final result).
+    """
+    labels = LABELS[lang]
+    if campaign is None:
+        return error_response(404, "not_found", f"no campaign {campaign_id!r}", fmt, lang, links, UNKNOWN_MAX_AGE_S)
+    state = states.state_at(campaign, at)
+    until = states.next_change(campaign, at)
+    max_age = states.max_age_s(until, at)
+    if state == states.HIDDEN:
+        return error_response(404, "not_found", f"no campaign {campaign_id!r}", fmt, lang, links, max_age)
+    campaign_totals = totals(campaign.id) if campaign.charity is not None else None
+    if campaign_totals is not None and state == states.LIVE:
+        max_age = min(max_age, LIVE_TOTALS_MAX_AGE_S)
+    status = states.STATUS[state]
+    headers = _cache(max_age)
+    if fmt == "json":
+        return PageResponse(status, _json_body(campaign_json(campaign, state, lang, campaign_totals)), JSON, headers)
+    progress = None
+    if campaign.charity is not None and campaign_totals is not None:
+        goal = campaign.charity.goal_fen
+        progress = {
+            "raised": campaign_totals.raised_fen,
+            "sales_share": min(100, campaign_totals.raised_from_sales_fen * 100 // goal),
+            "points_share": min(100, campaign_totals.raised_from_points_fen * 100 // goal),
+            "percent": min(100, campaign_totals.raised_fen * 100 // goal),
+            "totals": campaign_totals,
+        }
+    seconds_left = None if until is None else int((until - at).total_seconds())
+    body = render(
+        "campaign.html",
+        lang=lang,
+        L=labels,
+        links=links,
+        path=f"/campaigns/{campaign.id}",
+        campaign=campaign,
+        state=state,
+        until=until,
+        seconds_left=seconds_left,
+        progress=progress,
+    )
+    return PageResponse(status, body, HTML, headers)
+
+
+def _live_catalog(catalog: Sequence[Mapping[str, Any]], at: datetime) -> list[Mapping[str, Any]]:
+    out = []
+    for entry in catalog:
+        starts = datetime.fromisoformat(entry["starts_at"])
+        ends = None if entry.get("ends_at") is None else datetime.fromisoformat(entry["ends_at"])
+        if starts <= at and (ends is None or at < ends):
+            out.append(entry)
+    return out
+
+
+def _catalog_max_age(catalog: Sequence[Mapping[str, Any]], at: datetime) -> int:
+    boundaries = []
+    for entry in catalog:
+        for key in ("teaser_from", "starts_at", "ends_at"):
+            if entry.get(key):
+                boundaries.append(datetime.fromisoformat(entry[key]))
+    later = [b for b in boundaries if b > at]
+    return states.max_age_s(min(later) if later else None, at)
+
+
+def slot_json(slot: Slot, lang: str, links: Links) -> dict[str, Any]:
+    return {
+        "position": slot.position,
+        "campaign_id": slot.pick.campaign_id,
+        "sku": slot.pick.sku,
+        "name": slot.pick.name.get(lang),
+        "price": fen_to_yuan_str(slot.pick.price_fen),
+        "pinned": slot.pinned,
+        "image": slot.pick.image,
+        "url": links.campaign(slot.pick.campaign_id),
+    }
+
+
+def homepage(
+    rotation: Mapping[str, Any] | None,
+    view: Sequence[Slot],
+    catalog: Sequence[Mapping[str, Any]],
+    at: datetime,
+    lang: str,
+    fmt: str,
+    links: Links,
+    next_rotation_s: int | None = None,
+) -> PageResponse:
+    """``GET /`` or ``/api/homepage``: the slots shown at ``at``, then the live campaigns.
+
+    ``view`` is already filtered to picks whose campaign is live at ``at``.
+    """
+    max_age = _catalog_max_age(catalog, at)
+    for slot in view:
+        if slot.ends_at is not None:
+            max_age = min(max_age, states.max_age_s(slot.ends_at, at))
+    if next_rotation_s is not None:
+        max_age = min(max_age, max(0, next_rotation_s))
+    headers = _cache(max_age)
+    if fmt == "json":
+        body = {
+            "rotation": None if rotation is None else rotation["rotation"],
+            "rotated_at": None if rotation is None else rotation["rotated_at"],
+            "slots": [slot_json(s, lang, links) for s in view],
+        }
+        return PageResponse(200, _json_body(body), JSON, headers)
+    live = _live_catalog(catalog, at)
+    html = render("home.html", lang=lang, L=LABELS[lang], links=links, path="/", slots=view, live=live, Text=Text)
+    return PageResponse(200, html, HTML, headers)
+
+
+def charity_channel(
+    catalog: Sequence[Mapping[str, Any]], at: datetime, lang: str, links: Links, totals: TotalsSource = no_totals
+) -> PageResponse:
+    """``GET /charity``: the live charity campaigns with their progress toward the goal."""
+    rows = []
+    for entry in _live_catalog(catalog, at):
+        if entry.get("charity") is None:
+            continue
+        from decimal import Decimal
+
+        from .model import yuan_to_fen
+
+        goal = yuan_to_fen(Decimal(entry["charity"]["goal"]))
+        t = totals(entry["id"])
+        rows.append({"entry": entry, "goal": goal, "totals": t, "percent": min(100, t.raised_fen * 100 // goal)})
+    max_age = min(_catalog_max_age(catalog, at), LIVE_TOTALS_MAX_AGE_S if rows else states.MAX_AGE_CAP_S)
+    html = render("charity.html", lang=lang, L=LABELS[lang], links=links, path="/charity", rows=rows, Text=Text)
+    return PageResponse(200, html, HTML, _cache(max_age))

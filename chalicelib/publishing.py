@@ -1,0 +1,244 @@
+"""Releases: plan, publish and roll back a set of campaigns.
+
+A publish is atomic for readers (the brief, "CLI"): the campaign documents
+are content-addressed (``CAMPAIGN#<id> / V#<sha256>``) and never change once
+written, and the new release becomes live in one conditional ``PutItem`` of
+the ``RELEASE/CURRENT`` pointer. Readers follow the pointer, so they see the
+old set or the new set, never a mix; a publish that fails before the flip
+leaves the live set as it was.
+
+Writes per publish: one per new or changed campaign document, one per
+homepage campaign (the release's homepage partition, which the rotation
+reads with one ``Query``), the release record, and the pointer. An unchanged
+re-publish writes nothing.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Mapping, Sequence
+
+from .errors import NothingToRollBack, ReleaseConflict
+from .model import Campaign, campaign_to_doc
+from .repository import Release, Store
+
+
+def doc_digest(doc: Mapping[str, Any]) -> str:
+    """SHA-256 hex of the canonical JSON of a campaign document."""
+    text = json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def catalog_entry(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The compact summary of a campaign kept in the release item."""
+    charity = doc.get("charity")
+    products = doc.get("products") or []
+    return {
+        "id": doc["id"],
+        "kind": doc["kind"],
+        "title": doc["title"],
+        "summary": doc.get("summary"),
+        "timezone": doc["timezone"],
+        "teaser_from": doc.get("teaser_from"),
+        "starts_at": doc["starts_at"],
+        "ends_at": doc.get("ends_at"),
+        "image": products[0]["image"] if products else None,
+        "products": len(products),
+        "charity": None
+        if charity is None
+        else {k: charity[k] for k in ("rate", "goal", "beneficiary", "beneficiaries", "partner")},
+    }
+
+
+def homepage_entry(doc: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What the rotation needs of a homepage campaign, or ``None`` if it has no homepage block."""
+    home = doc.get("homepage")
+    if home is None:
+        return None
+    return {
+        "campaign_id": doc["id"],
+        "weight": home["weight"],
+        "pinned": list(home["pinned"]),
+        "starts_at": doc["starts_at"],
+        "ends_at": doc.get("ends_at"),
+        "picks": [
+            {"sku": p["sku"], "name": p["name"], "price": p["price"], "image": p["image"]}
+            for p in doc["products"]
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class Change:
+    """One line of a plan: ``what`` is ``campaign`` or ``pick``; ``action`` add/remove/change."""
+
+    action: str
+    what: str
+    campaign_id: str
+    sku: str | None = None
+    fields: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        sign = {"add": "+", "remove": "-", "change": "~"}[self.action]
+        name = self.campaign_id if self.sku is None else f"{self.campaign_id} / {self.sku}"
+        detail = f" ({', '.join(self.fields)})" if self.fields else ""
+        return f"  {sign} {self.what} {name}{detail}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    current: int | None
+    changes: tuple[Change, ...] = ()
+    docs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    release_changed: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not self.release_changed
+
+    def describe(self) -> str:
+        head = f"live release: {self.current if self.current is not None else 'none'}"
+        if self.empty:
+            return f"{head}\nno changes: a publish would write nothing"
+        lines = [head] + [c.describe() for c in self.changes]
+        adds = sum(1 for c in self.changes if c.action == "add" and c.what == "campaign")
+        changes = sum(1 for c in self.changes if c.action == "change" and c.what == "campaign")
+        removes = sum(1 for c in self.changes if c.action == "remove" and c.what == "campaign")
+        lines.append(f"campaigns: {adds} to add, {changes} to change, {removes} to remove")
+        return "\n".join(lines)
+
+
+def _diff_fields(old: Mapping[str, Any], new: Mapping[str, Any], skip: Sequence[str] = ()) -> tuple[str, ...]:
+    keys = sorted((set(old) | set(new)) - set(skip))
+    return tuple(k for k in keys if old.get(k) != new.get(k))
+
+
+def _diff_campaign(cid: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
+    changes: list[Change] = []
+    fields = _diff_fields(old, new, skip=("products",))
+    old_picks = {p["sku"]: p for p in old.get("products", [])}
+    new_picks = {p["sku"]: p for p in new.get("products", [])}
+    pick_changes: list[Change] = []
+    for sku, pick in new_picks.items():
+        if sku not in old_picks:
+            pick_changes.append(Change("add", "pick", cid, sku))
+        elif old_picks[sku] != pick:
+            pick_changes.append(Change("change", "pick", cid, sku, _diff_fields(old_picks[sku], pick)))
+    for sku in old_picks:
+        if sku not in new_picks:
+            pick_changes.append(Change("remove", "pick", cid, sku))
+    order_changed = [s for s in old_picks if s in new_picks] != [s for s in new_picks if s in old_picks]
+    if order_changed:
+        fields = fields + ("products order",)
+    if fields or pick_changes:
+        changes.append(Change("change", "campaign", cid, None, fields))
+        changes.extend(pick_changes)
+    return changes
+
+
+class Publisher:
+    """Plans, publishes and rolls back releases on a :class:`Store`.
+
+    ``clock`` gives the aware publish time; ``actor`` and ``commit`` are
+    recorded on the release (who published, and the git commit if any).
+    """
+
+    def __init__(self, store: Store, clock, actor: str = "", commit: str = "") -> None:
+        self.store = store
+        self.clock = clock
+        self.actor = actor
+        self.commit = commit
+
+    def _current_docs(self, current: Release | None) -> dict[str, dict[str, Any]]:
+        docs: dict[str, dict[str, Any]] = {}
+        if current is None:
+            return docs
+        for cid, digest in current.manifest.items():
+            doc = self.store.get_campaign_doc(cid, digest)
+            if doc is not None:
+                docs[cid] = doc
+        return docs
+
+    def plan(self, campaigns: Sequence[Campaign]) -> Plan:
+        """Compare ``campaigns`` with the live release. Reads only."""
+        current = self.store.get_current_release(consistent=True)
+        new_docs = {c.id: campaign_to_doc(c) for c in sorted(campaigns, key=lambda c: c.id)}
+        old_docs = self._current_docs(current)
+        changes: list[Change] = []
+        for cid, doc in new_docs.items():
+            if cid not in old_docs:
+                changes.append(Change("add", "campaign", cid))
+                changes.extend(Change("add", "pick", cid, p["sku"]) for p in doc["products"])
+            else:
+                changes.extend(_diff_campaign(cid, old_docs[cid], doc))
+        for cid in sorted(old_docs):
+            if cid not in new_docs:
+                changes.append(Change("remove", "campaign", cid))
+        new_manifest = {cid: doc_digest(doc) for cid, doc in new_docs.items()}
+        release_changed = current is None or dict(current.manifest) != new_manifest
+        return Plan(
+            current=None if current is None else current.number,
+            changes=tuple(changes),
+            docs=new_docs,
+            release_changed=release_changed,
+        )
+
+    def publish(self, campaigns: Sequence[Campaign]) -> tuple[Plan, Release | None]:
+        """Publish ``campaigns`` as a new release; returns the plan and the new release.
+
+        Returns ``(plan, None)`` and writes nothing when nothing changed.
+        Raises ``ReleaseConflict`` when another publish won the race.
+        """
+        plan = self.plan(campaigns)
+        if plan.empty:
+            return plan, None
+        current = self.store.get_current_release(consistent=True)
+        manifest = {cid: doc_digest(doc) for cid, doc in plan.docs.items()}
+        old_manifest = {} if current is None else dict(current.manifest)
+        new_versions = [
+            (cid, manifest[cid], doc)
+            for cid, doc in plan.docs.items()
+            if old_manifest.get(cid) != manifest[cid]
+        ]
+        self.store.put_campaign_versions(new_versions)
+        latest = self.store.list_releases(limit=1)
+        number = max([current.number if current else 0] + [r.number for r in latest]) + 1
+        entries = [(cid, homepage_entry(doc)) for cid, doc in plan.docs.items()]
+        self.store.put_homepage_entries(number, [(cid, e) for cid, e in entries if e is not None])
+        now: datetime = self.clock()
+        release = Release(
+            number=number,
+            manifest=manifest,
+            catalog=[catalog_entry(doc) for doc in plan.docs.values()],
+            published_at=now.isoformat(),
+            published_by=self.actor,
+            commit=self.commit,
+            previous=0 if current is None else current.number,
+        )
+        self.store.put_release_record(release)
+        self.store.flip_current(release, None if current is None else current.number)
+        return plan, release
+
+    def rollback(self, to: int | None = None) -> tuple[Release, Release]:
+        """Make an earlier release live again; returns ``(from, to)``.
+
+        ``to`` defaults to the release that was live before the current one.
+        Raises ``NothingToRollBack`` when there is none, ``ReleaseConflict``
+        on a race.
+        """
+        current = self.store.get_current_release(consistent=True)
+        if current is None:
+            raise NothingToRollBack("nothing is published yet")
+        target_number = current.previous if to is None else to
+        if not target_number or target_number == current.number:
+            raise NothingToRollBack(f"release {current.number} has no earlier release to go back to")
+        target = self.store.get_release(target_number)
+        if target is None:
+            raise NothingToRollBack(f"release {target_number} is not kept")
+        self.store.flip_current(target, current.number)
+        return current, target
+
+
+__all__ = ["Change", "Plan", "Publisher", "ReleaseConflict", "catalog_entry", "doc_digest", "homepage_entry"]

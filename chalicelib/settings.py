@@ -1,0 +1,70 @@
+"""Settings: the only module that reads ``os.environ``.
+
+``Settings.from_env()`` is called lazily by :mod:`chalicelib.wiring` (never at
+import time). Tests build ``Settings(...)`` directly.
+
+Environment variables (the brief, "Homepage rotation" and "HTTP (systems)"):
+
+==========================  ===========================================  =========
+variable                    meaning                                      default
+==========================  ===========================================  =========
+``STAGE``                   ``local`` | ``dev`` | ``prod``               ``local``
+``TABLE_NAME``              the DynamoDB table                           ``campaign-platform-local``
+``HOMEPAGE_SLOTS``          slots on the homepage (integer >= 1)         8
+``ROTATION_MINUTES``        minutes between rotations (integer >= 1)     15
+``AWS_ENDPOINT_URL_DYNAMODB`` the embedded DynamoDB, locally             (boto3 default)
+``ROTATION_HISTORY_DAYS``   TTL of rotation history items                30
+==========================  ===========================================  =========
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Mapping
+
+DEFAULT_TABLE = "campaign-platform-local"
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used (raised by ``from_env``)."""
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r}: expected a whole number >= 1") from None
+    if value < 1:
+        raise SettingsError(f"{name}={raw!r}: expected a whole number >= 1")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str = "local"
+    table_name: str = DEFAULT_TABLE
+    homepage_slots: int = 8
+    rotation_minutes: int = 15
+    rotation_history_days: int = 30
+    dynamodb_endpoint: str | None = None
+    region: str = "us-east-1"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        """Read the settings from ``env`` (default ``os.environ``).
+
+        Raises ``SettingsError`` when a number is not a whole number >= 1.
+        """
+        env = os.environ if env is None else env
+        return cls(
+            stage=env.get("STAGE", "local") or "local",
+            table_name=env.get("TABLE_NAME", DEFAULT_TABLE) or DEFAULT_TABLE,
+            homepage_slots=_positive_int(env, "HOMEPAGE_SLOTS", 8),
+            rotation_minutes=_positive_int(env, "ROTATION_MINUTES", 15),
+            rotation_history_days=_positive_int(env, "ROTATION_HISTORY_DAYS", 30),
+            dynamodb_endpoint=env.get("AWS_ENDPOINT_URL_DYNAMODB") or None,
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+        )

@@ -1,0 +1,98 @@
+"""The only chalicelib module that imports chalice: requests in, responses out.
+
+It reads the language and the path prefix from the request, turns a
+:class:`~chalicelib.pages.PageResponse` into a Chalice ``Response``, and maps
+the exception tree of :mod:`chalicelib.errors` to HTML or JSON error pages
+(never a traceback).
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from typing import Any, Callable
+
+from chalice import Response
+
+from .errors import PlatformError
+from .pages import Links, PageResponse, error_response, pick_lang
+
+log = logging.getLogger(__name__)
+
+_PARAM = re.compile(r"\{([^}+]+)\+?\}")
+
+
+def lang_of(request: Any) -> str:
+    params = request.query_params or {}
+    return pick_lang(params.get("lang"))
+
+
+def prefix_of(request: Any) -> str:
+    """The path prefix in front of our routes: ``"/api"`` on the raw execute-api URL
+    (its stage), ``""`` locally and on a custom domain."""
+    context = request.context or {}
+    full = str(context.get("path") or "")
+    resource = str(context.get("resourcePath") or "")
+    params = request.uri_params or {}
+    actual = _PARAM.sub(lambda m: str(params.get(m.group(1), "")), resource)
+    full_s, actual_s = full.rstrip("/"), actual.rstrip("/")
+    if actual_s and full_s.endswith(actual_s):
+        return full_s[: len(full_s) - len(actual_s)]
+    if not actual_s:
+        return full_s
+    return ""
+
+
+def links_of(request: Any) -> Links:
+    return Links(prefix=prefix_of(request), lang=lang_of(request))
+
+
+def to_response(page: PageResponse) -> Response:
+    return Response(body=page.body, status_code=page.status, headers=page.all_headers())
+
+
+def handles_errors(fmt: str) -> Callable:
+    """Decorator for a route: platform errors become error pages, anything else a 500."""
+
+    def decorate(view: Callable[..., Response]) -> Callable[..., Response]:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Response:
+            try:
+                return view(*args, **kwargs)
+            except PlatformError as exc:
+                request = _current_request()
+                lang = lang_of(request) if request is not None else "zh-CN"
+                links = links_of(request) if request is not None else Links()
+                if exc.STATUS_CODE >= 500:
+                    log.error("request failed: %s: %s", exc.CODE, exc)
+                page = error_response(exc.STATUS_CODE, exc.CODE, str(exc), fmt, lang, links)
+                response = to_response(page)
+                if exc.STATUS_CODE == 503:
+                    response.headers["Retry-After"] = "30"
+                return response
+            except Exception:  # noqa: BLE001 - the last line of defence: no traceback to consumers
+                log.exception("unexpected error in %s", view.__name__)
+                request = _current_request()
+                links = links_of(request) if request is not None else Links()
+                lang = lang_of(request) if request is not None else "zh-CN"
+                return to_response(error_response(500, "internal_error", "internal error", fmt, lang, links))
+
+        return wrapper
+
+    return decorate
+
+
+_request_getter: Callable[[], Any] = lambda: None  # noqa: E731
+
+
+def bind_request_getter(getter: Callable[[], Any]) -> None:
+    """``app.py`` hands in ``lambda: app.current_request`` (chalicelib never reaches for it)."""
+    global _request_getter
+    _request_getter = getter
+
+
+def _current_request() -> Any:
+    try:
+        return _request_getter()
+    except Exception:  # noqa: BLE001
+        return None

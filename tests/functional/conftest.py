@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import pytest
+
+from chalicelib import wiring
+from chalicelib.publishing import Publisher
+from chalicelib.repository import Store
+from chalicelib.settings import Settings
+from tests.conftest import ROOT, TABLE
+
+
+@pytest.fixture
+def services(table, clock):
+    svc = wiring.build(Settings(table_name=TABLE), clock, table)
+    wiring.configure(svc)
+    yield svc
+    wiring.configure(None)
+
+
+@pytest.fixture
+def client(services):
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app, stage_name="local", project_dir=str(ROOT)) as c:
+        yield c
+
+
+@pytest.fixture
+def publish(table, clock):
+    def _publish(*campaigns):
+        return Publisher(Store(table), clock).publish(list(campaigns))
+
+    return _publish

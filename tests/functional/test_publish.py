@@ -1,0 +1,119 @@
+"""Publishing against moto: atomic flips, zero-write re-publish, plan, rollback."""
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.errors import NothingToRollBack, ReleaseConflict, StoreUnavailable
+from chalicelib.model import campaign_to_doc
+from chalicelib.publishing import Publisher
+from chalicelib.repository import Store
+from tests.factories import campaign, charity_sale, pick
+
+
+@pytest.fixture
+def publisher(table, clock):
+    return Publisher(Store(table, sleep=lambda s: None), clock, actor="tester", commit="abc1234")
+
+
+def test_first_publish_writes_versions_homepage_entries_record_and_pointer(publisher, counter):
+    campaigns = [campaign(), charity_sale(), campaign("store-a", kind="regional_store", ends_at=None, teaser_from=None, weight=None)]
+    plan, release = publisher.publish(campaigns)
+    assert release is not None and release.number == 1 and release.previous == 0
+    assert [c.campaign_id for c in plan.changes if c.what == "campaign"] == ["bazhong-pork-charity", "poverty-day-2026", "store-a"]
+    # 3 documents + 2 homepage entries in BatchWriteItem calls, then the record and the pointer
+    assert counter.count("BatchWriteItem") == 2
+    assert counter.count("PutItem") == 2
+    current = publisher.store.get_current_release()
+    assert current.number == 1 and set(current.manifest) == {"bazhong-pork-charity", "poverty-day-2026", "store-a"}
+    assert publisher.store.get_campaign_doc("poverty-day-2026", current.manifest["poverty-day-2026"]) == campaign_to_doc(campaign())
+    assert len(publisher.store.query_homepage_entries(1)) == 2
+
+
+def test_unchanged_republish_writes_nothing(publisher, counter):
+    publisher.publish([campaign(), charity_sale()])
+    counter.reset()
+    plan, release = publisher.publish([campaign(), charity_sale()])
+    assert release is None and plan.empty
+    assert counter.writes == 0
+    assert "no changes" in plan.describe()
+
+
+def test_plan_names_changed_fields_and_picks_and_writes_nothing(publisher, counter):
+    publisher.publish([campaign(), charity_sale()])
+    changed = campaign(skus=("EGG-0017", "POT-0101", "NEW-0001"))
+    changed = changed.__class__(**{**changed.__dict__, "products": (pick("EGG-0017", 4290),) + changed.products[1:]})
+    counter.reset()
+    plan = publisher.plan([changed])
+    assert counter.writes == 0
+    lines = plan.describe().splitlines()
+    assert "  ~ campaign poverty-day-2026" in lines
+    assert "  ~ pick poverty-day-2026 / EGG-0017 (endorsement, price)" in lines
+    assert "  + pick poverty-day-2026 / NEW-0001" in lines
+    assert "  - pick poverty-day-2026 / HEN-0201" in lines
+    assert "  - campaign bazhong-pork-charity" in lines
+
+
+def test_rollback_makes_the_previous_release_live_and_publish_continues_numbering(publisher):
+    publisher.publish([campaign()])
+    publisher.publish([campaign(), charity_sale()])
+    old, new = publisher.rollback()
+    assert (old.number, new.number) == (2, 1)
+    assert set(publisher.store.get_current_release().manifest) == {"poverty-day-2026"}
+    _, release = publisher.publish([charity_sale()])
+    assert release.number == 3 and release.previous == 1
+    with pytest.raises(NothingToRollBack):
+        Publisher(publisher.store, publisher.clock).rollback(to=3)
+
+
+def test_a_publish_that_fails_before_the_flip_leaves_the_live_set(publisher, table, clock):
+    publisher.publish([campaign()])
+
+    class Broken(Store):
+        def put_release_record(self, release):
+            raise StoreUnavailable("connection lost")
+
+    with pytest.raises(StoreUnavailable):
+        Publisher(Broken(table), clock).publish([campaign(), charity_sale()])
+    current = Store(table).get_current_release()
+    assert current.number == 1 and set(current.manifest) == {"poverty-day-2026"}
+
+
+def test_two_publishes_racing_one_wins_the_other_is_told(publisher, table, clock):
+    publisher.publish([campaign()])
+
+    class Slow(Store):
+        """Lets a rival publish land between reading the pointer and flipping it."""
+
+        def put_release_record(self, release):
+            Publisher(Store(table), clock).publish([charity_sale()])
+            super().put_release_record(release)
+
+    with pytest.raises(ReleaseConflict):
+        Publisher(Slow(table), clock).publish([campaign(), charity_sale()])
+    assert set(Store(table).get_current_release().manifest) == {"bazhong-pork-charity"}
+
+
+def test_batch_writes_retry_unprocessed_items_then_name_what_is_missing(table):
+    class Flaky:
+        def __init__(self, real, failures):
+            self.real, self.failures, self.calls = real, failures, 0
+
+        def batch_write_item(self, RequestItems):
+            self.calls += 1
+            if self.calls <= self.failures:
+                return {"UnprocessedItems": RequestItems}
+            return self.real.batch_write_item(RequestItems=RequestItems)
+
+    class Table:
+        name = table.name
+
+        def __init__(self, client):
+            self.meta = type("Meta", (), {"client": client})()
+
+    flaky = Flaky(table.meta.client, failures=2)
+    Store(Table(flaky), sleep=lambda s: None).batch_put([{"PK": "X", "SK": "1"}])
+    assert flaky.calls == 3 and table.get_item(Key={"PK": "X", "SK": "1"})["Item"] == {"PK": "X", "SK": "1"}
+    hopeless = Flaky(table.meta.client, failures=99)
+    with pytest.raises(StoreUnavailable, match="X/2"):
+        Store(Table(hopeless), sleep=lambda s: None).batch_put([{"PK": "X", "SK": "2"}])
+    assert hopeless.calls == Store.BATCH_ATTEMPTS
