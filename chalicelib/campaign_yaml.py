@@ -12,6 +12,8 @@ unique, the pinned SKUs of the homepage campaigns live at any instant fit in
 ``slots``, and (a warning) one SKU has one price in campaigns that overlap.
 
 Key paths in messages index lists from 0: ``products[0]`` is the first product.
+Bounds the brief leaves open: times have a year from 2000 to 2100, whole numbers
+are at most 999,999,999, amounts have at most 12 digits before the point.
 
 Example: ``load_campaign_text(text, "campaigns/x.yaml", expected_id="x")`` returns
 ``(None, [Diagnostic(...)])`` whose ``format()`` reads
@@ -28,7 +30,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping, Sequence
 
-from yaml.nodes import Node
+from yaml.nodes import MappingNode, Node
 
 from chalicelib.model import (
     ENDORSEMENT_KINDS, KINDS, LANGS, Campaign, Charity, County, Endorsement, Homepage,
@@ -326,6 +328,10 @@ def _check_order(r: NodeReader, top: dict[str, Node], times: dict[str, datetime 
 def _text(r: NodeReader, node: Node | None, where: str) -> Text | None:
     """A text per language: ``{zh-CN: ..., en: ...}``; zh-CN is required."""
     if node is None:
+        return None
+    if not isinstance(node, MappingNode):
+        r.error(node, f"{where}: write the text per language, e.g. {where.rsplit('.', 1)[-1]}: "
+                      "{zh-CN: 散养鸡蛋, en: Cage-free eggs}")
         return None
     found = r.mapping(node, where, LANGS[:1], LANGS[1:], noun="language")
     if found is None:

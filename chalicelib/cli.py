@@ -15,6 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Sequence
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from .clock import parse_instant, system_clock
 from .errors import PlatformError
 from .rendering import ROOT
@@ -349,8 +351,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CliError, PlatformError, SettingsError) as exc:
         print(f"campaign {args.command}: error: {exc}", file=sys.stderr)
         return 1
+    except (BotoCoreError, ClientError) as exc:
+        print(f"campaign {args.command}: error: DynamoDB: {exc}", file=sys.stderr)
+        if getattr(args, "stage", None) == "local":
+            print("  is the local stack running? start it with `make run` (or `campaign serve`)", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `campaign ... | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -108,6 +108,7 @@ class LocalStack:
 def serve(campaigns: str, host: str, port: int, dynamodb_port: int, at: datetime | None) -> int:
     """Run the local stack until Ctrl-C. Returns the exit status."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every DynamoDB call
     stack = LocalStack(campaigns, host, port, dynamodb_port, at)
     try:
         stack.start()

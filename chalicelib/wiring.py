@@ -37,8 +37,12 @@ def dynamodb_resource(settings: Settings) -> Any:
     from botocore.config import Config
 
     config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+    kwargs: dict[str, Any] = {}
+    if settings.stage == "local" and settings.dynamodb_endpoint:
+        # The embedded DynamoDB takes any credentials; never use the shell's real ones for it.
+        kwargs = {"aws_access_key_id": "local", "aws_secret_access_key": "local", "aws_session_token": None}
     return boto3.resource(
-        "dynamodb", region_name=settings.region, endpoint_url=settings.dynamodb_endpoint, config=config
+        "dynamodb", region_name=settings.region, endpoint_url=settings.dynamodb_endpoint, config=config, **kwargs
     )
 
 

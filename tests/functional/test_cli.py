@@ -1,0 +1,93 @@
+"""The `campaign` command, run in-process through its main()."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from chalicelib.cli import main
+from tests.conftest import ROOT
+
+CAMPAIGNS = str(ROOT / "campaigns")
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_real_campaigns_are_valid(capsys):
+    code, out, err = run(capsys, "validate", "--campaigns", CAMPAIGNS)
+    assert (code, err) == (0, "")
+    assert out.startswith("6 campaign(s) valid")
+
+
+def test_validate_reports_every_error_with_its_place_and_exits_1(capsys, tmp_path):
+    bad = tmp_path / "bad-sale.yaml"
+    bad.write_text(
+        "id: bad-sale\nkind: featured\ntitle: {zh-CN: 测试}\nstarts_at: 2026-10-17\nends_at: 2026-10-18T00:00:00\n"
+        "products:\n  - sku: 0123\n    name: {zh-CN: 蛋}\n    price: 39.999\n"
+        "    merchant: {id: m-1, name: {zh-CN: 社}}\n    county: {code: NO, name: {zh-CN: 县}}\n    image: /static/egg.svg\n",
+        encoding="utf-8",
+    )
+    code, out, err = run(capsys, "validate", str(tmp_path))
+    assert code == 1
+    lines = err.splitlines()
+    assert any(l.startswith(f"{bad}:4:12: error: starts_at") for l in lines), lines
+    assert any(l.startswith(f"{bad}:7:10: error:") and '"0123"' in l for l in lines), lines
+    assert any(l.startswith(f"{bad}:9:12: error:") and "2 decimals" in l for l in lines), lines
+    assert any(l.startswith(f"{bad}:11:20: error:") and '"NO"' in l for l in lines), lines
+
+
+def test_preview_json_gives_status_and_body_for_each_state(capsys):
+    cases = [("2026-10-09T23:59:59+08:00", 404, None), ("2026-10-10T00:00+08:00", 200, "teaser"),
+             ("2026-10-17T09:00+08:00", 200, "live"), ("2026-10-18T00:00+08:00", 410, "ended")]
+    for at, status, state in cases:
+        code, out, _ = run(capsys, "preview", "poverty-day-2026", "--at", at, "--json", "--campaigns", CAMPAIGNS)
+        doc = json.loads(out)
+        assert code == 0 and doc["status"] == status
+        assert doc["body"].get("state") == state
+
+
+def test_preview_writes_html_in_english_to_a_file(capsys, tmp_path):
+    target = tmp_path / "page.html"
+    code, out, err = run(capsys, "preview", "bazhong-pork-charity", "--at", "2026-12-01T10:00+08:00", "--lang", "en",
+                         "-o", str(target), "--campaigns", CAMPAIGNS)
+    html = target.read_text(encoding="utf-8")
+    assert code == 0 and out == "" and "HTTP 200" in err
+    assert '<html lang="en">' in html and "Left-behind children of Bazhong" in html
+
+
+def test_preview_needs_an_offset(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["preview", "poverty-day-2026", "--at", "2026-10-17T09:00"])
+    assert exit_info.value.code == 2
+    assert "has no UTC offset" in capsys.readouterr().err
+
+
+def test_simulate_prints_rotations_in_the_brief_shape(capsys):
+    code, out, _ = run(capsys, "rotate", "--simulate", "--from", "2026-10-17T00:00+08:00", "--to", "2026-10-17T00:30+08:00",
+                       "--slots", "4", "--json", "--campaigns", CAMPAIGNS)
+    runs = json.loads(out)
+    assert code == 0 and [r["rotation"] for r in runs] == [1, 2]
+    assert runs[0]["at"] == "2026-10-16T16:00:00+00:00"
+    assert runs[0]["slots"][:2] == [
+        {"position": 1, "campaign_id": "poverty-day-2026", "sku": "EGG-0017", "pinned": True},
+        {"position": 2, "campaign_id": "poverty-day-2026", "sku": "PRK-0301", "pinned": True},
+    ]
+    assert len(runs[1]["slots"]) == 4
+
+
+def test_schema_prints_the_committed_schema(capsys):
+    code, out, _ = run(capsys, "schema")
+    assert code == 0 and out == (ROOT / "campaigns" / "schema.json").read_text(encoding="utf-8")
+
+
+def test_nothing_is_published_from_a_set_with_an_error(capsys, tmp_path):
+    folder = tmp_path / "campaigns"
+    shutil.copytree(CAMPAIGNS, folder)
+    (folder / "broken.yaml").write_text("id: broken\nkind: featured\n", encoding="utf-8")
+    code, _, err = run(capsys, "publish", "--campaigns", str(folder), "--dynamodb-port", "1")
+    assert code == 1 and "nothing was done" in err

@@ -1,0 +1,65 @@
+"""The rotation against moto: one conditional write, history, request counts."""
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from chalicelib.homepage import run_rotation
+from chalicelib.publishing import Publisher
+from chalicelib.repository import Store
+from tests.factories import campaign, charity_sale, local
+
+
+def test_two_rotations_at_once_write_one(table, clock):
+    Publisher(Store(table), clock).publish([campaign(), charity_sale()])
+    barrier = threading.Barrier(2)
+
+    class Racing(Store):
+        def get_rotation(self, consistent=False):
+            doc = super().get_rotation(consistent)
+            barrier.wait(timeout=10)  # both runs have read rotation 0 before either writes
+            return doc
+
+    outcomes = []
+    threads = [threading.Thread(target=lambda: outcomes.append(run_rotation(Racing(table), clock(), 8, 30))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=20)
+    assert sorted(o.written for o in outcomes) == [False, True]
+    loser = next(o for o in outcomes if not o.written)
+    assert loser.message == "rotation 1 was written by another run; nothing to do"
+    store = Store(table)
+    assert store.get_rotation()["rotation"] == 1
+    assert [h["rotation"] for h in store.rotation_history(10)] == [1]
+
+
+def test_one_rotation_is_one_query_two_gets_and_one_two_item_transaction(table, clock, counter):
+    Publisher(Store(table), clock).publish([campaign(), charity_sale()])
+    counter.reset()
+    run_rotation(Store(table), clock(), 8, 30)
+    assert sorted(counter.calls) == ["GetItem", "GetItem", "Query", "TransactWriteItems"]
+
+
+def test_history_keeps_inputs_digest_and_expires_after_30_days(table, clock):
+    Publisher(Store(table), clock).publish([campaign()])
+    store = Store(table)
+    for minutes in (0, 15, 30):
+        run_rotation(store, clock() + timedelta(minutes=minutes), 8, 30)
+    history = store.rotation_history(2)
+    assert [h["rotation"] for h in history] == [3, 2]
+    assert all(len(h["inputs_digest"]) == 16 for h in history)
+    item = table.get_item(Key={"PK": "ROTATION", "SK": "H#0000000001"})["Item"]
+    assert int(item["expires_at_epoch_s"]) == int((clock() + timedelta(days=30)).timestamp())
+    later = int((clock() + timedelta(days=30, minutes=20)).timestamp())
+    assert [h["rotation"] for h in store.rotation_history(10, now_epoch_s=later)] == [3]
+
+
+def test_a_campaign_that_starts_appears_at_the_first_rotation_after_its_start(table, clock):
+    early = campaign("store-a", kind="regional_store", starts_at=local(2026, 9, 1), ends_at=None, teaser_from=None, weight=1)
+    Publisher(Store(table), clock).publish([early, campaign()])
+    store = Store(table)
+    run_rotation(store, local(2026, 10, 16, 23, 50), 8, 30)
+    assert {s["campaign_id"] for s in store.get_rotation()["slots"]} == {"store-a"}
+    run_rotation(store, local(2026, 10, 17, 0, 5), 8, 30)
+    assert "poverty-day-2026" in {s["campaign_id"] for s in store.get_rotation()["slots"]}

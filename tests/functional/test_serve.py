@@ -1,0 +1,98 @@
+"""`campaign serve` (what `make run` runs) as a real process on loopback ports."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.server
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(url: str) -> tuple[int, dict, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read().decode()
+
+
+@pytest.fixture
+def stack(tmp_path):
+    campaigns = tmp_path / "campaigns"
+    shutil.copytree(ROOT / "campaigns", campaigns)
+    port, ddb_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chalicelib.cli", "serve", "--port", str(port), "--dynamodb-port", str(ddb_port),
+         "--at", "2026-10-17T09:00+08:00", "--campaigns", str(campaigns)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    lines = []
+    for line in proc.stdout:  # blocks until the stack says it is up (no sleeping)
+        lines.append(line)
+        if "Ctrl-C stops everything" in line:
+            break
+    else:
+        pytest.fail("campaign serve exited early:\n" + "".join(lines))
+    yield {"base": f"http://127.0.0.1:{port}", "ddb_port": ddb_port, "proc": proc, "lines": lines, "campaigns": campaigns}
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def test_make_run_serves_the_real_campaigns_at_the_chosen_instant(stack):
+    output = "".join(stack["lines"])
+    assert "published 6 campaign(s) as release 1" in output
+    assert "rotation 1: 8 slots" in output
+    status, headers, body = fetch(stack["base"] + "/api/campaigns/poverty-day-2026?lang=en")
+    data = json.loads(body)
+    assert status == 200 and data["state"] == "live" and len(data["products"]) == 24
+    status, _, body = fetch(stack["base"] + "/api/homepage")
+    home = json.loads(body)
+    assert status == 200 and home["rotation"] == 1 and len(home["slots"]) == 8
+    assert [s["sku"] for s in home["slots"] if s["pinned"]] == ["EGG-0017", "PRK-0301"]
+    status, headers, body = fetch(stack["base"] + "/")
+    assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8" and "阜平散养土鸡蛋" in body
+    assert fetch(stack["base"] + "/campaigns/poverty-day-2027")[0] == 404
+    assert fetch(stack["base"] + "/campaigns/no-such-campaign")[0] == 404
+
+
+def test_publish_from_another_terminal_then_ctrl_c_stops_everything(stack, capsys):
+    from chalicelib.cli import main
+
+    shutil.copy(stack["campaigns"] / "poverty-day-2027.yaml", stack["campaigns"] / "poverty-day-2028.yaml")
+    text = (stack["campaigns"] / "poverty-day-2028.yaml").read_text(encoding="utf-8")
+    (stack["campaigns"] / "poverty-day-2028.yaml").write_text(
+        text.replace("id: poverty-day-2027", "id: poverty-day-2028").replace("2027-10-", "2028-10-"), encoding="utf-8"
+    )
+    port = str(stack["ddb_port"])
+    assert main(["publish", "--stage", "local", "--dynamodb-port", port, "--campaigns", str(stack["campaigns"])]) == 0
+    assert "  + campaign poverty-day-2028" in capsys.readouterr().out
+    assert main(["publish", "--stage", "local", "--dynamodb-port", port, "--campaigns", str(stack["campaigns"])]) == 0
+    assert "nothing changed; nothing was written" in capsys.readouterr().out
+    assert main(["rotate", "--stage", "local", "--dynamodb-port", port]) == 0
+    assert capsys.readouterr().out == "rotation 2: 8 slots\n"
+    status, _, body = fetch(stack["base"] + "/api/homepage")
+    assert status == 200
+    proc = stack["proc"]
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=20) == 0
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", int(stack["base"].rsplit(":", 1)[1])), timeout=2)
