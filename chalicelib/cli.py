@@ -138,7 +138,21 @@ def _publisher(args: argparse.Namespace):
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         commit = ""
-    return Publisher(store, system_clock, actor=actor, commit=commit), settings
+    return Publisher(store, system_clock, actor=actor, commit=commit, progress=_progress_bar), settings
+
+
+def _progress_bar(total: int):
+    """A progress bar on stderr for large publishes (shown only on a terminal)."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="item", desc="writing", file=sys.stderr, disable=None if total > 25 else True, leave=False)
+
+    def advance(n: int) -> None:
+        bar.update(n)
+        if bar.n >= total:
+            bar.close()
+
+    return advance
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -207,8 +221,19 @@ def cmd_preview(args: argparse.Namespace) -> int:
     else:
         output = page.body
         print(f"HTTP {page.status}, Cache-Control: {page.headers.get('Cache-Control', '-')}", file=sys.stderr)
-    if args.output:
-        Path(args.output).write_text(output + ("\n" if args.json else ""), encoding="utf-8")
+    target = args.output
+    if args.open and not target:
+        import tempfile
+
+        suffix = ".json" if args.json else ".html"
+        target = tempfile.NamedTemporaryFile("w", suffix=suffix, prefix=f"preview-{args.id or 'home'}-", delete=False).name
+    if target:
+        Path(target).write_text(output + ("\n" if args.json else ""), encoding="utf-8")
+        if args.open:
+            import webbrowser
+
+            print(f"opening {target}", file=sys.stderr)
+            webbrowser.open(Path(target).resolve().as_uri())
     else:
         sys.stdout.write(output + "\n")
     return 0
@@ -316,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="FILE")
     p.add_argument("--json", action="store_true", help='print {"status", "body"} of the JSON route')
     p.add_argument("--homepage", action="store_true", help="preview the homepage (rotation simulated)")
+    p.add_argument("--open", action="store_true", help="open the page in a browser (static files are not served)")
     common(p)
     p.set_defaults(func=cmd_preview)
 

@@ -18,7 +18,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from .errors import NothingToRollBack, ReleaseConflict
 from .model import Campaign, campaign_to_doc
@@ -145,11 +145,22 @@ class Publisher:
     recorded on the release (who published, and the git commit if any).
     """
 
-    def __init__(self, store: Store, clock, actor: str = "", commit: str = "") -> None:
+    KEEP_RELEASES = 10
+
+    def __init__(
+        self,
+        store: Store,
+        clock,
+        actor: str = "",
+        commit: str = "",
+        progress: Callable[[int], Callable[[int], None]] | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.actor = actor
         self.commit = commit
+        # progress(total) -> advance(n): the CLI's progress bar for large publishes
+        self._progress = progress
 
     def _current_docs(self, current: Release | None) -> dict[str, dict[str, Any]]:
         docs: dict[str, dict[str, Any]] = {}
@@ -202,11 +213,12 @@ class Publisher:
             for cid, doc in plan.docs.items()
             if old_manifest.get(cid) != manifest[cid]
         ]
-        self.store.put_campaign_versions(new_versions)
+        entries = [(cid, e) for cid, e in ((cid, homepage_entry(doc)) for cid, doc in plan.docs.items()) if e]
+        advance = None if self._progress is None else self._progress(len(new_versions) + len(entries))
+        self.store.put_campaign_versions(new_versions, advance)
         latest = self.store.list_releases(limit=1)
         number = max([current.number if current else 0] + [r.number for r in latest]) + 1
-        entries = [(cid, homepage_entry(doc)) for cid, doc in plan.docs.items()]
-        self.store.put_homepage_entries(number, [(cid, e) for cid, e in entries if e is not None])
+        self.store.put_homepage_entries(number, entries, advance)
         now: datetime = self.clock()
         release = Release(
             number=number,
@@ -219,7 +231,20 @@ class Publisher:
         )
         self.store.put_release_record(release)
         self.store.flip_current(release, None if current is None else current.number)
+        self.prune(keep={release.number, release.previous})
         return plan, release
+
+    def prune(self, keep: set[int]) -> list[int]:
+        """Delete releases past the newest ``KEEP_RELEASES`` (never one in ``keep``).
+
+        Returns the numbers deleted. Runs after the pointer flip, so a failure
+        here never affects the live set.
+        """
+        numbers = self.store.release_numbers()
+        doomed = [n for n in numbers[self.KEEP_RELEASES :] if n not in keep]
+        for number in doomed:
+            self.store.delete_release(number)
+        return doomed
 
     def rollback(self, to: int | None = None) -> tuple[Release, Release]:
         """Make an earlier release live again; returns ``(from, to)``.

@@ -130,6 +130,11 @@ class Release:
         )
 
 
+def _request_key(request: Mapping[str, Any]) -> str:
+    body = request.get("PutRequest", {}).get("Item") or request.get("DeleteRequest", {}).get("Key") or {}
+    return f"{body.get('PK')}/{body.get('SK')}"
+
+
 def _is_condition_failure(exc: ClientError) -> bool:
     code = exc.response.get("Error", {}).get("Code", "")
     if code == "ConditionalCheckFailedException":
@@ -233,23 +238,54 @@ class Store:
     def has_campaign_version(self, campaign_id: str, digest: str) -> bool:
         return self._get({"PK": campaign_pk(campaign_id), "SK": version_sk(digest)}, True) is not None
 
-    def put_campaign_versions(self, docs: Iterable[tuple[str, str, Mapping[str, Any]]]) -> int:
+    def put_campaign_versions(
+        self, docs: Iterable[tuple[str, str, Mapping[str, Any]]], progress: Callable[[int], None] | None = None
+    ) -> int:
         """Write ``(campaign id, digest, document)`` items; returns how many were written."""
         items = [
             {"PK": campaign_pk(cid), "SK": version_sk(digest), "doc": _json(doc)}
             for cid, digest, doc in docs
         ]
-        self.batch_put(items)
+        self.batch_put(items, progress)
         return len(items)
 
-    def put_homepage_entries(self, release: int, entries: Iterable[tuple[str, Mapping[str, Any]]]) -> int:
+    def put_homepage_entries(
+        self, release: int, entries: Iterable[tuple[str, Mapping[str, Any]]], progress: Callable[[int], None] | None = None
+    ) -> int:
         """Write the homepage partition of ``release``: one item per homepage campaign."""
         items = [
             {"PK": homepage_pk(release), "SK": homepage_sk(cid), "entry": _json(entry)}
             for cid, entry in entries
         ]
-        self.batch_put(items)
+        self.batch_put(items, progress)
         return len(items)
+
+    def release_numbers(self) -> list[int]:
+        """Every kept release number, newest first (``Query`` pages on ``RELEASE``, keys only)."""
+        numbers: list[int] = []
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
+            "ExpressionAttributeNames": {"#pk": "PK", "#sk": "SK"},
+            "ExpressionAttributeValues": {":pk": RELEASE_PK, ":prefix": "R#"},
+            "ProjectionExpression": "#sk",
+            "ScanIndexForward": False,
+        }
+        while True:
+            response = self._call(self.table.query, **kwargs)
+            numbers.extend(int(i["SK"][2:]) for i in response.get("Items", []))
+            if not response.get("LastEvaluatedKey"):
+                return numbers
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def delete_release(self, number: int) -> None:
+        """Delete release ``number``: its homepage partition, then its record.
+
+        Campaign documents stay: they are shared by content digest with other
+        releases and are small.
+        """
+        keys = [{"PK": homepage_pk(number), "SK": homepage_sk(e["campaign_id"])} for e in self.query_homepage_entries(number)]
+        self.batch_delete(keys)
+        self._call(self.table.delete_item, Key={"PK": RELEASE_PK, "SK": release_sk(number)})
 
     def query_homepage_entries(self, release: int) -> list[dict[str, Any]]:
         """All homepage campaigns of ``release``: ``Query`` pages on ``HOMEPAGE#R#n``."""
@@ -268,17 +304,26 @@ class Store:
                 return entries
             kwargs["ExclusiveStartKey"] = last
 
-    def batch_put(self, items: Sequence[Mapping[str, Any]]) -> None:
-        """``BatchWriteItem`` in chunks of 25 (the DynamoDB limit), retrying
-        ``UnprocessedItems`` with jittered exponential backoff.
+    def batch_put(self, items: Sequence[Mapping[str, Any]], progress: Callable[[int], None] | None = None) -> None:
+        """``BatchWriteItem`` puts in chunks of 25 (the DynamoDB limit); see :meth:`_batch`."""
+        self._batch([{"PutRequest": {"Item": dict(i)}} for i in items], progress)
+
+    def batch_delete(self, keys: Sequence[Mapping[str, str]]) -> None:
+        """``BatchWriteItem`` deletes of ``{"PK", "SK"}`` keys; see :meth:`_batch`."""
+        self._batch([{"DeleteRequest": {"Key": dict(k)}} for k in keys], None)
+
+    def _batch(self, requests: Sequence[dict[str, Any]], progress: Callable[[int], None] | None) -> None:
+        """Send write requests 25 at a time, retrying ``UnprocessedItems`` with
+        jittered exponential backoff; ``progress(n)`` after each chunk.
 
         Raises ``StoreUnavailable`` naming the keys still unwritten after
         ``BATCH_ATTEMPTS`` tries.
         """
         client = self.table.meta.client
         name = self.table.name
-        for start in range(0, len(items), 25):
-            pending = [{"PutRequest": {"Item": dict(i)}} for i in items[start : start + 25]]
+        for start in range(0, len(requests), 25):
+            chunk = list(requests[start : start + 25])
+            pending = chunk
             for attempt in range(self.BATCH_ATTEMPTS):
                 response = self._call(client.batch_write_item, RequestItems={name: pending})
                 pending = (response.get("UnprocessedItems") or {}).get(name, [])
@@ -286,8 +331,10 @@ class Store:
                     break
                 self._sleep(min(2.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.0))
             else:
-                keys = ", ".join(f"{r['PutRequest']['Item']['PK']}/{r['PutRequest']['Item']['SK']}" for r in pending)
+                keys = ", ".join(_request_key(r) for r in pending)
                 raise StoreUnavailable(f"DynamoDB left items unwritten after retries: {keys}")
+            if progress is not None:
+                progress(len(chunk))
 
     # ------------------------------------------------------------ rotation
 

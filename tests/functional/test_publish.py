@@ -117,3 +117,27 @@ def test_batch_writes_retry_unprocessed_items_then_name_what_is_missing(table):
     with pytest.raises(StoreUnavailable, match="X/2"):
         Store(Table(hopeless), sleep=lambda s: None).batch_put([{"PK": "X", "SK": "2"}])
     assert hopeless.calls == Store.BATCH_ATTEMPTS
+
+
+def test_only_the_last_ten_releases_are_kept(publisher):
+    for n in range(12):
+        publisher.publish([campaign(skus=("EGG-0017", f"NEW-{n:04d}"))])
+    numbers = publisher.store.release_numbers()
+    assert numbers == list(range(12, 2, -1))
+    assert publisher.store.query_homepage_entries(1) == [] and publisher.store.get_release(2) is None
+    assert publisher.store.get_release(3).number == 3
+    with pytest.raises(NothingToRollBack, match="release 2 is not kept"):
+        publisher.rollback(to=2)
+
+
+def test_large_publishes_report_progress(table, clock):
+    seen = []
+
+    def progress(total):
+        seen.append(("total", total))
+        return lambda n: seen.append(("advance", n))
+
+    campaigns = [campaign(f"camp-{i:03d}", weight=1 if i % 2 else None) for i in range(30)]
+    Publisher(Store(table), clock, progress=progress).publish(campaigns)
+    assert seen[0] == ("total", 45)  # 30 documents + 15 homepage campaigns
+    assert sum(n for kind, n in seen if kind == "advance") == 45
