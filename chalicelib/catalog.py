@@ -13,17 +13,25 @@ life (they are immutable, addressed by content digest), and the rotation
 for at most ``rotation_ttl_s`` seconds. The state of a page is always
 computed at request time from the request's instant, so a cache never
 serves a page past its boundary.
+
+When DynamoDB fails (:class:`~chalicelib.errors.StoreUnavailable`), a value
+read within the last ``stale_if_error_s`` seconds (600) is served instead and
+``served_stale`` is set for the request, so the response can say so; with
+nothing cached, the error propagates (a 503 page).
 """
 from __future__ import annotations
 
 import time
-from datetime import datetime
-from typing import Any, Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Callable, Sequence, TypeVar
 
 from .homepage import entries_from_campaigns, rotation_doc, simulate
 from .model import Campaign, campaign_from_doc, campaign_to_doc
 from .publishing import catalog_entry
+from .errors import StoreUnavailable
 from .repository import Release, Store
+
+T = TypeVar("T")
 
 
 class StoreCatalog:
@@ -35,19 +43,36 @@ class StoreCatalog:
         monotonic: Callable[[], float] = time.monotonic,
         release_ttl_s: float = 5.0,
         rotation_ttl_s: float = 5.0,
+        stale_if_error_s: float = 600.0,
     ) -> None:
         self.store = store
         self._monotonic = monotonic
         self._release_ttl_s = release_ttl_s
         self._rotation_ttl_s = rotation_ttl_s
+        self._stale_if_error_s = stale_if_error_s
         self._release: tuple[float, Release | None] | None = None
         self._rotation: tuple[float, dict[str, Any] | None] | None = None
         self._versions: dict[tuple[str, str], Campaign | None] = {}
+        self.served_stale = False
+
+    def begin_request(self) -> None:
+        """Reset ``served_stale`` (called at the start of every page)."""
+        self.served_stale = False
+
+    def _cached(self, entry: tuple[float, T] | None, ttl_s: float, read: Callable[[], T]) -> tuple[float, T]:
+        now = self._monotonic()
+        if entry is not None and now - entry[0] < ttl_s:
+            return entry
+        try:
+            return (now, read())
+        except StoreUnavailable:
+            if entry is None or now - entry[0] > self._stale_if_error_s:
+                raise
+            self.served_stale = True
+            return entry
 
     def release(self) -> Release | None:
-        now = self._monotonic()
-        if self._release is None or now - self._release[0] >= self._release_ttl_s:
-            self._release = (now, self.store.get_current_release())
+        self._release = self._cached(self._release, self._release_ttl_s, self.store.get_current_release)
         return self._release[1]
 
     def campaign(self, campaign_id: str) -> Campaign | None:
@@ -65,9 +90,7 @@ class StoreCatalog:
         return [] if release is None else list(release.catalog)
 
     def rotation(self, at: datetime) -> dict[str, Any] | None:
-        now = self._monotonic()
-        if self._rotation is None or now - self._rotation[0] >= self._rotation_ttl_s:
-            self._rotation = (now, self.store.get_rotation())
+        self._rotation = self._cached(self._rotation, self._rotation_ttl_s, self.store.get_rotation)
         return self._rotation[1]
 
 
@@ -79,10 +102,15 @@ class YamlCatalog:
     any instant shows a rotation the schedule could have produced.
     """
 
+    served_stale = False
+
     def __init__(self, campaigns: Sequence[Campaign], slots: int = 8, rotation_minutes: int = 15) -> None:
         self._campaigns = {c.id: c for c in campaigns}
         self._slots = slots
         self._minutes = rotation_minutes
+
+    def begin_request(self) -> None:
+        """Nothing to reset: YAML never goes stale."""
 
     def campaign(self, campaign_id: str) -> Campaign | None:
         return self._campaigns.get(campaign_id)
@@ -95,8 +123,6 @@ class YamlCatalog:
         live_now = [e for e in entries if e.live_at(at)]
         if not live_now:
             return None
-        from datetime import timedelta
-
         # Simulate the last day of rotations before ``at``: enough for the
         # turn order to be realistic, bounded in cost.
         start = at - timedelta(days=1)

@@ -32,11 +32,16 @@ _services: Services | None = None
 
 
 def dynamodb_resource(settings: Settings) -> Any:
-    """A boto3 DynamoDB resource for ``settings`` (standard retry mode, bounded attempts)."""
+    """A boto3 DynamoDB resource for ``settings``.
+
+    Throttling and transient errors are retried by the SDK's standard retry mode
+    (jittered exponential backoff), at most 3 attempts in all, so a request
+    never waits long behind a struggling table.
+    """
     import boto3
     from botocore.config import Config
 
-    config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+    config = Config(retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=2, read_timeout=5)
     kwargs: dict[str, Any] = {}
     if settings.stage == "local" and settings.dynamodb_endpoint:
         # The embedded DynamoDB takes any credentials; never use the shell's real ones for it.

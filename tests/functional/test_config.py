@@ -18,3 +18,12 @@ def test_schedule_rate_equals_every_stage_rotation_minutes():
 def test_lambda_requirements_hold_only_runtime_imports():
     lines = [l.split("==")[0].strip().lower() for l in (ROOT / "requirements.txt").read_text().splitlines() if l.strip() and not l.startswith("#")]
     assert lines == ["jinja2", "tzdata"]
+
+
+def test_dynamodb_clients_retry_throttling_in_standard_mode_with_bounded_attempts(aws_env):
+    from chalicelib.settings import Settings
+    from chalicelib.wiring import dynamodb_resource
+
+    config = dynamodb_resource(Settings()).meta.client.meta.config
+    assert config.retries == {"mode": "standard", "total_max_attempts": 3}
+    assert (config.connect_timeout, config.read_timeout) == (2, 5)

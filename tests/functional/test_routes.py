@@ -203,3 +203,33 @@ def test_store_outage_is_a_friendly_503(client, services):
     assert body(response)["error"] == "unavailable"
     html = get(client, "/campaigns/poverty-day-2026").body.decode()
     assert "服务暂时不可用" in html and "Traceback" not in html
+
+
+def test_outage_serves_a_cached_page_stale_for_up_to_ten_minutes(table, clock, publish):
+    from chalicelib import site
+    from chalicelib.catalog import StoreCatalog
+    from chalicelib.errors import StoreUnavailable
+    from chalicelib.pages import Links
+    from chalicelib.repository import Store
+
+    class Switch(Store):
+        down = False
+
+        def _get(self, key, consistent):
+            if self.down:
+                raise StoreUnavailable("DynamoDB is unavailable: ThrottlingException")
+            return super()._get(key, consistent)
+
+    publish(campaign())
+    clock.set(local(2026, 10, 17, 9))
+    store, elapsed = Switch(table), [0.0]
+    catalog = StoreCatalog(store, monotonic=lambda: elapsed[0])
+    fresh = site.campaign(catalog, "poverty-day-2026", clock(), "zh-CN", "json", Links())
+    assert fresh.status == 200 and "Warning" not in fresh.headers
+    store.down, elapsed[0] = True, 300.0
+    stale = site.campaign(catalog, "poverty-day-2026", clock(), "zh-CN", "json", Links())
+    assert stale.status == 200 and stale.headers["Warning"] == '110 - "Response is Stale"'
+    assert stale.headers["Cache-Control"] == "no-cache"
+    elapsed[0] = 601.0
+    with pytest.raises(StoreUnavailable):
+        site.campaign(catalog, "poverty-day-2026", clock(), "zh-CN", "json", Links())
