@@ -148,3 +148,27 @@ def test_any_run_of_consecutive_rotations_stays_within_two(specs, slots, rotatio
                 got = sum(per_rotation[k][e.campaign_id] for k in range(start, end))
                 share = (end - start) * slots * e.weight / total_weight
                 assert abs(got - share) < 2
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    specs=st.lists(st.tuples(st.integers(1, 5), st.integers(1, 8)), min_size=2, max_size=5),
+    slots=st.integers(1, 8),
+    schedule=st.lists(st.sets(st.integers(0, 4), min_size=1), min_size=2, max_size=12),
+)
+def test_joins_and_leaves_never_reset_a_campaigns_turn_order(specs, slots, schedule):
+    entries = [entry(f"c{i}", w, n) for i, (w, n) in enumerate(specs)]
+    state, shown = RotationState(), {e.campaign_id: [] for e in entries}
+    for number, live_ids in enumerate(schedule, start=1):
+        live = [e for i, e in enumerate(entries) if i in live_ids]
+        result = rotate(live, slots, state, number)
+        state = result.state
+        for s in result.slots:
+            shown[s.pick.campaign_id].append(s.pick.sku)
+        if live and state.live_key != (previous_key if number > 1 else None):
+            assert state.base_rotation == number
+        previous_key = state.live_key
+    for e in entries:
+        skus = [p.sku for p in e.picks]
+        seq = shown[e.campaign_id]
+        assert seq == [skus[i % len(skus)] for i in range(len(seq))], "turn order restarted"
