@@ -25,7 +25,7 @@ import functools
 import re
 import zoneinfo
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping, Sequence
@@ -314,7 +314,10 @@ def _time(r: NodeReader, node: Node | None, key: str, zone: tzinfo) -> datetime 
     if not 2000 <= value.year <= 2100:
         r.error(node, f"{key}: {s} is out of range; write a year from 2000 to 2100")
         return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=zone)
+    # Normalised to UTC: Python compares and subtracts two datetimes that share one
+    # tzinfo by wall clock, which is wrong across a DST change (a 25-hour day).
+    local = value if value.tzinfo is not None else value.replace(tzinfo=zone)
+    return local.astimezone(timezone.utc)
 
 
 def _check_order(r: NodeReader, top: dict[str, Node], times: dict[str, datetime | None]) -> None:
@@ -497,8 +500,10 @@ def _check_pins(items: list[_Loaded], slots: int) -> list[Diagnostic]:
             continue
         reported.add(frozenset(counts))
         each = ", ".join(f"{cid} ({n})" for cid, n in sorted(counts.items()))
+        starter = next(i.campaign for i in live if i.campaign.starts_at == instant)
+        shown = instant.astimezone(starter.zone).isoformat()  # in the zone of the campaign starting then
         for item in live:
-            found.append(_diag(item, "homepage.pinned", f"homepage.pinned: at {instant.isoformat()} the live campaigns "
+            found.append(_diag(item, "homepage.pinned", f"homepage.pinned: at {shown} the live campaigns "
                                                         f"{each} pin {sum(counts.values())} SKUs, more than the "
                                                         f"{slots} homepage slots; pin fewer or move a campaign"))
     return found

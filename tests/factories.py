@@ -1,7 +1,7 @@
 """Campaigns built in code for tests (the real ones live in campaigns/)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -11,7 +11,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def local(*args: int, zone: ZoneInfo = SHANGHAI) -> datetime:
-    return datetime(*args, tzinfo=zone)
+    """A local wall-clock time as the validator returns it: the instant, in UTC."""
+    return datetime(*args, tzinfo=zone).astimezone(timezone.utc)
 
 
 def pick(sku: str, price_fen: int = 3990, **kw) -> Pick:

@@ -54,7 +54,7 @@ def test_featured_minimal_loads_exact_values():
     assert campaign.title == Text({"zh-CN": "扶贫日好物", "en": "Poverty Day picks"})
     assert campaign.timezone == "Asia/Shanghai"  # the default
     assert campaign.starts_at == datetime(2026, 10, 17, tzinfo=SHANGHAI)
-    assert campaign.starts_at.utcoffset() == timedelta(hours=8)
+    assert campaign.starts_at.astimezone(campaign.zone).utcoffset() == timedelta(hours=8)
     assert campaign.ends_at == datetime(2026, 10, 17, 16, tzinfo=timezone.utc)
     assert campaign.teaser_from is None and campaign.summary is None and campaign.charity is None
     assert campaign.homepage == Homepage(weight=3, pinned=("EGG-0017",))
@@ -81,7 +81,7 @@ def test_charity_sale_minimal_loads_rates_goal_and_offsets():
     assert charity.partner == Text({"zh-CN": "巴中市人民政府"})
     assert campaign.products[0].donation_rate_percent == Decimal("8")
     assert campaign.donation_rate_percent("PRK-0301") == Decimal("8")
-    assert campaign.starts_at.utcoffset() == timedelta(hours=8)
+    assert campaign.starts_at.astimezone(campaign.zone).utcoffset() == timedelta(hours=8)
     assert campaign.starts_at == datetime(2026, 10, 31, 16, tzinfo=timezone.utc)
     assert campaign.ends_at - campaign.starts_at == timedelta(days=30)
 
@@ -93,7 +93,7 @@ def test_regional_store_minimal_loads_without_end_in_its_own_zone():
     assert campaign.kind == "regional_store" and campaign.ends_at is None
     assert campaign.timezone == "Asia/Urumqi"
     assert campaign.starts_at == datetime(2026, 7, 1, 9, tzinfo=ZoneInfo("Asia/Urumqi"))
-    assert campaign.starts_at.utcoffset() == timedelta(hours=6)
+    assert campaign.starts_at.astimezone(campaign.zone).utcoffset() == timedelta(hours=6)
     assert campaign.summary == Text({"zh-CN": "新疆伽师县的瓜果与棉花"})
     melon = campaign.products[0]
     assert melon.price_fen == 5900  # an unquoted whole number of yuan
@@ -168,8 +168,8 @@ def test_times_without_offset_are_local_in_the_campaign_zone_across_dst():
     campaign, diagnostics = load(text)
 
     assert diagnostics == []
-    assert campaign.starts_at.utcoffset() == timedelta(hours=-4)  # EDT; a space instead of T is fine
-    assert campaign.ends_at.utcoffset() == timedelta(hours=-5)  # EST
+    assert campaign.starts_at.astimezone(campaign.zone).utcoffset() == timedelta(hours=-4)  # EDT; a space instead of T is fine
+    assert campaign.ends_at.astimezone(campaign.zone).utcoffset() == timedelta(hours=-5)  # EST
     assert campaign.ends_at == datetime(2026, 12, 1, 14, tzinfo=timezone.utc)
 
 
@@ -181,7 +181,7 @@ def test_times_with_offset_or_z_keep_their_instant():
     assert diagnostics == []
     assert campaign.teaser_from == datetime(2026, 10, 10, tzinfo=timezone.utc)
     assert campaign.starts_at == datetime(2026, 10, 16, 18, 30, tzinfo=timezone.utc)
-    assert campaign.starts_at.utcoffset() == timedelta(hours=5, minutes=30)
+    assert campaign.starts_at.utcoffset() == timedelta(0)  # instants come out in UTC
 
 
 # ---------------------------------------------------------------- one bad file per rule
