@@ -7,7 +7,7 @@ AT ?=
 PORT ?= 8000
 DYNAMODB_PORT ?= 8001
 
-.PHONY: run test venv clean
+.PHONY: run test bench venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
@@ -23,6 +23,9 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -27,10 +27,13 @@ Algorithm (the brief, "Homepage rotation"):
    use goes to the others by the same rule, falling back to the largest
    ``weight / (seats + 1)`` when every campaign still below its upper quota
    is full).
-4. **Spares.** After the shown slots, the allocation runs on (without
-   changing the state) for up to ``slots`` more seats per campaign over the
-   picks not shown, so that a page served after a campaign ends can fill its
-   place at request time (:func:`homepage_view`).
+4. **Spares.** Each campaign's next picks after the shown ones (up to
+   ``slots`` per campaign, in turn order), interleaved one rank at a time
+   across campaigns, so that a page served after a campaign ends can fill its
+   place at request time (:func:`homepage_view`) from the others.
+
+Cost: ``O(slots × campaigns)`` for the seats and the spares, plus ``O(picks)``
+to read the input, so a rotation grows linearly with the live picks.
 
 The live set is the set of ``(campaign id, weight)`` of the entries; when it
 changes, the seat counts restart at the new rotation (the brief: "counted from
@@ -253,19 +256,13 @@ def rotate(
         shown.append((queues[cid][used[cid]], False, by_id[cid]))
         used[cid] += 1
 
-    # 4. spares: run on without touching the state
-    spare_seats, spare_house = dict(seats), house
-    spare_room = {cid: min(slots, len(queues[cid]) - used[cid]) for cid in order}
+    # 4. spares: each campaign's next picks (up to ``slots``), interleaved by rank
     spares: list[tuple[SlotPick, HomepageEntry]] = []
-    while True:
-        cid = _next_seat(order, weights, spare_seats, spare_house, total_weight, spare_room)
-        if cid is None:
-            break
-        spares.append((queues[cid][used[cid]], by_id[cid]))
-        used[cid] += 1
-        spare_seats[cid] += 1
-        spare_house += 1
-        spare_room[cid] -= 1
+    for rank in range(slots):
+        for cid in order:
+            index = used[cid] + rank
+            if index < len(queues[cid]):
+                spares.append((queues[cid][index], by_id[cid]))
 
     state = RotationState(live_key=key, base_rotation=base, house=house, seats=seats, cursors=cursors)
     return RotationResult(

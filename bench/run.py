@@ -1,0 +1,279 @@
+"""`make bench`: the platform's costs, each as a ratio to a floor measured in the same run.
+
+Prints one table and writes BENCHMARKS.md (machine, date, figures). Absolute
+times on a shared machine drift; the ratios are what to compare between runs.
+
+Sections
+--------
+1. Handler overhead: a bare Chalice hello-world route (the floor) against the
+   warm campaign page (24 products) and the warm homepage through the full
+   handler (an API Gateway event in, a response out). Jinja2 render time and
+   the one-off template compile are reported on their own.
+2. Cold start: importing ``app`` in fresh processes against a bare Chalice app
+   that imports boto3 and jinja2 (the unavoidable floor).
+3. DynamoDB requests per request, counted with botocore's event hooks.
+4. Scale curves: rotation with 100 / 1,000 / 10,000 live picks; publish of
+   10 / 100 / 1,000 campaigns (and the writes of an unchanged re-publish).
+
+The embedded DynamoDB is moto's server on a free loopback port.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import timeit
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+ROWS: list[tuple[str, str, str, str]] = []  # section, measure, value, ratio / note
+
+
+def row(section: str, measure: str, value: str, note: str = "") -> None:
+    ROWS.append((section, measure, value, note))
+    print(f"{section:<12} {measure:<58} {value:>14}  {note}", flush=True)
+
+
+def best_per_call_s(fn, number: int, repeat: int = 5) -> float:
+    """Best of ``repeat`` runs of ``number`` calls, per call, in seconds (timeit's advice)."""
+    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number
+
+
+def us(seconds: float) -> str:
+    return f"{seconds * 1e6:,.1f} µs"
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1e3:,.2f} ms"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Counter:
+    def __init__(self, client):
+        self.calls: list[str] = []
+        client.meta.events.register("before-call.dynamodb.*", lambda model, **_: self.calls.append(model.name))
+
+    def take(self) -> list[str]:
+        calls, self.calls = self.calls, []
+        return calls
+
+
+def api_event(path: str, resource: str, params: dict | None = None, query: dict | None = None) -> dict:
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": "GET",
+        "headers": {"accept": "text/html"},
+        "multiValueQueryStringParameters": None if not query else {k: [v] for k, v in query.items()},
+        "pathParameters": params,
+        "stageVariables": None,
+        "requestContext": {"httpMethod": "GET", "resourcePath": resource, "path": path, "stage": "api",
+                           "identity": {"sourceIp": "127.0.0.1"}},
+        "body": None,
+        "isBase64Encoded": False,
+    }
+
+
+def bare_app():
+    from chalice import Chalice
+
+    hello = Chalice(app_name="hello")
+
+    @hello.route("/")
+    def index():
+        return {"hello": "world"}
+
+    return hello
+
+
+def handler_section(table, clock) -> None:
+    import app as app_module
+    from chalicelib import wiring
+    from chalicelib.campaign_yaml import validate_paths
+    from chalicelib.homepage import run_rotation
+    from chalicelib.publishing import Publisher
+    from chalicelib.rendering import environment
+    from chalicelib.repository import Store
+    from chalicelib.settings import Settings
+
+    campaigns = validate_paths([ROOT / "campaigns"]).campaigns
+    Publisher(Store(table), clock).publish(campaigns)
+    run_rotation(Store(table), clock(), 8, 30)
+    services = wiring.build(Settings(table_name=table.name), clock, table)
+    wiring.configure(services)
+    counter = Counter(table.meta.client)
+
+    hello = bare_app()
+    hello_event = api_event("/", "/")
+    page_event = api_event("/campaigns/poverty-day-2026", "/campaigns/{campaign_id}", {"campaign_id": "poverty-day-2026"})
+    home_event = api_event("/", "/")
+
+    counter.take()
+    first = app_module.app(page_event, None)
+    cold_page = counter.take()
+    assert first["statusCode"] == 200, first
+    app_module.app(page_event, None)
+    warm_page = counter.take()
+    services.catalog._rotation = None
+    app_module.app(home_event, None)
+    cold_home = counter.take()
+    app_module.app(home_event, None)
+    warm_home = counter.take()
+    row("requests", "campaign page, cold container (pointer + document)", str(len(cold_page)), ", ".join(cold_page))
+    row("requests", "campaign page, warm", str(len(warm_page)), "0 expected")
+    row("requests", "homepage, cold rotation cache", str(len(cold_home)), ", ".join(cold_home))
+    row("requests", "homepage, warm", str(len(warm_home)), "0 expected")
+    counter.take()
+    run_rotation(Store(table), clock() + timedelta(minutes=15), 8, 30)
+    rotation_calls = counter.take()
+    row("requests", "one rotation", str(len(rotation_calls)), ", ".join(sorted(rotation_calls)))
+
+    floor = best_per_call_s(lambda: hello(hello_event, None), 2000)
+    page = best_per_call_s(lambda: app_module.app(page_event, None), 300)
+    home = best_per_call_s(lambda: app_module.app(home_event, None), 300)
+    row("handler", "bare Chalice hello-world route (floor)", us(floor), "1.00x")
+    row("handler", "warm campaign page, 24 products, full handler", us(page), f"{page / floor:.2f}x floor (target <= 3x)")
+    row("handler", "warm homepage, full handler", us(home), f"{home / floor:.2f}x floor (target <= 3x)")
+
+    env = environment()
+    template = env.get_template("campaign.html")
+    from chalicelib import pages
+
+    campaign = services.catalog.campaign("poverty-day-2026")
+    links = pages.Links()
+    render = best_per_call_s(lambda: pages.campaign_page(campaign, "poverty-day-2026", clock(), "zh-CN", "html", links), 300)
+    row("handler", "Jinja2 render of the campaign page alone", us(render), f"{render / floor:.2f}x floor")
+    environment.cache_clear()
+    start = time.perf_counter()
+    environment().get_template("campaign.html")
+    compile_s = time.perf_counter() - start
+    row("handler", "template compile (once per container)", ms(compile_s), "first request only")
+    del template
+    wiring.configure(None)
+
+
+def import_section() -> None:
+    floor_src = "import boto3, jinja2\nfrom chalice import Chalice\napp = Chalice(app_name='floor')\n"
+    with tempfile.TemporaryDirectory() as tmp:
+        floor_file = Path(tmp) / "floor_app.py"
+        floor_file.write_text(floor_src)
+
+        def fresh(code: str, cwd: str) -> float:
+            env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+            out = subprocess.run(
+                [sys.executable, "-X", "importtime", "-c", code], cwd=cwd, env=env, capture_output=True, text=True, check=True
+            )
+            # the last line of -X importtime is the outermost import; its cumulative column is in µs
+            lines = [l for l in out.stderr.splitlines() if l.startswith("import time:") and "|" in l]
+            return int(lines[-1].split("|")[1]) / 1e6
+
+        floors, ours = [], []
+        for _ in range(7):
+            floors.append(fresh("import floor_app", tmp))
+            ours.append(fresh("import app", str(ROOT)))
+    floor, own = statistics.median(floors), statistics.median(ours)
+    row("cold start", "import a bare Chalice app + boto3 + jinja2 (floor)", ms(floor), "median of 7 fresh processes")
+    row("cold start", "import app", ms(own), f"{own / floor:.2f}x floor (target <= 1.3x)")
+
+
+def rotation_curve() -> None:
+    from chalicelib.model import Text
+    from chalicelib.rotation import HomepageEntry, RotationState, SlotPick, rotate
+
+    at = datetime(2026, 10, 17, tzinfo=timezone.utc)
+    previous = None
+    for picks in (100, 1_000, 10_000):
+        per_campaign = 20
+        entries = []
+        for c in range(picks // per_campaign):
+            cid = f"c{c:05d}"
+            items = tuple(SlotPick(cid, f"{cid}-{i:03d}", Text({"zh-CN": "x"}), 100, "/static/egg.svg") for i in range(per_campaign))
+            entries.append(HomepageEntry(cid, 1 + c % 5, at, None, items, (items[0].sku,) if c < 2 else ()))
+        seconds = best_per_call_s(lambda: rotate(entries, 8, RotationState(), 1), 5, repeat=3)
+        growth = "" if previous is None else f"x{seconds / previous:.1f} for x10 picks"
+        row("scale", f"one rotation (engine), {picks:,} live picks", ms(seconds), growth)
+        previous = seconds
+
+
+def publish_curve(table_factory, clock) -> None:
+    from chalicelib.publishing import Publisher
+    from chalicelib.repository import Store
+    from tests.factories import campaign
+
+    previous = None
+    for count in (10, 100, 1_000):
+        table = table_factory()
+        counter = Counter(table.meta.client)
+        campaigns = [campaign(f"camp-{i:04d}", weight=1 if i % 2 else None) for i in range(count)]
+        publisher = Publisher(Store(table), clock)
+        start = time.perf_counter()
+        publisher.publish(campaigns)
+        seconds = time.perf_counter() - start
+        writes = [c for c in counter.take() if c in ("PutItem", "BatchWriteItem", "TransactWriteItems")]
+        publisher.publish(campaigns)
+        again = [c for c in counter.take() if c in ("PutItem", "BatchWriteItem", "TransactWriteItems", "DeleteItem")]
+        growth = "" if previous is None else f"x{seconds / previous:.1f} for x10 campaigns"
+        row("scale", f"publish {count:,} campaigns ({len(writes)} write requests)", ms(seconds), growth)
+        row("scale", f"unchanged re-publish of {count:,} campaigns: write requests", str(len(again)), "0 expected")
+        previous = seconds
+
+
+def write_report() -> None:
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}"
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Written by `make bench` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}; machine: {machine}.",
+        "Times are best-of-N per call; compare the ratios between runs, not the absolute figures.",
+        "",
+        "| section | measure | value | ratio / note |",
+        "|---|---|---:|---|",
+    ]
+    lines += [f"| {s} | {m} | {v} | {n} |" for s, m, v, n in ROWS]
+    (ROOT / "BENCHMARKS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"\nwrote {ROOT / 'BENCHMARKS.md'}")
+
+
+def main() -> int:
+    os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"})
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from chalicelib.clock import FixedClock
+    from chalicelib.repository import create_table
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server.start()
+    endpoint = "http://127.0.0.1:%d" % server.get_host_and_port()[1]
+    dynamodb = boto3.resource("dynamodb", region_name="us-east-1", endpoint_url=endpoint)
+    names = iter(range(1000))
+    clock = FixedClock(datetime(2026, 10, 17, 1, 0, tzinfo=timezone.utc))
+    try:
+        print(f"{'section':<12} {'measure':<58} {'value':>14}  ratio / note")
+        handler_section(create_table(dynamodb, "bench-pages"), clock)
+        import_section()
+        rotation_curve()
+        publish_curve(lambda: create_table(dynamodb, f"bench-publish-{next(names)}"), clock)
+    finally:
+        server.stop()
+    write_report()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
