@@ -6,8 +6,9 @@ STAMP := $(VENV)/.installed
 AT ?=
 PORT ?= 8000
 DYNAMODB_PORT ?= 8001
+STAGE ?= dev
 
-.PHONY: run test bench venv clean
+.PHONY: run test bench package deploy venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
@@ -26,6 +27,21 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# `make package STAGE=dev`: the stage's CloudFormation (SAM) template, its DynamoDB table
+# merged in, and the Lambda zip, in build/$(STAGE)/, linted by cfn-lint (warnings fail too).
+# Needs AWS_DEFAULT_REGION in the shell and a pip index; no AWS credentials. docs/runbook.md
+package: $(STAMP)
+	$(BIN)/python tools/package.py --stage $(STAGE)
+
+# `make deploy STAGE=dev BUCKET=<S3 bucket for the code>`: the AWS CLI uploads the zip and
+# deploys stack campaign-platform-$(STAGE) (the IAM policy's log groups assume that name).
+deploy: package
+	@test -n "$(BUCKET)" || { echo "make deploy: set BUCKET=<an S3 bucket in the stage's region>"; exit 2; }
+	aws cloudformation package --use-json --template-file build/$(STAGE)/sam.json \
+	  --s3-bucket $(BUCKET) --s3-prefix campaign-platform/$(STAGE) --output-template-file build/$(STAGE)/packaged.json
+	aws cloudformation deploy --template-file build/$(STAGE)/packaged.json \
+	  --stack-name campaign-platform-$(STAGE) --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

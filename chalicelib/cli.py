@@ -71,6 +71,7 @@ def stage_settings(stage: str, dynamodb_port: int = LOCAL_DYNAMODB_PORT, env: di
         rotation_history_days=settings.rotation_history_days,
         dynamodb_endpoint=endpoint,
         region=base.region,
+        system_signing_secret=base.system_signing_secret,
     )
 
 
@@ -282,6 +283,20 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sign(args: argparse.Namespace) -> int:
+    """Print the Standard Webhooks headers for a body (FILE, stdin or ``--body``), or a curl command."""
+    from .signing import signed_output
+
+    file = None if args.body is not None or args.file in (None, "-") else args.file
+    body = args.body.encode("utf-8") if args.body is not None else Path(file).read_bytes() if file else sys.stdin.buffer.read()
+    secret = args.secret or Settings.from_env().system_signing_secret
+    try:
+        print(signed_output(body, secret, args.id, args.timestamp, args.curl, file))
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from .serve import serve
 
@@ -358,6 +373,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("schema", help="print the JSON Schema of the campaign YAML")
     p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("sign", help="print the webhook-* headers that sign a body (Standard Webhooks)")
+    p.add_argument("file", nargs="?", metavar="FILE", help="the exact body bytes (default: stdin)")
+    p.add_argument("--body", metavar="JSON", help="the body as text instead of FILE")
+    p.add_argument("--secret", help="whsec_... (default: SYSTEM_SIGNING_SECRET)")
+    p.add_argument("--id", help="webhook-id (default: a random msg_...)")
+    p.add_argument("--timestamp", type=int, metavar="UNIX", help="webhook-timestamp (default: now)")
+    p.add_argument("--curl", metavar="URL", help="print a curl command that POSTs the body to URL")
+    p.set_defaults(func=cmd_sign)
 
     p = sub.add_parser("serve", help="the local stack: embedded DynamoDB, publish, app, rotation timer")
     p.add_argument("--host", default="127.0.0.1")

@@ -6,11 +6,16 @@
     ├── NotFound (404)            unknown campaign, or one not visible yet
     ├── Gone (410)                a campaign past its ends_at
     ├── BadRequest (400)          a malformed request
+    ├── Unauthorized (401)        a system request that is unsigned, badly signed or stale
+    ├── Unprocessable (422)       a well-formed request whose values are refused
+    ├── IdempotencyConflict (409) an id reused with a different body
     ├── StoreUnavailable (503)    DynamoDB cannot be reached, or a table is missing
     ├── ReleaseConflict (409)     the release pointer moved under a publish/rollback
     ├── RotationConflict (409)    another rotation run wrote this rotation first
     └── NothingToRollBack (409)   there is no previous release
 
+Every error may carry ``field``: the request field it is about (``"amount"``),
+which the JSON error body names (``{"error", "field", "message"}``).
 ``chalicelib.web`` maps them to responses in one place; nothing matches on
 message text.
 """
@@ -20,6 +25,10 @@ from __future__ import annotations
 class PlatformError(Exception):
     STATUS_CODE = 500
     CODE = "internal_error"
+
+    def __init__(self, message: str = "", *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class NotFound(PlatformError):
@@ -35,6 +44,27 @@ class Gone(PlatformError):
 class BadRequest(PlatformError):
     STATUS_CODE = 400
     CODE = "bad_request"
+
+
+class Unauthorized(PlatformError):
+    """A system request without a valid Standard Webhooks signature (or no secret configured)."""
+
+    STATUS_CODE = 401
+    CODE = "unauthorized"
+
+
+class Unprocessable(PlatformError):
+    """A request whose JSON is well formed but whose ``field`` has a value we refuse."""
+
+    STATUS_CODE = 422
+    CODE = "invalid"
+
+
+class IdempotencyConflict(PlatformError):
+    """The same ``order_id``/``refund_id``/``donation_id`` came with a different body."""
+
+    STATUS_CODE = 409
+    CODE = "conflict"
 
 
 class StoreUnavailable(PlatformError):

@@ -158,6 +158,13 @@ class Links:
     def charity(self) -> str:
         return self._q("/charity")
 
+    def ledger(self, campaign_id: str, cursor: str | None = None) -> str:
+        url = self._q(f"/campaigns/{quote(campaign_id)}/ledger")
+        return url if cursor is None else f"{url}{'&' if '?' in url else '?'}cursor={quote(cursor)}"
+
+    def impact(self) -> str:
+        return self._q("/impact")
+
     def static(self, path: str) -> str:
         return f"{self.prefix}{path}" if path.startswith("/") else path
 
@@ -172,6 +179,8 @@ class PageResponse:
     body: str
     content_type: str = HTML
     headers: Mapping[str, str] = field(default_factory=dict)
+    # The campaign state the page shows (teaser, live, ended), for the PageViews metric.
+    state: str | None = None
 
     def all_headers(self) -> dict[str, str]:
         return {"Content-Type": self.content_type, **self.headers}
@@ -185,11 +194,15 @@ def _json_body(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def error_response(status: int, code: str, message: str, fmt: str, lang: str, links: Links, max_age_s: int = 0) -> PageResponse:
-    """An HTML or JSON error page (never a traceback)."""
+def error_response(
+    status: int, code: str, message: str, fmt: str, lang: str, links: Links, max_age_s: int = 0, field: str | None = None
+) -> PageResponse:
+    """An HTML or JSON error page (never a traceback). JSON: ``{"error", "field"?, "message"}``,
+    with ``field`` (the request field at fault) only when there is one."""
     headers = _cache(max_age_s) if max_age_s else {"Cache-Control": "no-store"}
     if fmt == "json":
-        return PageResponse(status, _json_body({"error": code, "message": message}), JSON, headers)
+        fields = {"error": code, "message": message} if field is None else {"error": code, "field": field, "message": message}
+        return PageResponse(status, _json_body(fields), JSON, headers)
     labels = LABELS[lang]
     body = render(
         "error.html", lang=lang, L=labels, links=links, path="/", status=status, title=labels.get(code, labels["error"]), message=message
@@ -284,7 +297,7 @@ def campaign_page(
     status = states.STATUS[state]
     headers = _cache(max_age)
     if fmt == "json":
-        return PageResponse(status, _json_body(campaign_json(campaign, state, lang, campaign_totals)), JSON, headers)
+        return PageResponse(status, _json_body(campaign_json(campaign, state, lang, campaign_totals)), JSON, headers, state)
     progress = None
     if campaign.charity is not None and campaign_totals is not None:
         goal = campaign.charity.goal_fen
@@ -308,7 +321,7 @@ def campaign_page(
         seconds_left=seconds_left,
         progress=progress,
     )
-    return PageResponse(status, body, HTML, headers)
+    return PageResponse(status, body, HTML, headers, state)
 
 
 def _live_catalog(catalog: Sequence[Mapping[str, Any]], at: datetime) -> list[Mapping[str, Any]]:

@@ -11,7 +11,16 @@ PK                          SK                      item
 ``HOMEPAGE#R#<n:010>``      ``C#<id>``              one homepage campaign of release n
 ``ROTATION``                ``CURRENT``             the live homepage rotation
 ``ROTATION``                ``H#<n:010>``           rotation history (TTL 30 days)
+``ORDER#<order_id>``        ``ORDER``               a recorded sale (idempotency of /api/sales)
+``REFUND#<refund_id>``      ``REFUND``              a recorded refund (idempotency of /api/refunds)
+``POINTS#<donation_id>``    ``POINTS``              a point donation (idempotency of /api/point-donations)
+``TOTALS#<id>#<s:03d>``     ``SUM``                 counter shard s of a campaign's books (ADD only)
+``LEDGER#<id>#<l:02d>``     ``E#<at UTC>#<nonce>``  one public ledger entry, in ledger shard l
 ==========================  ======================  ==========================================
+
+The donation books' items (the last five rows) are written and read by
+:mod:`chalicelib.books_store`; their shapes are in :mod:`chalicelib.books_items`
+and the capacity plan in ``docs/donations.md``.
 
 Documents are stored as JSON text (``doc``), so no number ever passes through
 ``float`` and no DynamoDB ``Decimal`` reaches a response.

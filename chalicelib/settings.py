@@ -14,12 +14,18 @@ variable                    meaning                                      default
 ``ROTATION_MINUTES``        minutes between rotations (integer >= 1)     15
 ``AWS_ENDPOINT_URL_DYNAMODB`` the embedded DynamoDB, locally             (boto3 default)
 ``ROTATION_HISTORY_DAYS``   TTL of rotation history items                30
+``SIGNING_SECRET_PARAMETER`` SSM SecureString name of the webhook signing (none: not deployed)
+                            secret on deployed stages (e.g.
+                            ``/campaign-platform/dev/signing-secret``)
+``SYSTEM_SIGNING_SECRET``   the webhook signing secret itself,           (none)
+                            ``whsec_<base64>`` (local runs; wins over
+                            the parameter when both are set)
 ==========================  ===========================================  =========
 """
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping
 
 DEFAULT_TABLE = "campaign-platform-local"
@@ -51,6 +57,11 @@ class Settings:
     rotation_history_days: int = 30
     dynamodb_endpoint: str | None = None
     region: str = "us-east-1"
+    # The SSM Parameter Store name (not the value) of the webhook signing secret;
+    # set on deployed stages by .chalice/config.json, None locally.
+    signing_secret_parameter: str | None = None
+    # The webhook signing secret itself (``whsec_...``), locally; never printed by repr().
+    system_signing_secret: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -67,4 +78,6 @@ class Settings:
             rotation_history_days=_positive_int(env, "ROTATION_HISTORY_DAYS", 30),
             dynamodb_endpoint=env.get("AWS_ENDPOINT_URL_DYNAMODB") or None,
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            signing_secret_parameter=env.get("SIGNING_SECRET_PARAMETER") or None,
+            system_signing_secret=env.get("SYSTEM_SIGNING_SECRET") or None,
         )

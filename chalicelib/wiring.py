@@ -11,11 +11,15 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from .books_store import BooksStore
 from .catalog import StoreCatalog
 from .clock import Clock, system_clock
+from .cursors import CursorSigner
+from .donations import Books
 from .pages import TotalsSource, no_totals
 from .repository import Store
 from .settings import Settings
+from .signing import SecretSource, WebhookVerifier
 
 
 @dataclass
@@ -25,6 +29,13 @@ class Services:
     store: Store
     catalog: StoreCatalog
     totals: TotalsSource = field(default=no_totals)
+    # The donation books (issue 3). ``clock`` is the campaign clock (shifted by
+    # ``campaign serve --at``); ``wall_clock`` is always the real one, for the
+    # webhook signatures' 5-minute tolerance.
+    books: Books | None = None
+    verifier: WebhookVerifier | None = None
+    cursors: CursorSigner | None = None
+    wall_clock: Clock = field(default=system_clock)
 
 
 _lock = threading.Lock()
@@ -51,11 +62,31 @@ def dynamodb_resource(settings: Settings) -> Any:
     )
 
 
-def build(settings: Settings, clock: Clock = system_clock, table: Any = None) -> Services:
+def build(
+    settings: Settings, clock: Clock = system_clock, table: Any = None, wall_clock: Clock = system_clock, ssm_client: Any = None
+) -> Services:
+    """The services on ``table`` (created from ``settings`` when ``None``).
+
+    ``ssm_client``: a zero-argument factory of the SSM client that fetches
+    the signing secret on deployed stages (created on first use only).
+    """
     if table is None:
         table = dynamodb_resource(settings).Table(settings.table_name)
     store = Store(table)
-    return Services(settings=settings, clock=clock, store=store, catalog=StoreCatalog(store))
+    catalog = StoreCatalog(store)
+    books = Books(BooksStore(table), catalog.campaign)
+    secrets = SecretSource(settings, ssm_client)
+    return Services(
+        settings=settings,
+        clock=clock,
+        store=store,
+        catalog=catalog,
+        totals=books.totals,
+        books=books,
+        verifier=WebhookVerifier(secrets, wall_clock),
+        cursors=CursorSigner(lambda: secrets.derived_key(b"campaign-platform ledger cursor v1")),
+        wall_clock=wall_clock,
+    )
 
 
 def services() -> Services:

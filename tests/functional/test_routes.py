@@ -159,7 +159,7 @@ def test_charity_channel_lists_live_charity_sales(client, publish, clock):
     clock.set(local(2026, 12, 1))
     html = get(client, "/charity?lang=en").body.decode()
     assert "Left-behind children of Bazhong" in html
-    assert '<progress max="100" value="0"' in html
+    assert 'role="progressbar"' in html and 'aria-valuenow="0.00"' in html
     assert "Campaign poverty-day-2026" not in html
 
 

@@ -1,0 +1,382 @@
+"""Structured JSON logs and CloudWatch metrics for the Lambda handlers.
+
+Both go through Powertools for AWS Lambda (Python): logs through its
+``Logger`` (one JSON object per line), metrics through its CloudWatch
+Embedded Metric Format (EMF) provider. Lambda writes stdout to CloudWatch
+Logs, and CloudWatch turns each EMF line into metric data points: no API
+call, no ``cloudwatch:PutMetricData`` permission, no added latency.
+
+Nothing happens at import: Powertools is imported, and the logger and the
+metric sets are built, on first use (the first invocation), so importing
+``app`` stays cheap and reads no environment variable.
+
+One invocation (the Chalice middleware :func:`middleware`, registered in
+``app.py`` for every event type):
+
+1. clears the per-request log keys and binds ``request_id`` (API Gateway's
+   ``requestContext.requestId``, also the correlation id),
+   ``lambda_request_id`` (the Lambda context's ``aws_request_id``), and
+   ``campaign_id`` when the route has one;
+2. runs the handler, which records metrics with the ``record_*`` functions
+   below (and may :func:`bind` more log keys, e.g. a webhook's
+   ``campaign_id``);
+3. logs one ``request`` line (method, route, path, status, ``duration_ms``),
+   or ``invocation`` for a scheduled event, and ``unhandled error`` with the
+   traceback if the handler raised;
+4. flushes the metrics recorded in the invocation: one EMF line per set of
+   dimensions. A failing handler still flushes.
+
+Metrics, namespace :data:`NAMESPACE`; every one also has the dimensions
+``service`` (:data:`SERVICE`) and ``stage``:
+
+================================  =========  ================================  ==========================
+metric                            unit       dimensions                        recorded by
+================================  =========  ================================  ==========================
+``PageViews``                     Count      ``page``, ``state``               :func:`record_page_view`
+``Rotations``                     Count      ``outcome``                       :func:`record_rotation`
+``RotationSlots``                 Count      ``outcome``                       :func:`record_rotation`
+``SalesRecorded``                 Count      ``kind``                          :func:`record_sale`
+``SalesAmountFen``                None       ``kind``                          :func:`record_sale`
+``DonationsFen``                  None       ``source`` (sale, points)         :func:`record_sale`, :func:`record_point_donation`
+``Refunds``                       Count      (none)                            :func:`record_refund`
+``RefundsAmountFen``              None       (none)                            :func:`record_refund`
+``DonationsReversedFen``          None       (none)                            :func:`record_refund`
+``PointDonations``                Count      (none)                            :func:`record_point_donation`
+``PointsDonated``                 Count      (none)                            :func:`record_point_donation`
+``SystemRequests``                Count      ``route``, ``status``             :func:`record_system_request`
+``InvocationErrors``              Count      ``event``                         :func:`middleware`
+================================  =========  ================================  ==========================
+
+Amounts are integer fen (1/100 yuan), never floats of yuan: CloudWatch sums
+them exactly up to 2**53 fen. Campaign ids are never dimensions (each
+distinct dimension value is a billed custom metric); they ride in the logs.
+
+Where the output goes (:meth:`Observability.for_stage`): on a deployed stage
+metrics are printed to stdout and logs are written at INFO. On the ``local``
+stage (``campaign serve``, the tests) metrics are dropped and logs are
+written at WARNING, so a terminal is not flooded. Tests inject their own
+:class:`Observability` with :func:`configure` to capture both.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+import time
+from typing import IO, Any, Callable, Mapping
+
+NAMESPACE = "CampaignPlatform"
+SERVICE = "campaign-platform"
+
+# The vocabulary of the ``state`` dimension of PageViews.
+PAGE_STATES = ("teaser", "live", "ended", "not_found", "ok", "error")
+ROTATION_OUTCOMES = ("written", "lost", "failed")
+
+Emit = Callable[[str], None]
+
+
+def _print_line(line: str) -> None:
+    print(line, flush=True)
+
+
+class Observability:
+    """The logger and the metrics of one container.
+
+    Parameters
+    ----------
+    stage:
+        the ``stage`` dimension of every metric (``dev``, ``prod``, ...).
+    emit:
+        receives each EMF document as one line of JSON text; ``None`` drops
+        metrics. Lambda: :func:`print` to stdout.
+    log_stream:
+        where the JSON log lines go (default ``sys.stdout`` at first use).
+    log_level:
+        ``"INFO"``, ``"WARNING"``, ...
+    library_logs:
+        also send the ``chalicelib.*`` loggers (``log.exception`` in
+        :mod:`chalicelib.web`, ...) through the JSON handler, and stop them
+        propagating to the root logger (Lambda's plain-text handler). On for
+        deployed stages; off by default, so tests' ``caplog`` still sees them.
+    """
+
+    def __init__(
+        self,
+        stage: str,
+        emit: Emit | None = _print_line,
+        log_stream: IO[str] | None = None,
+        log_level: str = "INFO",
+        library_logs: bool = False,
+    ) -> None:
+        self.stage = stage
+        self._emit = emit
+        self._log_stream = log_stream
+        self._log_level = log_level
+        self._library_logs = library_logs
+        self._lock = threading.Lock()
+        self._sets: dict[tuple[tuple[str, str], ...], Any] = {}
+
+    @classmethod
+    def for_stage(cls, stage: str) -> "Observability":
+        """The default for ``stage``: metrics to stdout and INFO logs, except on ``local``."""
+        if stage == "local":
+            return cls(stage, emit=None, log_level="WARNING")
+        return cls(stage, library_logs=True)
+
+    # ------------------------------------------------------------ logs
+
+    def logger(self) -> Any:
+        """The Powertools ``Logger`` (one per process, named :data:`SERVICE`), writing to this instance's stream."""
+        logger = _powertools_logger()
+        handler = logger.registered_handler
+        stream = self._log_stream if self._log_stream is not None else sys.stdout
+        if handler.stream is not stream:
+            handler.setStream(stream)
+        logger.setLevel(self._log_level)
+        if self._library_logs:
+            _route_library_logs(logger)
+        return logger
+
+    def begin(self, **keys: Any) -> None:
+        """Start an invocation: forget the previous one's keys, bind ``keys``."""
+        logger = self.logger()
+        logger.thread_safe_clear_keys()
+        logger.set_correlation_id(keys.get("request_id"))
+        self.bind(**keys)
+
+    def bind(self, **keys: Any) -> None:
+        """Add keys (``campaign_id=...``) to every log line of this invocation; ``None`` values are skipped."""
+        present = {k: v for k, v in keys.items() if v is not None}
+        if present:
+            self.logger().thread_safe_append_keys(**present)
+
+    # ------------------------------------------------------------ metrics
+
+    def add(self, name: str, unit: str, value: float, **dimensions: str) -> None:
+        """Record one data point of ``name`` with ``dimensions`` (plus service and stage).
+
+        ``unit`` is a CloudWatch unit (``"Count"``, ``"None"``, ``"Milliseconds"``).
+        Raises Powertools' ``MetricUnitError``/``MetricValueError`` on a bad unit or value.
+        """
+        key = tuple(sorted((k, str(v)) for k, v in dimensions.items()))
+        with self._lock:
+            metric_set = self._sets.get(key)
+            if metric_set is None:
+                from aws_lambda_powertools.metrics import EphemeralMetrics
+
+                metric_set = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)
+                metric_set.set_default_dimensions(stage=self.stage, **dict(key))
+                self._sets[key] = metric_set
+            metric_set.add_metric(name=name, unit=unit, value=value)
+
+    def flush(self) -> int:
+        """Emit the metrics recorded since the last flush; returns how many EMF lines.
+
+        One line per set of dimensions. The sets are emptied even when
+        ``emit`` is ``None`` (local stage), so nothing piles up.
+        """
+        with self._lock:
+            pending = [(k, s) for k, s in self._sets.items() if s.metric_set]
+            lines = []
+            for _key, metric_set in pending:
+                if self._emit is not None:
+                    lines.append(json.dumps(metric_set.serialize_metric_set(), separators=(",", ":")))
+                metric_set.clear_metrics()
+        if self._emit is not None:
+            for line in lines:
+                self._emit(line)
+        return len(lines)
+
+
+_powertools: Any = None
+_powertools_lock = threading.Lock()
+
+
+def _powertools_logger() -> Any:
+    """Build the process's Powertools ``Logger`` once (Powertools keeps one per service name)."""
+    global _powertools
+    if _powertools is None:
+        with _powertools_lock:
+            if _powertools is None:
+                from aws_lambda_powertools import Logger
+
+                _powertools = Logger(service=SERVICE, stream=sys.stdout, level="INFO", utc=True)
+    return _powertools
+
+
+_library_logs_routed = False
+
+
+def _route_library_logs(logger: Any) -> None:
+    """Once per process: the ``chalicelib`` loggers write through ``logger``'s JSON handler."""
+    global _library_logs_routed
+    if _library_logs_routed:
+        return
+    from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+
+    logging.getLogger("chalicelib")  # registered, so the copy below finds it
+    copy_config_to_registered_loggers(source_logger=logger, include={"chalicelib"})
+    _library_logs_routed = True
+
+
+_current: Observability | None = None
+_current_lock = threading.Lock()
+
+
+def current() -> Observability:
+    """The container's :class:`Observability`, built on first use for the stage of the settings."""
+    global _current
+    if _current is None:
+        from .wiring import services
+
+        stage = services().settings.stage
+        with _current_lock:
+            if _current is None:
+                _current = Observability.for_stage(stage)
+    return _current
+
+
+def configure(new: Observability | None) -> None:
+    """Replace the instance (tests); ``None`` goes back to the lazy default."""
+    global _current
+    with _current_lock:
+        _current = new
+
+
+# ---------------------------------------------------------------- what handlers call
+
+
+def page_state(page: Any) -> str:
+    """The ``state`` dimension for a rendered page (:class:`chalicelib.pages.PageResponse`).
+
+    The campaign state when the page carries one (``teaser``, ``live``,
+    ``ended``); else from the status: 404 ``not_found``, 410 ``ended``,
+    5xx ``error``, anything else ``ok``.
+    """
+    state = getattr(page, "state", None)
+    if state:
+        return str(state)
+    status = int(page.status)
+    if status == 404:
+        return "not_found"
+    if status == 410:
+        return "ended"
+    if status >= 500:
+        return "error"
+    return "ok"
+
+
+def record_page_view(page: str, state: str) -> None:
+    """One consumer page served: ``page`` is ``campaign``, ``homepage``, ``charity``,
+    ``ledger`` or ``impact`` (HTML and JSON alike); ``state`` one of :data:`PAGE_STATES`."""
+    current().add("PageViews", "Count", 1, page=page, state=state)
+
+
+def record_rotation(outcome: str, slots: int = 0) -> None:
+    """One homepage rotation run: ``outcome`` ``written`` (with the ``slots`` it filled),
+    ``lost`` (another run wrote first) or ``failed``."""
+    obs = current()
+    obs.add("Rotations", "Count", 1, outcome=outcome)
+    obs.add("RotationSlots", "Count", slots, outcome=outcome)
+
+
+def record_sale(kind: str, amount_fen: int, donation_fen: int) -> None:
+    """A sale recorded for the first time (not a replay): the campaign ``kind``
+    (``featured``, ``charity_sale``, ``regional_store``), the paid ``amount_fen``
+    and the order's ``donation_fen`` (0 for kinds other than charity sales)."""
+    obs = current()
+    obs.add("SalesRecorded", "Count", 1, kind=kind)
+    obs.add("SalesAmountFen", "None", amount_fen, kind=kind)
+    if donation_fen:
+        obs.add("DonationsFen", "None", donation_fen, source="sale")
+
+
+def record_refund(amount_fen: int, donation_reversed_fen: int) -> None:
+    """A refund recorded for the first time: its ``amount_fen`` and the donation it reversed."""
+    obs = current()
+    obs.add("Refunds", "Count", 1)
+    obs.add("RefundsAmountFen", "None", amount_fen)
+    obs.add("DonationsReversedFen", "None", donation_reversed_fen)
+
+
+def record_point_donation(points: int, amount_fen: int) -> None:
+    """A point donation recorded for the first time: ``points`` given, worth ``amount_fen``."""
+    obs = current()
+    obs.add("PointDonations", "Count", 1)
+    obs.add("PointsDonated", "Count", points)
+    if amount_fen:
+        obs.add("DonationsFen", "None", amount_fen, source="points")
+
+
+def record_system_request(route: str, status: int) -> None:
+    """One signed system request answered: ``route`` (``sales``, ``refunds``,
+    ``point-donations``) and its HTTP ``status`` (201, 200 replay, 401, 409, 422, ...)."""
+    current().add("SystemRequests", "Count", 1, route=route, status=str(status))
+
+
+def bind(**keys: Any) -> None:
+    """Add log keys for the rest of this invocation, e.g. ``bind(campaign_id=...)`` in a webhook."""
+    current().bind(**keys)
+
+
+def log() -> Any:
+    """The JSON logger, for handlers that log more than the request line."""
+    return current().logger()
+
+
+# ---------------------------------------------------------------- the middleware
+
+
+def _request_keys(event: Any) -> dict[str, Any]:
+    """Log keys of a Chalice event: HTTP ``Request`` or a scheduled ``CloudWatchEvent``."""
+    keys: dict[str, Any] = {}
+    lambda_context = getattr(event, "lambda_context", None)
+    if hasattr(event, "method"):  # an HTTP request
+        context: Mapping[str, Any] = event.context or {}
+        keys["request_id"] = context.get("requestId")
+        keys["method"] = event.method
+        keys["route"] = context.get("resourcePath")
+        keys["path"] = context.get("path") or event.path
+        keys["campaign_id"] = (event.uri_params or {}).get("campaign_id")
+    else:  # a scheduled event: its context is the Lambda context
+        lambda_context = getattr(event, "context", None)
+        keys["event"] = "scheduled"
+        keys["rule"] = ",".join(getattr(event, "resources", None) or []) or None
+    keys["lambda_request_id"] = getattr(lambda_context, "aws_request_id", None)
+    if keys.get("request_id") is None:
+        keys["request_id"] = keys["lambda_request_id"]
+    return keys
+
+
+def middleware(event: Any, get_response: Callable[[Any], Any]) -> Any:
+    """Chalice middleware for every event type: log keys, one summary line, metrics flushed.
+
+    Registered in ``app.py`` with ``app.register_middleware(observability.middleware, "all")``.
+    Exceptions from the handler are logged with their traceback and re-raised
+    (Chalice then answers 500 for HTTP; the route decorators in
+    :mod:`chalicelib.web` catch everything first, so this is the last line).
+    """
+    obs = current()
+    keys = _request_keys(event)
+    obs.begin(**keys)
+    started = time.perf_counter()
+    kind = "http" if "method" in keys else "scheduled"
+    try:
+        response = get_response(event)
+    except Exception:
+        obs.add("InvocationErrors", "Count", 1, event=kind)
+        obs.logger().exception("unhandled error", extra={"duration_ms": _ms(started)})
+        obs.flush()
+        raise
+    status = getattr(response, "status_code", None)
+    if kind == "http":
+        obs.logger().info("request", extra={"status": status, "duration_ms": _ms(started)})
+    else:
+        obs.logger().info("invocation", extra={"result": response, "duration_ms": _ms(started)})
+    obs.flush()
+    return response
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)

@@ -1,0 +1,263 @@
+"""The books' data layer against moto, plus the retries moto never provokes (stubbed)."""
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
+
+import pytest
+from botocore.exceptions import ClientError
+
+from chalicelib.books_items import LedgerEntry, ledger_pk, totals_pk
+from chalicelib.books_store import BooksStore, DuplicateId
+from chalicelib.catalog import StoreCatalog
+from chalicelib.donations import Books
+from chalicelib.errors import StoreUnavailable
+from chalicelib.model import County, Merchant, Text
+from chalicelib.repository import Store
+from chalicelib.system_requests import PointDonationRequest, RefundRequest, SaleRequest
+from tests.factories import campaign, charity_sale, local
+
+RECEIVED = local(2026, 12, 1, 12)
+
+
+def pledged_charity():
+    """The factory charity sale (5.45 %), its second pick pledged at 8 % by another merchant and county."""
+    c = charity_sale()
+    other = replace(
+        c.products[1],
+        donation_rate_percent=Decimal("8"),
+        merchant=Merchant("m-0251", Text({"zh-CN": "通江合作社", "en": "Tongjiang Cooperative"})),
+        county=County("511921", Text({"zh-CN": "通江县", "en": "Tongjiang County"})),
+    )
+    return replace(c, products=(c.products[0], other))
+
+
+@pytest.fixture(autouse=True)
+def item_rollback():
+    """moto deep-copies the whole table per transaction (O(items)); snapshot only the named items.
+
+    The patch is the local stack's (chalicelib/local_dynamodb.py, tested there); it changes the
+    cost of moto's rollback, not its outcome.
+    """
+    from chalicelib.local_dynamodb import install_item_rollback
+
+    undo = install_item_rollback()
+    yield
+    undo()
+
+
+@pytest.fixture
+def books(table, publish):
+    publish(pledged_charity(), campaign())
+    catalog = StoreCatalog(Store(table))
+    nonces = iter(f"{i:016x}" for i in range(10**6))
+    return Books(BooksStore(table), catalog.campaign, counter_shards=8, ledger_shards=4, page_size=7, nonce=lambda: next(nonces))
+
+
+def sale(order_id: str, amount_fen: int, sku: str = "PORK-0001", paid_at: datetime = local(2026, 12, 1, 10), cid: str = "bazhong-pork-charity"):
+    return SaleRequest(order_id, cid, sku, 1, amount_fen, paid_at.astimezone(timezone.utc))
+
+
+def half_up(fen: int, rate: str) -> int:
+    return int((Decimal(fen) * Decimal(rate) / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def all_ledger(books: Books, cid: str = "bazhong-pork-charity") -> list[LedgerEntry]:
+    entries, position = [], None
+    while True:
+        page = books.ledger_page(cid, position)
+        entries += page.entries
+        if page.next_position is None:
+            return entries
+        position = page.next_position
+
+
+def test_sharded_totals_and_the_merged_ledger_are_exact(books, table):
+    # GIVEN 300 sales, 40 refunds and 20 point donations spread over 8 counter and 4 ledger shards
+    rng = random.Random(7)
+    expected_raised, expected_sales, orders = 0, 0, {}
+    for i in range(300):
+        sku = rng.choice(["PORK-0001", "PORK-0002"])
+        amount = rng.randint(1, 50_000)
+        paid_at = local(2026, 11, 15) + timedelta(minutes=rng.randint(0, 100_000))
+        outcome = books.record_sale(sale(f"ORD-2026-{i:06d}", amount, sku, paid_at), RECEIVED)
+        assert outcome.status == 201
+        rate = "8" if sku == "PORK-0002" else "5.45"
+        orders[f"ORD-2026-{i:06d}"] = (amount, rate)
+        assert outcome.body["donation"] == f"{Decimal(half_up(amount, rate)) / 100:.2f}"
+    refunded = {}
+    for i in range(40):
+        oid = f"ORD-2026-{rng.randrange(300):06d}"
+        paid, _ = orders[oid]
+        left = paid - refunded.get(oid, 0)
+        if left == 0:
+            continue
+        amount = rng.randint(1, left)
+        assert books.record_refund(RefundRequest(f"RF-{i}", oid, amount), RECEIVED + timedelta(minutes=i)).status == 201
+        refunded[oid] = refunded.get(oid, 0) + amount
+    points = 0
+    for i in range(20):
+        n = rng.randint(1, 10_000)
+        books.record_points(PointDonationRequest(f"PD-{i}", "bazhong-pork-charity", f"M-{i}", n), RECEIVED)
+        points += n * 100 // 100
+    for oid, (paid, rate) in orders.items():
+        expected_raised += half_up(paid - refunded.get(oid, 0), rate)
+        expected_sales += paid - refunded.get(oid, 0)
+    # THEN the shards sum to the independent figures, to the fen
+    totals = books.totals("bazhong-pork-charity")
+    assert (totals.raised_from_sales_fen, totals.raised_from_points_fen, totals.sales_fen) == (expected_raised, points, expected_sales)
+    used = [s for s in range(8) if table.get_item(Key={"PK": totals_pk("bazhong-pork-charity", s), "SK": "SUM"}).get("Item")]
+    assert used == list(range(8))
+    # AND the ledger, read page by page across its 4 shards, is newest first and sums to raised
+    entries = all_ledger(books)
+    assert sum(e.amount_fen for e in entries) == totals.raised_fen
+    assert [e.position for e in entries] == sorted((e.position for e in entries), reverse=True)
+    assert len({e.position for e in entries}) == len(entries)
+    assert all(e.amount_fen != 0 for e in entries)
+    for s in range(4):
+        assert table.query(KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": ledger_pk("bazhong-pork-charity", s)})["Count"] > 0
+    # AND the split by county and merchant adds up to the sales
+    b = books.books(["bazhong-pork-charity"])["bazhong-pork-charity"]
+    assert sum(b.by_county.values()) == sum(b.by_merchant.values()) == expected_sales
+    assert set(b.by_merchant) == {"m-0042", "m-0251"}
+
+
+def test_a_replay_moves_nothing_and_a_changed_body_conflicts(books):
+    first = books.record_sale(sale("ORD-2026-000001", 20000), RECEIVED)
+    again = books.record_sale(sale("ORD-2026-000001", 20000), RECEIVED + timedelta(hours=1))
+    assert (first.status, again.status, again.body) == (201, 200, first.body)
+    from chalicelib.errors import IdempotencyConflict
+
+    with pytest.raises(IdempotencyConflict):
+        books.record_sale(sale("ORD-2026-000001", 20001), RECEIVED)
+    assert books.totals("bazhong-pork-charity").raised_from_sales_fen == 1090  # 200.00 at 5.45 %, once
+    assert len(all_ledger(books)) == 1
+
+
+def test_requests_per_operation(books, table, counter):
+    books.record_sale(sale("ORD-WARM-000000", 100), RECEIVED)  # warms the catalog cache
+    counter.reset()
+    books.record_sale(sale("ORD-2026-000001", 20000), RECEIVED)
+    assert counter.calls == ["TransactWriteItems"]
+    counter.reset()
+    books.record_refund(RefundRequest("RF-1", "ORD-2026-000001", 5000), RECEIVED)
+    assert counter.calls == ["BatchGetItem", "TransactWriteItems"]
+    counter.reset()
+    books.record_points(PointDonationRequest("PD-1", "bazhong-pork-charity", "M-1", 250), RECEIVED)
+    assert counter.calls == ["TransactWriteItems"]
+    counter.reset()
+    books.record_sale(sale("ORD-2026-000001", 20000), RECEIVED)  # a replay
+    assert counter.calls == ["TransactWriteItems", "GetItem"]
+    counter.reset()
+    books.books(["bazhong-pork-charity"])  # the writes above dropped the cached totals
+    books.books(["bazhong-pork-charity"])
+    assert counter.calls == ["BatchGetItem"]  # 8 shards in one BatchGetItem, then the in-container cache
+    counter.reset()
+    books.ledger_page("bazhong-pork-charity", None)
+    assert counter.calls == ["Query"] * 4  # one per ledger shard
+
+
+def test_one_action_per_item_is_enforced_before_dynamodb_sees_it(table):
+    store = BooksStore(table)
+    put = store._put_new({"PK": "ORDER#x", "SK": "ORDER"})
+    with pytest.raises(AssertionError, match="one action per item"):
+        store._transact([put, store._add("x", 0, {"orders": 1}), put])
+
+
+# ------------------------------------------------------------------ stubbed conflicts
+
+
+class FakeClient:
+    """Answers transact_write_items from a script of outcomes (moto never says TransactionConflict)."""
+
+    def __init__(self, script):
+        self.script = list(script)
+        self.calls = 0
+
+    def transact_write_items(self, **kwargs):
+        self.calls += 1
+        reasons = self.script.pop(0)
+        if reasons is None:
+            return {}
+        raise ClientError(
+            {"Error": {"Code": "TransactionCanceledException", "Message": "cancelled"}, "CancellationReasons": [{"Code": r} for r in reasons]},
+            "TransactWriteItems",
+        )
+
+
+class FakeTable:
+    name = "t"
+
+    def __init__(self, client):
+        self.meta = type("Meta", (), {"client": client})()
+
+
+def stub_store(script):
+    sleeps: list[float] = []
+    client = FakeClient(script)
+    store = BooksStore(FakeTable(client), sleep=sleeps.append, rng=lambda: 1.0)
+    return store, client, sleeps
+
+
+ACTIONS = [{"Put": {"Item": {"PK": "POINTS#1", "SK": "POINTS"}}}, {"Update": {"Key": {"PK": "TOTALS#c#001", "SK": "SUM"}}}]
+
+
+def test_transaction_conflicts_are_retried_with_bounded_jittered_backoff():
+    store, client, sleeps = stub_store([["None", "TransactionConflict"], ["None", "TransactionConflict"], None])
+    store._transact(ACTIONS)
+    assert client.calls == 3
+    assert sleeps == [0.01, 0.02]  # rng=1.0: the top of each jitter window, base 10 ms doubling
+
+
+def test_endless_conflicts_give_up_after_the_attempts_with_a_503():
+    store, client, sleeps = stub_store([["None", "TransactionConflict"]] * BooksStore.TRANSACT_ATTEMPTS)
+    with pytest.raises(StoreUnavailable, match="conflicts"):
+        store._transact(ACTIONS)
+    assert client.calls == BooksStore.TRANSACT_ATTEMPTS
+    assert max(sleeps) <= BooksStore.BACKOFF_CAP_S and sum(sleeps) < 2.0
+
+
+def test_a_failed_condition_is_an_answer_never_retried_even_beside_a_conflict():
+    store, client, sleeps = stub_store([["ConditionalCheckFailed", "TransactionConflict"]])
+    with pytest.raises(DuplicateId):
+        store.put_point_donation({"PK": "POINTS#1", "SK": "POINTS"}, ("c", 1, {"points": 1}), None)
+    assert (client.calls, sleeps) == (1, [])
+
+
+def test_other_cancellations_are_not_retried():
+    store, client, sleeps = stub_store([["None", "ValidationError"]])
+    with pytest.raises(StoreUnavailable, match="ValidationError"):
+        store._transact(ACTIONS)
+    assert (client.calls, sleeps) == (1, [])
+
+
+def test_jitter_stays_inside_its_window():
+    store = BooksStore(FakeTable(FakeClient([])), sleep=lambda s: None, rng=random.Random(1).random)
+    for attempt in range(BooksStore.TRANSACT_ATTEMPTS):
+        assert 0 <= store.backoff_s(attempt) <= min(0.5, 0.01 * 2**attempt)
+
+
+def test_moto_reports_the_duplicate_as_a_condition_failure_at_index_0(books, table):
+    # The real cancellation reasons (not a stub): the idempotency put is action 0.
+    books.record_sale(sale("ORD-2026-000009", 500), RECEIVED)
+    with pytest.raises(DuplicateId):
+        order = books.store.get_order("ORD-2026-000009")
+        books.store.put_sale(order, RECEIVED, ("bazhong-pork-charity", 0, {"orders": 1}), None)
+    assert books.totals("bazhong-pork-charity").sales_fen == 500
+
+
+def test_a_non_charity_sale_is_recorded_for_impact_without_a_ledger(books):
+    outcome = books.record_sale(sale("ORD-FEAT-000001", 3990, "EGG-0017", local(2026, 10, 17, 9), "poverty-day-2026"), RECEIVED)
+    assert outcome.status == 201 and outcome.body["donation"] == "0.00"
+    b = books.books(["poverty-day-2026"])["poverty-day-2026"]
+    assert (b.sales_fen, b.orders, b.raised_fen) == (3990, 1, 0)
+    assert all_ledger(books, "poverty-day-2026") == []
+
+
+def test_entries_of_zero_are_left_out(books):
+    books.record_sale(sale("ORD-2026-000010", 1), RECEIVED)  # 0.01 at 5.45 % -> 0.00
+    books.record_refund(RefundRequest("RF-10", "ORD-2026-000010", 1), RECEIVED)
+    assert books.totals("bazhong-pork-charity").sales_fen == 0
+    assert all_ledger(books) == []

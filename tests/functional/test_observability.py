@@ -1,0 +1,220 @@
+"""JSON logs and EMF metrics, through the Chalice test client against moto.
+
+Each test hands in an :class:`Observability` that appends EMF lines to a list
+and writes logs to a StringIO, then reads them back as JSON.
+"""
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from chalicelib import observability, wiring
+from chalicelib.observability import NAMESPACE, SERVICE, Observability
+from chalicelib.settings import Settings
+from tests.factories import campaign, local
+
+
+class Captured:
+    def __init__(self) -> None:
+        self.emf_lines: list[str] = []
+        self.log_stream = io.StringIO()
+        self.obs = Observability("test", emit=self.emf_lines.append, log_stream=self.log_stream, log_level="INFO")
+
+    @property
+    def emf(self) -> list[dict]:
+        return [json.loads(line) for line in self.emf_lines]
+
+    @property
+    def logs(self) -> list[dict]:
+        return [json.loads(line) for line in self.log_stream.getvalue().splitlines() if line.strip()]
+
+    def metric(self, name: str, **dimensions: str) -> list[float]:
+        """The values of ``name`` in documents whose dimensions include ``dimensions``."""
+        values: list[float] = []
+        for doc in self.emf:
+            if name in doc and all(doc.get(k) == v for k, v in dimensions.items()):
+                value = doc[name]
+                values.extend(value if isinstance(value, list) else [value])
+        return values
+
+
+@pytest.fixture
+def captured(services):
+    cap = Captured()
+    observability.configure(cap.obs)
+    yield cap
+    observability.configure(None)
+
+
+def emf_shape(doc: dict) -> tuple[str, list[list[str]], list[tuple[str, str]]]:
+    directive = doc["_aws"]["CloudWatchMetrics"][0]
+    return directive["Namespace"], directive["Dimensions"], [(m["Name"], m["Unit"]) for m in directive["Metrics"]]
+
+
+def test_a_live_campaign_page_counts_one_view_by_state_and_logs_the_request(client, publish, clock, captured):
+    publish(campaign())
+    clock.set(local(2026, 10, 17, 9))
+    response = client.http.get("/campaigns/poverty-day-2026")
+    assert response.status_code == 200
+
+    [doc] = captured.emf
+    namespace, dimensions, metrics = emf_shape(doc)
+    assert namespace == NAMESPACE == "CampaignPlatform"
+    assert sorted(dimensions[0]) == ["page", "service", "stage", "state"]
+    assert metrics == [("PageViews", "Count")]
+    assert (doc["service"], doc["stage"], doc["page"], doc["state"], doc["PageViews"]) == (
+        SERVICE, "test", "campaign", "live", [1.0],
+    )
+
+    [line] = [entry for entry in captured.logs if entry["message"] == "request"]
+    assert line["level"] == "INFO"
+    assert line["service"] == "campaign-platform"
+    assert line["campaign_id"] == "poverty-day-2026"
+    assert line["status"] == 200
+    assert line["route"] == "/campaigns/{campaign_id}"
+    assert line["method"] == "GET"
+    # chalice's local context has no API Gateway request id: the Lambda request id stands in.
+    assert line["request_id"] == line["lambda_request_id"]
+    assert len(line["request_id"]) == 36
+    assert line["correlation_id"] == line["request_id"]
+    assert isinstance(line["duration_ms"], float) and line["duration_ms"] >= 0
+
+
+@pytest.mark.parametrize(
+    ("at", "path", "page", "state"),
+    [
+        (local(2026, 10, 12), "/api/campaigns/poverty-day-2026", "campaign", "teaser"),
+        (local(2026, 10, 18), "/campaigns/poverty-day-2026", "campaign", "ended"),
+        (local(2026, 10, 1), "/campaigns/poverty-day-2026", "campaign", "not_found"),
+        (local(2026, 10, 17), "/campaigns/no-such-campaign", "campaign", "not_found"),
+        (local(2026, 10, 17), "/", "homepage", "ok"),
+        (local(2026, 10, 17), "/api/homepage", "homepage", "ok"),
+        (local(2026, 10, 17), "/charity", "charity", "ok"),
+    ],
+)
+def test_page_views_carry_the_page_and_its_state(client, publish, clock, captured, at, path, page, state):
+    publish(campaign())
+    clock.set(at)
+    client.http.get(path)
+    assert captured.metric("PageViews", page=page, state=state) == [1.0]
+    assert len(captured.emf) == 1
+
+
+def test_metrics_are_flushed_per_invocation_not_accumulated(client, publish, clock, captured):
+    publish(campaign())
+    clock.set(local(2026, 10, 17, 9))
+    for _ in range(3):
+        client.http.get("/campaigns/poverty-day-2026")
+    # Three invocations, three EMF documents of one view each.
+    assert captured.metric("PageViews", state="live") == [1.0, 1.0, 1.0]
+    assert len(captured.emf) == 3
+
+
+def test_a_static_file_logs_but_counts_no_page_view(client, captured):
+    response = client.http.get("/static/no-such-file.css")
+    assert response.status_code == 404
+    assert captured.emf == []
+    [line] = [entry for entry in captured.logs if entry["message"] == "request"]
+    assert line["status"] == 404
+
+
+def test_the_scheduled_rotation_records_its_outcome(client, publish, clock, captured):
+    publish(campaign())
+    clock.set(local(2026, 10, 17, 9))
+    event = client.events.generate_cw_event(
+        source="aws.events", detail_type="Scheduled Event", detail={}, resources=["arn:aws:events:us-east-1:1:rule/r"]
+    )
+    client.lambda_.invoke("rotate_homepage", event)
+    assert captured.metric("Rotations", outcome="written") == [1.0]
+    assert captured.metric("RotationSlots", outcome="written") == [3.0]
+    [line] = [entry for entry in captured.logs if entry["message"] == "invocation"]
+    assert line["event"] == "scheduled"
+    assert line["rule"] == "arn:aws:events:us-east-1:1:rule/r"
+    assert line["result"]["rotation"] == 1
+
+
+def test_a_failing_rotation_is_counted_logged_and_still_flushed(table, clock, captured):
+    import boto3
+    from chalice.test import Client
+
+    from app import app
+    from tests.conftest import ROOT
+
+    missing = boto3.resource("dynamodb", region_name="us-east-1").Table("no-such-table")
+    wiring.configure(wiring.build(Settings(table_name="no-such-table"), clock, missing))
+    try:
+        with Client(app, stage_name="local", project_dir=str(ROOT)) as client:
+            event = client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event", detail={}, resources=[])
+            with pytest.raises(Exception) as raised:
+                client.lambda_.invoke("rotate_homepage", event)
+    finally:
+        wiring.configure(None)
+    assert type(raised.value).__name__ == "StoreUnavailable"
+    assert captured.metric("Rotations", outcome="failed") == [1.0]
+    assert captured.metric("InvocationErrors", event="scheduled") == [1.0]
+    [line] = [entry for entry in captured.logs if entry["message"] == "unhandled error"]
+    assert line["level"] == "ERROR"
+    assert "StoreUnavailable" in line["exception"]
+
+
+def test_the_donation_functions_write_exact_fen_amounts(captured):
+    observability.record_sale("charity_sale", amount_fen=110_000_00, donation_fen=5_995_00)
+    observability.record_sale("featured", amount_fen=39_90, donation_fen=0)
+    observability.record_refund(amount_fen=10_00, donation_reversed_fen=55)
+    observability.record_point_donation(points=1234, amount_fen=12_34)
+    observability.record_system_request("sales", 201)
+    # One EMF line per set of dimensions: kind=charity_sale, kind=featured, source=sale,
+    # source=points, route+status, and none (refund and point counters).
+    assert captured.obs.flush() == 6
+    assert captured.metric("SalesRecorded", kind="charity_sale") == [1.0]
+    assert captured.metric("SalesAmountFen", kind="charity_sale") == [11_000_000.0]
+    assert captured.metric("SalesAmountFen", kind="featured") == [3990.0]
+    assert captured.metric("DonationsFen", source="sale") == [599_500.0]  # the featured sale donated nothing
+    assert captured.metric("DonationsFen", source="points") == [1234.0]
+    assert captured.metric("DonationsReversedFen") == [55.0]
+    assert captured.metric("PointsDonated") == [1234.0]
+    assert captured.metric("SystemRequests", route="sales", status="201") == [1.0]
+    assert captured.obs.flush() == 0  # nothing twice
+
+
+def test_the_local_stage_drops_metrics_and_keeps_quiet():
+    obs = Observability.for_stage("local")
+    obs.add("PageViews", "Count", 1, page="campaign", state="live")
+    assert obs.flush() == 0
+    assert Observability.for_stage("prod")._emit is not None
+
+
+def test_bind_adds_keys_to_the_rest_of_the_invocation_only(captured):
+    captured.obs.begin(request_id="r-1")
+    observability.bind(campaign_id="bazhong-pork-charity", order_id=None)
+    observability.log().info("sale recorded")
+    captured.obs.begin(request_id="r-2")
+    observability.log().info("next request")
+    first, second = captured.logs
+    assert (first["request_id"], first["campaign_id"]) == ("r-1", "bazhong-pork-charity")
+    assert "order_id" not in first
+    assert second["request_id"] == "r-2"
+    assert "campaign_id" not in second
+
+
+def test_on_deployed_stages_chalicelib_logs_are_json_too(monkeypatch):
+    import logging
+
+    library = logging.getLogger("chalicelib")
+    monkeypatch.setattr(library, "handlers", list(library.handlers))
+    monkeypatch.setattr(library, "propagate", library.propagate)
+    monkeypatch.setattr(library, "level", library.level)
+    monkeypatch.setattr(observability, "_library_logs_routed", False)
+    stream = io.StringIO()
+    obs = Observability("prod", emit=None, log_stream=stream, library_logs=True)
+    observability.configure(obs)
+    try:
+        obs.begin(request_id="r-9", campaign_id="poverty-day-2026")
+        logging.getLogger("chalicelib.web").error("request failed: %s", "store_unavailable")
+    finally:
+        observability.configure(None)
+    [line] = [json.loads(l) for l in stream.getvalue().splitlines()]
+    assert (line["level"], line["name"], line["message"]) == ("ERROR", "chalicelib.web", "request failed: store_unavailable")
+    assert (line["request_id"], line["campaign_id"]) == ("r-9", "poverty-day-2026")
