@@ -251,6 +251,9 @@ def write_report() -> None:
 
 def main() -> int:
     os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"})
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every request
     import boto3
     from moto.server import ThreadedMotoServer
 

@@ -25,13 +25,15 @@ import time
 from datetime import datetime, timedelta
 from typing import Any, Callable, Sequence, TypeVar
 
-from .homepage import entries_from_campaigns, rotation_doc, simulate
+from .homepage import StoredRotation, entries_from_campaigns, rotation_doc, simulate
 from .model import Campaign, campaign_from_doc, campaign_to_doc
 from .publishing import catalog_entry
 from .errors import StoreUnavailable
+from .page_cache import PageCache
 from .repository import Release, Store
 
 T = TypeVar("T")
+_NO_CATALOG: tuple[dict[str, Any], ...] = ()
 
 
 class StoreCatalog:
@@ -53,7 +55,9 @@ class StoreCatalog:
         self._release: tuple[float, Release | None] | None = None
         self._rotation: tuple[float, dict[str, Any] | None] | None = None
         self._versions: dict[tuple[str, str], Campaign | None] = {}
+        self._parsed: StoredRotation | None = None
         self.served_stale = False
+        self.page_cache = PageCache(monotonic)
 
     def begin_request(self) -> None:
         """Reset ``served_stale`` (called at the start of every page)."""
@@ -85,13 +89,23 @@ class StoreCatalog:
             self._versions[key] = None if doc is None else campaign_from_doc(doc)
         return self._versions[key]
 
-    def catalog(self) -> list[dict[str, Any]]:
+    def catalog(self) -> Sequence[dict[str, Any]]:
+        """The release's own (cached) list: the same object until the next publish. Read only."""
         release = self.release()
-        return [] if release is None else list(release.catalog)
+        return _NO_CATALOG if release is None else release.catalog  # type: ignore[return-value]
 
     def rotation(self, at: datetime) -> dict[str, Any] | None:
         self._rotation = self._cached(self._rotation, self._rotation_ttl_s, self.store.get_rotation)
         return self._rotation[1]
+
+    def stored_rotation(self, at: datetime) -> StoredRotation | None:
+        """The rotation with its slots parsed once per document read."""
+        doc = self.rotation(at)
+        if doc is None:
+            return None
+        if self._parsed is None or self._parsed.doc is not doc:
+            self._parsed = StoredRotation.parse(doc)
+        return self._parsed
 
 
 class YamlCatalog:
@@ -103,6 +117,7 @@ class YamlCatalog:
     """
 
     served_stale = False
+    page_cache = None  # a preview always renders afresh
 
     def __init__(self, campaigns: Sequence[Campaign], slots: int = 8, rotation_minutes: int = 15) -> None:
         self._campaigns = {c.id: c for c in campaigns}
@@ -131,3 +146,7 @@ class YamlCatalog:
             return None
         last = runs[-1]
         return rotation_doc(last.result, last.at, None)
+
+    def stored_rotation(self, at: datetime) -> StoredRotation | None:
+        doc = self.rotation(at)
+        return None if doc is None else StoredRotation.parse(doc)

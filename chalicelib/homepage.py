@@ -122,16 +122,28 @@ def run_rotation(store: Store, at: datetime, slots: int, history_days: int = 30)
     return RotationOutcome(number, True, len(result.slots), f"rotation {number}: {len(result.slots)} slots")
 
 
-def stored_view(doc: Mapping[str, Any] | None, at: datetime, slots: int) -> list[Slot]:
-    """The slots a request at ``at`` shows from a stored rotation document."""
-    if doc is None:
-        return []
-    return homepage_view(
-        [slot_from_doc(s) for s in doc.get("slots", [])],
-        [slot_from_doc(s) for s in doc.get("spares", [])],
-        at,
-        slots,
-    )
+@dataclass(frozen=True)
+class StoredRotation:
+    """A rotation document with its slots and spares parsed (once per document)."""
+
+    doc: Mapping[str, Any]
+    slots: tuple[Slot, ...]
+    spares: tuple[Slot, ...]
+    rotated_at: datetime
+
+    @classmethod
+    def parse(cls, doc: Mapping[str, Any]) -> "StoredRotation":
+        return cls(
+            doc,
+            tuple(slot_from_doc(s) for s in doc.get("slots", [])),
+            tuple(slot_from_doc(s) for s in doc.get("spares", [])),
+            datetime.fromisoformat(doc["rotated_at"]),
+        )
+
+    def view(self, at: datetime, count: int) -> list[Slot]:
+        """The slots a request at ``at`` shows (see :func:`chalicelib.rotation.homepage_view`)."""
+        return homepage_view(self.slots, self.spares, at, count)
+
 
 
 @dataclass(frozen=True)

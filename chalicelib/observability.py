@@ -116,6 +116,7 @@ class Observability:
         self._library_logs = library_logs
         self._lock = threading.Lock()
         self._sets: dict[tuple[tuple[str, str], ...], Any] = {}
+        self._ready: Any = None
 
     @classmethod
     def for_stage(cls, stage: str) -> "Observability":
@@ -131,11 +132,14 @@ class Observability:
         logger = _powertools_logger()
         handler = logger.registered_handler
         stream = self._log_stream if self._log_stream is not None else sys.stdout
+        if self._ready is logger and handler.stream is stream:
+            return logger  # configured already: setLevel clears every logger's cache, ~0.2 ms a call
         if handler.stream is not stream:
             handler.setStream(stream)
         logger.setLevel(self._log_level)
         if self._library_logs:
             _route_library_logs(logger)
+        self._ready = logger
         return logger
 
     def begin(self, **keys: Any) -> None:

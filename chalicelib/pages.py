@@ -19,7 +19,8 @@ from urllib.parse import quote
 
 from . import states
 from .model import DEFAULT_LANG, LANGS, Campaign, Text, fen_to_yuan_str, percent_str
-from .rendering import render
+from .page_cache import COUNTDOWN_TOKENS, PageCache, fill_countdown
+from .rendering import remaining, render
 from .rotation import Slot
 
 HTML = "text/html; charset=utf-8"
@@ -277,11 +278,13 @@ def campaign_page(
     fmt: str,
     links: Links,
     totals: TotalsSource = no_totals,
+    cache: PageCache | None = None,
 ) -> PageResponse:
     """``GET /campaigns/{id}`` (``fmt="html"``) or ``/api/campaigns/{id}`` (``fmt="json"``).
 
     404 for an unknown id or before the teaser; 200 teaser and live; 410
-    ended (with a charity sale's final result).
+    ended (with a charity sale's final result). With a ``cache``, the body is
+    rendered once per (campaign, state, language, totals) and reused.
     """
     labels = LABELS[lang]
     if campaign is None:
@@ -296,8 +299,10 @@ def campaign_page(
         max_age = min(max_age, LIVE_TOTALS_MAX_AGE_S)
     status = states.STATUS[state]
     headers = _cache(max_age)
+    key = ("campaign", fmt, campaign.id, lang, links, state, campaign_totals)
     if fmt == "json":
-        return PageResponse(status, _json_body(campaign_json(campaign, state, lang, campaign_totals)), JSON, headers, state)
+        body = _cached(cache, key, campaign, lambda: _json_body(campaign_json(campaign, state, lang, campaign_totals)))
+        return PageResponse(status, body, JSON, headers, state)
     progress = None
     if campaign.charity is not None and campaign_totals is not None:
         goal = campaign.charity.goal_fen
@@ -309,19 +314,32 @@ def campaign_page(
             "totals": campaign_totals,
         }
     seconds_left = None if until is None else int((until - at).total_seconds())
-    body = render(
-        "campaign.html",
-        lang=lang,
-        L=labels,
-        links=links,
-        path=f"/campaigns/{campaign.id}",
-        campaign=campaign,
-        state=state,
-        until=until,
-        seconds_left=seconds_left,
-        progress=progress,
-    )
+    countdown_text = "" if seconds_left is None else remaining(seconds_left, lang)
+
+    def render_page(countdown: Mapping[str, Any]) -> str:
+        return render(
+            "campaign.html",
+            lang=lang,
+            L=labels,
+            links=links,
+            path=f"/campaigns/{campaign.id}",
+            campaign=campaign,
+            state=state,
+            until=until,
+            seconds_left=seconds_left,
+            countdown=countdown,
+            progress=progress,
+        )
+
+    if cache is None:
+        body = render_page({"left": seconds_left, "text": countdown_text})
+    else:
+        body = fill_countdown(cache.get_or_render(key, campaign, lambda: render_page(COUNTDOWN_TOKENS)), seconds_left, countdown_text)
     return PageResponse(status, body, HTML, headers, state)
+
+
+def _cached(cache: PageCache | None, key: Any, anchor: object, make: Callable[[], str]) -> str:
+    return make() if cache is None else cache.get_or_render(key, anchor, make)
 
 
 def _live_catalog(catalog: Sequence[Mapping[str, Any]], at: datetime) -> list[Mapping[str, Any]]:
@@ -366,10 +384,13 @@ def homepage(
     fmt: str,
     links: Links,
     next_rotation_s: int | None = None,
+    cache: PageCache | None = None,
 ) -> PageResponse:
     """``GET /`` or ``/api/homepage``: the slots shown at ``at``, then the live campaigns.
 
     ``view`` is already filtered to picks whose campaign is live at ``at``.
+    With a ``cache``, the body is rendered once per (rotation, shown picks,
+    live campaigns, language).
     """
     max_age = _catalog_max_age(catalog, at)
     for slot in view:
@@ -378,16 +399,27 @@ def homepage(
     if next_rotation_s is not None:
         max_age = min(max_age, max(0, next_rotation_s))
     headers = _cache(max_age)
+    shown = tuple((s.position, s.pick.campaign_id, s.pick.sku, s.pinned) for s in view)
+    anchor = (rotation, catalog)
     if fmt == "json":
-        body = {
-            "rotation": None if rotation is None else rotation["rotation"],
-            "rotated_at": None if rotation is None else rotation["rotated_at"],
-            "slots": [slot_json(s, lang, links) for s in view],
-        }
-        return PageResponse(200, _json_body(body), JSON, headers)
+
+        def make_json() -> str:
+            return _json_body(
+                {
+                    "rotation": None if rotation is None else rotation["rotation"],
+                    "rotated_at": None if rotation is None else rotation["rotated_at"],
+                    "slots": [slot_json(s, lang, links) for s in view],
+                }
+            )
+
+        return PageResponse(200, _cached(cache, ("homepage", "json", lang, links, shown), anchor, make_json), JSON, headers)
     live = _live_catalog(catalog, at)
-    html = render("home.html", lang=lang, L=LABELS[lang], links=links, path="/", slots=view, live=live, Text=Text)
-    return PageResponse(200, html, HTML, headers)
+    key = ("homepage", "html", lang, links, shown, tuple(entry["id"] for entry in live))
+
+    def make_html() -> str:
+        return render("home.html", lang=lang, L=LABELS[lang], links=links, path="/", slots=view, live=live, Text=Text)
+
+    return PageResponse(200, _cached(cache, key, anchor, make_html), HTML, headers)
 
 
 def charity_channel(

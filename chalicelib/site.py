@@ -12,8 +12,9 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from . import pages
-from .homepage import stored_view
+from .homepage import StoredRotation
 from .model import Campaign
+from .page_cache import PageCache
 from .pages import Links, PageResponse, TotalsSource, no_totals
 
 CAMPAIGN_ID = re.compile(r"^[a-z0-9-]{3,64}$")  # the brief's id rule
@@ -24,11 +25,13 @@ STALE_WARNING = '110 - "Response is Stale"'  # RFC 7234 section 5.5.1
 
 class Source(Protocol):
     served_stale: bool
+    page_cache: PageCache | None
 
     def begin_request(self) -> None: ...
     def campaign(self, campaign_id: str) -> Campaign | None: ...
     def catalog(self) -> list[dict[str, Any]]: ...
     def rotation(self, at: datetime) -> dict[str, Any] | None: ...
+    def stored_rotation(self, at: datetime) -> StoredRotation | None: ...
 
 
 def campaign(
@@ -37,19 +40,21 @@ def campaign(
     """``/campaigns/{id}`` and ``/api/campaigns/{id}``. An id that cannot exist is 404 with no read."""
     source.begin_request()
     found = source.campaign(campaign_id) if CAMPAIGN_ID.match(campaign_id) else None
-    return _mark_stale(source, pages.campaign_page(found, campaign_id, at, lang, fmt, links, totals))
+    return _mark_stale(source, pages.campaign_page(found, campaign_id, at, lang, fmt, links, totals, source.page_cache))
 
 
 def home(source: Source, at: datetime, lang: str, fmt: str, links: Links, slots: int, rotation_minutes: int) -> PageResponse:
     """``/`` and ``/api/homepage``: the stored rotation, filtered to picks live at ``at``."""
     source.begin_request()
-    rotation = source.rotation(at)
-    view = stored_view(rotation, at, slots)
+    stored = source.stored_rotation(at)
+    rotation = None if stored is None else stored.doc
+    view = [] if stored is None else stored.view(at, slots)
     next_rotation_s = None
-    if rotation is not None:
-        due = datetime.fromisoformat(rotation["rotated_at"]) + timedelta(minutes=rotation_minutes)
+    if stored is not None:
+        due = stored.rotated_at + timedelta(minutes=rotation_minutes)
         next_rotation_s = int((due - at).total_seconds())
-    return _mark_stale(source, pages.homepage(rotation, view, source.catalog(), at, lang, fmt, links, next_rotation_s))
+    page = pages.homepage(rotation, view, source.catalog(), at, lang, fmt, links, next_rotation_s, source.page_cache)
+    return _mark_stale(source, page)
 
 
 def charity(source: Source, at: datetime, lang: str, links: Links, totals: TotalsSource = no_totals) -> PageResponse:
