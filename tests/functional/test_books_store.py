@@ -261,3 +261,20 @@ def test_entries_of_zero_are_left_out(books):
     books.record_refund(RefundRequest("RF-10", "ORD-2026-000010", 1), RECEIVED)
     assert books.totals("bazhong-pork-charity").sales_fen == 0
     assert all_ledger(books) == []
+
+
+def test_totals_are_cached_per_container_for_five_seconds_and_dropped_by_a_local_write(table, publish, counter):
+    publish(pledged_charity())
+    now = [1000.0]
+    books = Books(BooksStore(table), StoreCatalog(Store(table)).campaign, counter_shards=8, monotonic=lambda: now[0])
+    books.record_sale(sale("ORD-2026-000001", 10000), RECEIVED)
+    counter.reset()
+    assert books.totals("bazhong-pork-charity").raised_from_sales_fen == 545
+    now[0] += 4.9
+    books.totals("bazhong-pork-charity")
+    assert counter.count("BatchGetItem") == 1  # served from the cache
+    now[0] += 0.1
+    books.totals("bazhong-pork-charity")
+    assert counter.count("BatchGetItem") == 2  # 5 s later: read again
+    books.record_sale(sale("ORD-2026-000002", 10000), RECEIVED)
+    assert books.totals("bazhong-pork-charity").raised_from_sales_fen == 1090  # the write dropped the cache at once
