@@ -13,7 +13,11 @@ Sections
    that imports boto3 and jinja2 (the unavoidable floor).
 3. DynamoDB requests per request, counted with botocore's event hooks.
 4. Scale curves: rotation with 100 / 1,000 / 10,000 live picks; publish of
-   10 / 100 / 1,000 campaigns (and the writes of an unchanged re-publish).
+   10 / 100 / 1,000 campaigns (and the writes of an unchanged re-publish);
+   a ledger page with 10 and 10,000 donations recorded.
+5. A load run: threads send a fixed mix (90 % campaign pages, 9 % homepage,
+   1 % signed sales) at the local stack (``campaign serve``'s LocalStack, in
+   this process so its DynamoDB requests can be counted).
 
 The embedded DynamoDB is moto's server on a free loopback port.
 """
@@ -233,6 +237,150 @@ def publish_curve(table_factory, clock) -> None:
         previous = seconds
 
 
+SECRET = "whsec_" + "YmVuY2gtc2lnbmluZy1zZWNyZXQtMDEyMzQ1Njc4OWFi"
+
+
+def sale_body(order_id: str, amount: str = "88.00", sku: str = "PRK-3103") -> bytes:
+    return json.dumps(
+        {"order_id": order_id, "campaign_id": "bazhong-pork-charity", "sku": sku, "quantity": 1,
+         "amount": amount, "paid_at": "2026-12-01T10:00:00+08:00"}
+    ).encode()
+
+
+def books_section(table_factory) -> None:
+    """DynamoDB requests per recorded sale, and the ledger page at 10 and 10,000 donations."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import app as app_module
+    from chalicelib import wiring
+    from chalicelib.campaign_yaml import validate_paths
+    from chalicelib.clock import FixedClock
+    from chalicelib.publishing import Publisher
+    from chalicelib.repository import Store
+    from chalicelib.settings import Settings
+    from chalicelib.signing import sign_headers
+    from chalicelib.system_requests import SaleRequest
+
+    clock = FixedClock(datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc))
+    campaigns = validate_paths([ROOT / "campaigns"]).campaigns
+    for size in (10, 10_000):
+        table = table_factory()
+        Publisher(Store(table), clock).publish(campaigns)
+        services = wiring.build(Settings(table_name=table.name, system_signing_secret=SECRET), clock, table)
+        wiring.configure(services)
+        if size == 10:
+            counter = Counter(table.meta.client)
+            body = sale_body("ORD-BENCH-0")
+            event = api_event("/api/sales", "/api/sales")
+            event.update(httpMethod="POST", body=body.decode())
+            event["requestContext"]["httpMethod"] = "POST"
+            event["headers"] = {"content-type": "application/json", **sign_headers(SECRET, body)}
+            app_module.app(event, None)  # warms the catalog cache
+            counter.take()
+            event["headers"] = {"content-type": "application/json", **sign_headers(SECRET, sale_body("ORD-BENCH-1"))}
+            event["body"] = sale_body("ORD-BENCH-1").decode()
+            response = app_module.app(event, None)
+            calls = counter.take()
+            assert response["statusCode"] == 201, response
+            row("requests", "a recorded sale, warm container", str(len(calls)), ", ".join(calls) + " (the minimum: one transaction)")
+            app_module.app(event, None)
+            row("requests", "a replayed sale", str(len(counter.take())), "the cancelled transaction + one GetItem")
+        # The entries are written as the books write them (one item per entry, spread over the
+        # ledger shards), in batches: recording 10,000 sales one transaction at a time against
+        # moto's server would take minutes and measure moto, not the ledger read.
+        from chalicelib.books_items import LedgerEntry
+        from chalicelib.donation_rules import shard_of
+
+        books = services.books
+        paid = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)
+        items = [
+            LedgerEntry(paid + timedelta(seconds=i), "sale", f"ORD-****-{i:04d}", 370).to_item(
+                "bazhong-pork-charity", shard_of(f"ORD-L{i:06d}", books.ledger_shards), f"{i:012x}", f"ORDER#ORD-L{i:06d}"
+            )
+            for i in range(size)
+        ]
+        Store(table, sleep=lambda s: None).batch_put(items)
+        entries, _ = books.store.query_ledger("bazhong-pork-charity", None, books.page_size, books.ledger_shards)
+        assert len(entries) == min(size + (2 if size == 10 else 0), books.page_size)  # + the 2 sales above
+        ledger = best_per_call_s(
+            lambda: books.store.query_ledger("bazhong-pork-charity", None, books.page_size, books.ledger_shards), 3, repeat=3
+        )
+        row("scale", f"ledger page (first {books.page_size} entries, uncached) with {size:,} donations", ms(ledger),
+            f"{books.ledger_shards} shard queries merged")
+        wiring.configure(None)
+
+
+def load_section(requests_total: int = 2000, threads: int = 4) -> None:
+    """The mixed workload at the local stack; latency percentiles and DynamoDB requests per 1,000 page views."""
+    import http.client
+    import random
+    import threading
+
+    from chalicelib.serve import LocalStack
+    from chalicelib.wiring import services
+
+    os.environ["SYSTEM_SIGNING_SECRET"] = SECRET
+    stack = LocalStack(str(ROOT / "campaigns"), "127.0.0.1", free_port(), free_port(), datetime(2026, 12, 1, 10, 0, tzinfo=timezone(timedelta(hours=8))))
+    stack.start()
+    import logging
+
+    logging.disable(logging.INFO)  # chalice local logs every request
+    server = threading.Thread(target=stack.http.server.serve_forever, daemon=True)
+    server.start()
+    counter = Counter(services().store.table.meta.client)
+    from chalicelib.signing import sign_headers
+
+    rng = random.Random(7)
+    plan = rng.choices(["page", "home", "sale"], weights=[90, 9, 1], k=requests_total)
+    pages_ids = ["bazhong-pork-charity", "store-bazhou-district", "store-dingxi-anding", "store-leishan"]
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+
+    def worker(items: list[tuple[int, str]]) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=30)
+        for i, kind in items:
+            headers: dict[str, str] = {}
+            body = None
+            if kind == "page":
+                method, path = "GET", f"/campaigns/{pages_ids[i % len(pages_ids)]}"
+            elif kind == "home":
+                method, path = "GET", "/"
+            else:
+                method, path, body = "POST", "/api/sales", sale_body(f"ORD-LOAD-{i:06d}", "68.00", "PRK-3101")
+                headers = {"content-type": "application/json", **sign_headers(SECRET, body)}
+            start = time.perf_counter()
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            elapsed = time.perf_counter() - start
+            with lock:
+                latencies.append(elapsed)
+                if response.status >= 400:
+                    errors[0] += 1
+
+    items = list(enumerate(plan))
+    counter.take()
+    start = time.perf_counter()
+    workers = [threading.Thread(target=worker, args=(items[t::threads],)) for t in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    wall = time.perf_counter() - start
+    calls = counter.take()
+    stack.http.server.shutdown()
+    stack.stop()
+    logging.disable(logging.NOTSET)
+    os.environ.pop("SYSTEM_SIGNING_SECRET", None)
+    latencies.sort()
+    page_views = sum(1 for k in plan if k != "sale")
+    reads = sum(1 for c in calls if c in ("GetItem", "Query", "BatchGetItem"))
+    row("load", f"{requests_total:,} requests, {threads} threads (90/9/1 page/home/sale)", f"{requests_total / wall:,.0f} req/s", f"errors: {errors[0]} (0 expected)")
+    row("load", "latency p50 / p99", f"{latencies[len(latencies) // 2] * 1e3:.1f} / {latencies[int(len(latencies) * 0.99)] * 1e3:.1f} ms", "")
+    row("load", "DynamoDB reads per 1,000 page views", f"{reads * 1000 / page_views:,.1f}", f"{len(calls)} requests in all, writes included")
+
+
 def write_report() -> None:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}"
     lines = [
@@ -255,14 +403,15 @@ def main() -> int:
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every request
     import boto3
-    from moto.server import ThreadedMotoServer
+
+    from chalicelib.local_dynamodb import EmbeddedDynamoDB
 
     from chalicelib.clock import FixedClock
     from chalicelib.repository import create_table
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server = EmbeddedDynamoDB("127.0.0.1", free_port())  # moto's server, made safe for concurrent transactions
     server.start()
-    endpoint = "http://127.0.0.1:%d" % server.get_host_and_port()[1]
+    endpoint = f"http://127.0.0.1:{server.port}"
     dynamodb = boto3.resource("dynamodb", region_name="us-east-1", endpoint_url=endpoint)
     names = iter(range(1000))
     clock = FixedClock(datetime(2026, 10, 17, 1, 0, tzinfo=timezone.utc))
@@ -272,8 +421,10 @@ def main() -> int:
         import_section()
         rotation_curve()
         publish_curve(lambda: create_table(dynamodb, f"bench-publish-{next(names)}"), clock)
+        books_section(lambda: create_table(dynamodb, f"bench-books-{next(names)}"))
     finally:
         server.stop()
+    load_section()
     write_report()
     return 0
 
