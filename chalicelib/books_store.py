@@ -357,7 +357,7 @@ class BooksStore:
             return method(**kwargs)
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
-            if code in ("ResourceNotFoundException", "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"):
+            if code in ("ResourceNotFoundException", "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded") or int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0) >= 500:
                 raise StoreUnavailable(f"DynamoDB: {code}") from exc
             raise
         except BotoCoreError as exc:

@@ -56,6 +56,7 @@ class StoreCatalog:
         self._rotation: tuple[float, dict[str, Any] | None] | None = None
         self._versions: dict[tuple[str, str], Campaign | None] = {}
         self._parsed: StoredRotation | None = None
+        self._reconciled: tuple[StoredRotation, Release, StoredRotation] | None = None
         self.served_stale = False
         self.page_cache = PageCache(monotonic)
 
@@ -99,13 +100,25 @@ class StoreCatalog:
         return self._rotation[1]
 
     def stored_rotation(self, at: datetime) -> StoredRotation | None:
-        """The rotation with its slots parsed once per document read."""
+        """The rotation with its slots parsed once per document read.
+
+        A rotation computed from another release than the live one (a publish
+        or a rollback came after it, or raced it) is checked against the live
+        campaigns (:meth:`StoredRotation.against`), once per rotation and
+        release: its picks that the live release dropped are not shown.
+        """
         doc = self.rotation(at)
         if doc is None:
             return None
         if self._parsed is None or self._parsed.doc is not doc:
             self._parsed = StoredRotation.parse(doc)
-        return self._parsed
+        release = self.release()
+        if release is None or doc.get("release") == release.number:
+            return self._parsed
+        seen = self._reconciled
+        if seen is None or seen[0] is not self._parsed or seen[1] is not release:
+            seen = self._reconciled = (self._parsed, release, self._parsed.against(self.campaign))
+        return seen[2]
 
 
 class YamlCatalog:

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .errors import RotationConflict
 from .model import Campaign, Text, campaign_to_doc, fen_to_yuan_str, yuan_to_fen
@@ -143,6 +143,33 @@ class StoredRotation:
     def view(self, at: datetime, count: int) -> list[Slot]:
         """The slots a request at ``at`` shows (see :func:`chalicelib.rotation.homepage_view`)."""
         return homepage_view(self.slots, self.spares, at, count)
+
+    def against(self, campaigns: Callable[[str], Campaign | None]) -> "StoredRotation":
+        """This rotation as the live release has it now, for when a publish or a rollback
+        came after it was computed (``campaigns``: id -> the live campaign, or ``None``).
+
+        A slot or spare whose campaign is gone or off the homepage, or whose SKU
+        the campaign no longer has, is dropped (:meth:`view` fills from the
+        spares); the others show the live pick (name, price, image) within
+        the live campaign's window. So the homepage never shows a pick of an
+        older release, even between a publish and the next rotation.
+        """
+
+        def live(slot: Slot) -> Slot | None:
+            campaign = campaigns(slot.pick.campaign_id)
+            if campaign is None or campaign.homepage is None:
+                return None
+            pick = campaign.pick(slot.pick.sku)
+            if pick is None:
+                return None
+            now = SlotPick(campaign.id, pick.sku, pick.name, pick.price_fen, pick.image)
+            pinned = slot.pinned and pick.sku in campaign.homepage.pinned
+            return Slot(slot.position, now, pinned, campaign.starts_at, campaign.ends_at)
+
+        def kept(slots: tuple[Slot, ...]) -> tuple[Slot, ...]:
+            return tuple(s for s in map(live, slots) if s is not None)
+
+        return StoredRotation(self.doc, kept(self.slots), kept(self.spares), self.rotated_at)
 
 
 

@@ -230,7 +230,14 @@ class Publisher:
             previous=0 if current is None else current.number,
         )
         self.store.put_release_record(release)
-        self.store.flip_current(release, None if current is None else current.number)
+        try:
+            self.store.flip_current(release, None if current is None else current.number)
+        except ReleaseConflict:
+            # Our own flip may have landed with its answer lost (a 5xx), so that the SDK's retry
+            # failed the condition. Release numbers are never reused: if the pointer names ours, it won.
+            live = self.store.get_current_release(consistent=True)
+            if live is None or live.number != release.number:
+                raise
         self.prune(keep={release.number, release.previous})
         return plan, release
 

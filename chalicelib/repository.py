@@ -144,6 +144,10 @@ def _request_key(request: Mapping[str, Any]) -> str:
     return f"{body.get('PK')}/{body.get('SK')}"
 
 
+# Throttling that outlasted the SDK's retries: the table is there but cannot serve us now.
+_UNAVAILABLE_CODES = ("ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded")
+
+
 def _is_condition_failure(exc: ClientError) -> bool:
     code = exc.response.get("Error", {}).get("Code", "")
     if code == "ConditionalCheckFailedException":
@@ -433,7 +437,9 @@ class Store:
 
         ``ClientError`` passes through for the caller to interpret
         (conditions); other botocore failures (endpoint down, timeouts) mean
-        the store is unavailable.
+        the store is unavailable. So do throttling and 5xx errors that the
+        SDK's own retries (standard mode, 3 attempts) did not get past: they
+        are a 503 (or a stale page from the cache), never a 500.
         """
         from botocore.exceptions import BotoCoreError
 
@@ -443,6 +449,9 @@ class Store:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in ("ResourceNotFoundException",):
                 raise StoreUnavailable(f"DynamoDB table is missing: {code}") from exc
+            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+            if code in _UNAVAILABLE_CODES or status >= 500:
+                raise StoreUnavailable(f"DynamoDB is unavailable: {code or status}") from exc
             raise
         except BotoCoreError as exc:
             raise StoreUnavailable(f"DynamoDB is unavailable: {exc.__class__.__name__}") from exc
