@@ -83,6 +83,17 @@ def _store(args: argparse.Namespace):
     return Store(dynamodb_resource(settings).Table(settings.table_name)), settings
 
 
+def _stage_clock(store, stage: str):
+    """The clock of ``stage``: on ``local``, the clock of the running ``campaign serve``
+    (which may have been started ``--at`` another instant); elsewhere the real one."""
+    if stage != "local":
+        return system_clock
+    from datetime import timedelta
+
+    offset = timedelta(seconds=store.get_local_clock_offset_s())
+    return lambda: system_clock() + offset
+
+
 def _validated(args: argparse.Namespace, paths: Sequence[str] | None = None):
     from .campaign_yaml import validate_paths
 
@@ -139,7 +150,8 @@ def _publisher(args: argparse.Namespace):
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         commit = ""
-    return Publisher(store, system_clock, actor=actor, commit=commit, progress=_progress_bar), settings
+    clock = _stage_clock(store, args.stage)
+    return Publisher(store, clock, actor=actor, commit=commit, progress=_progress_bar), settings
 
 
 def _progress_bar(total: int):
@@ -245,14 +257,14 @@ def cmd_rotate(args: argparse.Namespace) -> int:
         return _simulate(args)
     store, settings = _store(args)
     if args.history is not None:
-        now = int(system_clock().timestamp())
+        now = int(_stage_clock(store, args.stage)().timestamp())
         for doc in store.rotation_history(limit=args.history, now_epoch_s=now):
             skus = " ".join(f"{s['campaign_id']}/{s['sku']}{'*' if s['pinned'] else ''}" for s in doc["slots"])
             print(f"{doc['rotation']:>6}  {doc['rotated_at']}  {doc.get('inputs_digest', '')}  {skus}")
         return 0
     from .homepage import run_rotation
 
-    at = args.at or system_clock()
+    at = args.at or _stage_clock(store, args.stage)()
     outcome = run_rotation(store, at, settings.homepage_slots, settings.rotation_history_days)
     print(outcome.message)
     return 0
@@ -263,6 +275,8 @@ def _simulate(args: argparse.Namespace) -> int:
 
     if args.start is None or args.end is None:
         raise CliError("--simulate needs --from T1 and --to T2")
+    if args.start >= args.end:
+        raise CliError("--from must be before --to")
     result = _validated(args)
     settings = Settings.from_env()
     slots = args.slots or settings.homepage_slots

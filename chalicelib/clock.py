@@ -30,7 +30,8 @@ def parse_instant(text: str) -> datetime:
             f"{text!r} is not an ISO 8601 time; write e.g. 2026-10-17T09:00+08:00"
         ) from None
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{text!r} has no UTC offset; write e.g. {text.strip()}+08:00")
+        example = value.isoformat(timespec="minutes") + "+08:00"
+        raise ValueError(f"{text!r} has no UTC offset; write e.g. {example}")
     return value.astimezone(timezone.utc)
 
 

@@ -133,7 +133,9 @@ def ledger(
     """The ledger page (``fmt="html"``) or its JSON twin. Raises ``BadRequest`` for a foreign cursor."""
     campaign = source.campaign(campaign_id) if CAMPAIGN_ID.match(campaign_id) else None
     if campaign is None or campaign.charity is None or states.state_at(campaign, at) == states.HIDDEN:
-        return error_response(404, "not_found", f"no charity sale {campaign_id!r} has a ledger", fmt, lang, links, 60)
+        # a hidden charity sale's ledger appears at its teaser: never cache the 404 past it
+        max_age = 10 if campaign is None else min(10, states.max_age_s(states.next_change(campaign, at), at))
+        return error_response(404, "not_found", f"no charity sale {campaign_id!r} has a ledger", fmt, lang, links, max_age)
     position = cursors.decode(LEDGER_ROUTE, campaign.id, cursor) if cursor else None
     page = books.ledger_page(campaign.id, position)
     next_cursor = None if page.next_position is None else cursors.encode(LEDGER_ROUTE, campaign.id, page.next_position)
@@ -180,11 +182,13 @@ def _named(amounts: Mapping[str, int], names: Mapping[str, Text], lang: str, key
 
 def impact_figures(source: Source, books: Books, at: datetime, lang: str) -> dict[str, Any]:
     """The impact figures as plain values (fen as ``*_fen`` ints), for both formats."""
-    campaigns = []
+    campaigns, everyone = [], []
     for entry in source.catalog():
         campaign = source.campaign(entry["id"])
-        if campaign is not None and states.state_at(campaign, at) != states.HIDDEN:
-            campaigns.append(campaign)
+        if campaign is not None:
+            everyone.append(campaign)  # a hidden campaign's teaser changes the page too
+            if states.state_at(campaign, at) != states.HIDDEN:
+                campaigns.append(campaign)
     sums = books.books([c.id for c in campaigns]) if campaigns else {}
     county_names: dict[str, Text] = {}
     merchant_names: dict[str, Text] = {}
@@ -229,7 +233,7 @@ def impact_figures(source: Source, books: Books, at: datetime, lang: str) -> dic
         "counties": _named(all_counties, county_names, lang, "code"),
         "merchants": _named(all_merchants, merchant_names, lang, "id"),
         "charity": charity,
-        "max_age": min([LIVE_TOTALS_MAX_AGE_S] + [states.max_age_s(states.next_change(c, at), at) for c in campaigns]),
+        "max_age": min([LIVE_TOTALS_MAX_AGE_S] + [states.max_age_s(states.next_change(c, at), at) for c in everyone]),
     }
 
 

@@ -25,7 +25,7 @@ from .rotation import Slot
 
 HTML = "text/html; charset=utf-8"
 JSON = "application/json"
-UNKNOWN_MAX_AGE_S = 60  # an unknown id may be published at any time
+UNKNOWN_MAX_AGE_S = 10  # an unknown id may be published at any time (the release pointer is cached 5 s)
 LIVE_TOTALS_MAX_AGE_S = 60  # donation totals move with every sale
 
 LABELS: dict[str, dict[str, str]] = {

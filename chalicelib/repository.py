@@ -50,6 +50,7 @@ from .errors import ReleaseConflict, RotationConflict, StoreUnavailable
 RELEASE_PK = "RELEASE"
 CURRENT_SK = "CURRENT"
 ROTATION_PK = "ROTATION"
+LOCAL_PK = "LOCAL"  # the local stack only (campaign serve)
 TTL_ATTRIBUTE = "expires_at_epoch_s"
 
 KEY_SCHEMA = [
@@ -424,6 +425,18 @@ class Store:
                 continue
             out.append(json.loads(item["doc"]))
         return out
+
+    # ------------------------------------------------------------ the local stack's clock
+
+    def put_local_clock_offset_s(self, offset_s: float) -> None:
+        """``campaign serve --at``: record how far its clock runs ahead of the real one (seconds),
+        so that ``campaign rotate/publish --stage local`` from another terminal use the same time."""
+        self._call(self.table.put_item, Item={"PK": LOCAL_PK, "SK": "CLOCK", "offset_ms": int(offset_s * 1000)})
+
+    def get_local_clock_offset_s(self) -> float:
+        """The recorded offset of the local stack's clock, seconds (0 when none)."""
+        item = self._get({"PK": LOCAL_PK, "SK": "CLOCK"}, True)
+        return 0.0 if item is None else int(item["offset_ms"]) / 1000
 
     # ------------------------------------------------------------ plumbing
 

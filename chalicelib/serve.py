@@ -63,6 +63,7 @@ class LocalStack:
         if not result.ok:
             raise CliError(f"{len(result.errors)} error(s) in {self.campaigns}; fix them and run again")
         table = create_table(dynamodb_resource(self.settings), self.settings.table_name)
+        Store(table).put_local_clock_offset_s((self.clock() - system_clock()).total_seconds())
         _, release = Publisher(Store(table), self.clock, actor="campaign serve").publish(result.campaigns)
         configure(build(self.settings, self.clock, table))
         return f"published {len(result.campaigns)} campaign(s) as release {release.number if release else '(unchanged)'}"

@@ -48,7 +48,7 @@ from standardwebhooks.webhooks import Webhook
 
 from .clock import Clock
 from .errors import StoreUnavailable, Unauthorized
-from .settings import Settings
+from .settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +83,13 @@ def ensure_local_secret(settings: Settings) -> tuple[Settings, str | None]:
 
     Returns ``(settings, generated)``: ``generated`` is the new secret when
     the environment had none (``campaign serve`` prints it), else ``None``.
+    Raises ``SettingsError`` when the given secret is not ``whsec_<base64>``.
     """
     if settings.system_signing_secret:
+        try:
+            secret_key(settings.system_signing_secret)
+        except ValueError as exc:
+            raise SettingsError(f"SYSTEM_SIGNING_SECRET: {exc}; unset it to have one made for this run") from None
         return settings, None
     generated = generate_secret()
     return replace(settings, system_signing_secret=generated), generated

@@ -329,7 +329,8 @@ class NodeReader:
         if m or (s.startswith("-") and _NUMBER.fullmatch(s)):
             why = f"{show(s)} must be more than 0"
         elif "," in s and _MONEY.fullmatch(s.replace(",", "")):
-            why = f'{show(s)} has a comma; write the amount without commas, e.g. "{s.replace(",", "")}"'
+            fix = s.replace(",", ".") if re.fullmatch(r"\d+,\d{1,2}", s) else s.replace(",", "")
+            why = f'{show(s)} has a comma; write the amount with a decimal point and no commas, e.g. "{fix}"'
         elif re.fullmatch(r"[0-9]+\.[0-9]{3,}", s, re.ASCII):
             why = f'{s} has more than 2 decimals; write at most 2, e.g. "{s[: s.index(".") + 3]}"'
         elif re.fullmatch(r"[0-9]{13,}(\.[0-9]*)?", s, re.ASCII):

@@ -198,6 +198,7 @@ def stack(tmp_path_factory):
     local_stack.stop()
 
 
+@pytest.mark.server
 def test_the_real_server_prints_no_secret_and_no_member_id(stack):
     import secrets
 

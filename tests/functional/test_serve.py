@@ -89,6 +89,10 @@ def test_publish_from_another_terminal_then_ctrl_c_stops_everything(stack, capsy
     assert "nothing changed; nothing was written" in capsys.readouterr().out
     assert main(["rotate", "--stage", "local", "--dynamodb-port", port]) == 0
     assert capsys.readouterr().out == "rotation 2: 8 slots\n"
+    # the rotation from another terminal ran on the stack's clock (started --at Oct 17), not today's
+    assert main(["rotate", "--history", "1", "--stage", "local", "--dynamodb-port", port]) == 0
+    latest = capsys.readouterr().out
+    assert " 2026-10-17T01:" in latest and "poverty-day-2026/EGG-0017*" in latest, latest
     status, _, body = fetch(stack["base"] + "/api/homepage")
     assert status == 200
     proc = stack["proc"]

@@ -204,7 +204,7 @@ BAD = [
     ("money-decimals", None, 12, 12, 'products[0].price: 39.999 has more than 2 decimals; write at most 2, e.g. "39.99"'),
     ("money-zero", None, 19, 12, "products[1].price: 0 must be more than 0"),
     ("money-negative", None, 19, 12, "products[1].price: -5.00 must be more than 0"),
-    ("money-comma", None, 19, 12, 'products[1].price: 1,299.00 has a comma; write the amount without commas, e.g. "1299.00"'),
+    ("money-comma", None, 19, 12, 'products[1].price: 1,299.00 has a comma; write the amount with a decimal point and no commas, e.g. "1299.00"'),
     ("money-exponent", None, 19, 12, "products[1].price: 1e3 has an exponent"),
     ("list-price-below", None, 13, 17, "products[0].list_price: 29.90 is below the price 39.90"),
     ("rate-zero", None, 16, 9, "charity.rate: 0% is outside (0%, 100%]"),
