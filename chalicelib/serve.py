@@ -130,10 +130,23 @@ def _send_at_once(server: Any) -> None:
         server.RequestHandlerClass = quick
 
 
+def _stop_on_signals() -> None:
+    """Ctrl-C (SIGINT) and SIGTERM stop the stack, even where the shell started us with
+    SIGINT ignored (a background job of a non-interactive shell)."""
+    import signal
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+
+
 def serve(campaigns: str, host: str, port: int, dynamodb_port: int, at: datetime | None) -> int:
     """Run the local stack until Ctrl-C. Returns the exit status."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every DynamoDB call
+    _stop_on_signals()
     stack = LocalStack(campaigns, host, port, dynamodb_port, at)
     try:
         stack.start()

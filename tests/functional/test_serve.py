@@ -100,3 +100,11 @@ def test_publish_from_another_terminal_then_ctrl_c_stops_everything(stack, capsy
     assert proc.wait(timeout=20) == 0
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", int(stack["base"].rsplit(":", 1)[1])), timeout=2)
+
+
+def test_sigterm_stops_everything_too(stack):
+    proc = stack["proc"]
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 0
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", stack["ddb_port"]), timeout=2)
