@@ -17,11 +17,7 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import random
-import shutil
-import subprocess
-import sys
 import threading
 import time
 from collections import defaultdict
@@ -31,8 +27,7 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from tests.conftest import ROOT
-from tests.functional.test_serve import free_port
+from tests.local_stack import LocalStack
 
 pytestmark = pytest.mark.server
 
@@ -44,28 +39,9 @@ WINDOW_START = datetime(2026, 11, 15, tzinfo=timezone(timedelta(hours=8)))
 
 @pytest.fixture
 def signed_stack(tmp_path):
-    campaigns = tmp_path / "campaigns"
-    shutil.copytree(ROOT / "campaigns", campaigns)
-    port, ddb_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(PYTHONUNBUFFERED="1", SYSTEM_SIGNING_SECRET=SECRET)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "chalicelib.cli", "serve", "--port", str(port), "--dynamodb-port", str(ddb_port),
-         "--at", "2026-12-01T09:00+08:00", "--campaigns", str(campaigns)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    lines = []
-    for line in proc.stdout:  # blocks until the stack says it is up (no sleeping)
-        lines.append(line)
-        if "Ctrl-C stops everything" in line:
-            break
-    else:
-        pytest.fail("campaign serve exited early:\n" + "".join(lines))
-    drain = threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True)  # keep its pipe from filling
-    drain.start()
-    yield {"port": port, "lines": lines}
-    proc.kill()
-    proc.wait(timeout=10)
+    stack = LocalStack(tmp_path, "2026-12-01T09:00+08:00", SECRET).start()
+    yield {"port": stack.port, "lines": stack.lines}
+    stack.stop()
 
 
 class Sender:
