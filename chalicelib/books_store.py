@@ -48,6 +48,7 @@ from .books_items import (
     totals_pk,
 )
 from .errors import StoreUnavailable
+from .repository import batch_get_items
 
 RETRYABLE_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
 
@@ -334,21 +335,11 @@ class BooksStore:
         return response.get("Item")
 
     def _batch_get(self, keys: list[dict[str, str]], consistent: bool = True) -> Iterable[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        for start in range(0, len(keys), 100):
-            pending: list[dict[str, str]] = keys[start : start + 100]
-            for attempt in range(self.TRANSACT_ATTEMPTS):
-                response = self._call(
-                    self._client.batch_get_item, RequestItems={self._table: {"Keys": pending, "ConsistentRead": consistent}}
-                )
-                out.extend(response.get("Responses", {}).get(self._table, []))
-                pending = (response.get("UnprocessedKeys") or {}).get(self._table, {}).get("Keys", [])
-                if not pending:
-                    break
-                self._sleep(self.backoff_s(attempt))
-            else:
-                raise StoreUnavailable("DynamoDB left keys unread after retries")
-        return out
+        """Found items of ``keys`` (100 a request); unprocessed keys are retried with :meth:`backoff_s`."""
+        return batch_get_items(self._call, self._client, self._table, keys, consistent, self.TRANSACT_ATTEMPTS, self._pause)
+
+    def _pause(self, attempt: int) -> None:
+        self._sleep(self.backoff_s(attempt))
 
     @staticmethod
     def _call(method: Callable[..., Any], **kwargs: Any) -> Any:

@@ -14,6 +14,13 @@ for at most ``rotation_ttl_s`` seconds. The state of a page is always
 computed at request time from the request's instant, so a cache never
 serves a page past its boundary.
 
+DynamoDB requests (issue 7; counted in ``tests/functional/test_read_counts.py``):
+a campaign page in a container that has not seen it is one ``BatchGetItem``
+(the pointer with the campaign's head item), a homepage in a cold container
+is one ``BatchGetItem`` (the pointer with the rotation), and a warm page is
+none. After the 5 s of the pointer, a page re-reads the pointer alone
+(``GetItem``), unless it would also need its campaign or rotation.
+
 When DynamoDB fails (:class:`~chalicelib.errors.StoreUnavailable`), a value
 read within the last ``stale_if_error_s`` seconds (600) is served instead and
 ``served_stale`` is set for the request, so the response can say so; with
@@ -30,7 +37,7 @@ from .model import Campaign, campaign_from_doc, campaign_to_doc
 from .publishing import catalog_entry
 from .errors import StoreUnavailable
 from .page_cache import PageCache
-from .repository import Release, Store
+from .repository import CampaignHead, Release, Store
 
 T = TypeVar("T")
 _NO_CATALOG: tuple[dict[str, Any], ...] = ()
@@ -80,8 +87,33 @@ class StoreCatalog:
         self._release = self._cached(self._release, self._release_ttl_s, self.store.get_current_release)
         return self._release[1]
 
+    def _fresh(self, entry: tuple[float, Any] | None, ttl_s: float) -> bool:
+        return entry is not None and self._monotonic() - entry[0] < ttl_s
+
     def campaign(self, campaign_id: str) -> Campaign | None:
-        release = self.release()
+        """The live release's version of ``campaign_id``, or ``None`` when the release has none.
+
+        Reads, when needed: the pointer together with the campaign's head item
+        (one ``BatchGetItem``) when this container holds no version of it under
+        the pointer it knows; else the pointer alone (``GetItem``) once its 5 s
+        are up; then, only if the head did not match the release, the version
+        itself (``GetItem``). Raises ``StoreUnavailable`` with nothing to serve stale.
+        """
+        if self._fresh(self._release, self._release_ttl_s) or self._holds(campaign_id):
+            release = self.release()
+        else:
+            heads: list[CampaignHead] = []
+
+            def read() -> Release | None:
+                found, head = self.store.get_release_with_head(campaign_id)
+                heads.extend([] if head is None else [head])
+                return found
+
+            self._release = self._cached(self._release, 0.0, read)
+            release = self._release[1]
+            for head in heads:
+                if release is not None and release.manifest.get(campaign_id) == head.digest:
+                    self._versions.setdefault((campaign_id, head.digest), campaign_from_doc(head.doc))
         if release is None or campaign_id not in release.manifest:
             return None
         key = (campaign_id, release.manifest[campaign_id])
@@ -90,14 +122,39 @@ class StoreCatalog:
             self._versions[key] = None if doc is None else campaign_from_doc(doc)
         return self._versions[key]
 
+    def _holds(self, campaign_id: str) -> bool:
+        """Whether a version of ``campaign_id`` under the last pointer read is cached."""
+        release = None if self._release is None else self._release[1]
+        return release is not None and (campaign_id, release.manifest.get(campaign_id)) in self._versions
+
     def catalog(self) -> Sequence[dict[str, Any]]:
         """The release's own (cached) list: the same object until the next publish. Read only."""
         release = self.release()
         return _NO_CATALOG if release is None else release.catalog  # type: ignore[return-value]
 
     def rotation(self, at: datetime) -> dict[str, Any] | None:
-        self._rotation = self._cached(self._rotation, self._rotation_ttl_s, self.store.get_rotation)
+        """The stored rotation document. When neither it nor the pointer was read
+        within its TTL (a cold container), both come in one ``BatchGetItem``."""
+        if self._fresh(self._rotation, self._rotation_ttl_s) or self._fresh(self._release, self._release_ttl_s):
+            self._rotation = self._cached(self._rotation, self._rotation_ttl_s, self.store.get_rotation)
+            return self._rotation[1]
+        pair: list[dict[str, Any] | None] = []
+
+        def read() -> Release | None:
+            release, rotation = self.store.get_release_and_rotation()
+            pair.append(rotation)
+            return release
+
+        self._release = self._cached(self._release, 0.0, read)
+        if pair:
+            self._rotation = (self._release[0], pair[0])
+        else:  # the pointer is served stale: so is the rotation, if it was read recently enough
+            self._rotation = self._cached(self._rotation, 0.0, self._unavailable)
         return self._rotation[1]
+
+    @staticmethod
+    def _unavailable() -> Any:
+        raise StoreUnavailable("DynamoDB is unavailable")
 
     def stored_rotation(self, at: datetime) -> StoredRotation | None:
         """The rotation with its slots parsed once per document read.

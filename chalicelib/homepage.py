@@ -96,24 +96,22 @@ class RotationOutcome:
 def run_rotation(store: Store, at: datetime, slots: int, history_days: int = 30) -> RotationOutcome:
     """Run one rotation at the aware instant ``at`` (``ROTATION_MINUTES`` apart).
 
-    Reads: ``GetItem`` of the release pointer and of the current rotation,
-    and the ``Query`` pages of the release's homepage partition. Writes one
+    Reads: one strongly consistent ``Query`` (and its pages) of the previous
+    rotation, the live release's number and its homepage campaigns
+    (:meth:`~chalicelib.repository.Store.get_rotation_inputs`). Writes one
     transaction of two items (the rotation and its history, TTL
     ``history_days``), conditional on the previous rotation number, so of
     two concurrent runs one writes and the other returns ``written=False``.
     """
-    release = store.get_current_release(consistent=True)
-    entries: list[HomepageEntry] = []
-    if release is not None:
-        entries = [entry_from_doc(d) for d in store.query_homepage_entries(release.number)]
-    live = [e for e in entries if e.live_at(at)]
-    previous_doc = store.get_rotation(consistent=True)
+    inputs = store.get_rotation_inputs()
+    live = [e for e in (entry_from_doc(d) for d in inputs.entries) if e.live_at(at)]
+    previous_doc = inputs.rotation
     previous_number = None if previous_doc is None else int(previous_doc["rotation"])
     previous_state = RotationState.from_doc(None if previous_doc is None else previous_doc.get("state"))
     number = (previous_number or 0) + 1
     result = rotate(live, slots, previous_state, number)
     expires = int((at + timedelta(days=history_days)).timestamp())
-    doc = rotation_doc(result, at, None if release is None else release.number)
+    doc = rotation_doc(result, at, inputs.release)
     try:
         store.put_rotation(doc, previous_number, expires)
     except RotationConflict as exc:

@@ -8,21 +8,34 @@ old set or the new set, never a mix; a publish that fails before the flip
 leaves the live set as it was.
 
 Writes per publish: one per new or changed campaign document, one per
-homepage campaign (the release's homepage partition, which the rotation
-reads with one ``Query``), the release record, and the pointer. An unchanged
-re-publish writes nothing.
+homepage campaign (the release's homepage items, which the rotation reads
+with one ``Query``), the release record, the pointer (with the live number
+the rotation reads, in one transaction), and after the
+flip one head item per new or changed campaign (``CAMPAIGN#<id>/HEAD``, a
+copy of the document that lets a cold container read a page in one request;
+see :mod:`chalicelib.repository`). An unchanged re-publish writes nothing.
+
+The heads are written after the flip, so a publish that fails before it
+leaves no head ahead of the live release. A head that is not written (a
+failure after the flip, or a losing race) costs readers one more read,
+never a wrong page: readers check its digest against the release.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Mapping, Sequence
 
-from .errors import NothingToRollBack, ReleaseConflict
+from botocore.exceptions import ClientError
+
+from .errors import NothingToRollBack, ReleaseConflict, StoreUnavailable
 from .model import Campaign, campaign_to_doc
-from .repository import Release, Store
+from .repository import CampaignHead, Release, Store
+
+_log = logging.getLogger(__name__)
 
 
 def doc_digest(doc: Mapping[str, Any]) -> str:
@@ -217,7 +230,9 @@ class Publisher:
         advance = None if self._progress is None else self._progress(len(new_versions) + len(entries))
         self.store.put_campaign_versions(new_versions, advance)
         latest = self.store.list_releases(limit=1)
-        number = max([current.number if current else 0] + [r.number for r in latest]) + 1
+        # Numbers are never reused, not even one whose publish failed after writing homepage items.
+        taken = [current.number if current else 0, self.store.latest_homepage_release()]
+        number = max(taken + [r.number for r in latest]) + 1
         self.store.put_homepage_entries(number, entries, advance)
         now: datetime = self.clock()
         release = Release(
@@ -238,8 +253,17 @@ class Publisher:
             live = self.store.get_current_release(consistent=True)
             if live is None or live.number != release.number:
                 raise
+        self._write_heads([(cid, CampaignHead(digest, doc)) for cid, digest, doc in new_versions])
         self.prune(keep={release.number, release.previous})
         return plan, release
+
+    def _write_heads(self, heads: Sequence[tuple[str, CampaignHead]]) -> None:
+        """Refresh the head items after a flip. The release is live whatever happens
+        here: a failure is logged, and readers fall back to the version item."""
+        try:
+            self.store.put_campaign_heads(heads)
+        except (StoreUnavailable, ClientError) as exc:
+            _log.warning("release is live, but %d head item(s) were not refreshed: %s", len(heads), exc)
 
     def prune(self, keep: set[int]) -> list[int]:
         """Delete releases past the newest ``KEEP_RELEASES`` (never one in ``keep``).
@@ -270,6 +294,9 @@ class Publisher:
         if target is None:
             raise NothingToRollBack(f"release {target_number} is not kept")
         self.store.flip_current(target, current.number)
+        moved = [(cid, digest) for cid, digest in target.manifest.items() if current.manifest.get(cid) != digest]
+        docs = [(cid, digest, self.store.get_campaign_doc(cid, digest)) for cid, digest in moved]
+        self._write_heads([(cid, CampaignHead(digest, doc)) for cid, digest, doc in docs if doc is not None])
         return current, target
 
 

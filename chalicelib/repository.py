@@ -8,8 +8,10 @@ PK                          SK                      item
 ``RELEASE``                 ``CURRENT``             the live release: number, manifest, catalog
 ``RELEASE``                 ``R#<n:010>``           every release, kept for rollback
 ``CAMPAIGN#<id>``           ``V#<sha256>``          one campaign document, content-addressed
-``HOMEPAGE#R#<n:010>``      ``C#<id>``              one homepage campaign of release n
+``CAMPAIGN#<id>``           ``HEAD``                a copy of its newest published document
 ``ROTATION``                ``CURRENT``             the live homepage rotation
+``ROTATION``                ``CURRENT#LIVE``        the live release's number (written with the flip)
+``ROTATION``                ``CURRENT#R#<n>#<id>``  one homepage campaign of release n (n: 10 digits)
 ``ROTATION``                ``H#<n:010>``           rotation history (TTL 30 days)
 ``ORDER#<order_id>``        ``ORDER``               a recorded sale (idempotency of /api/sales)
 ``REFUND#<refund_id>``      ``REFUND``              a recorded refund (idempotency of /api/refunds)
@@ -25,11 +27,20 @@ and the capacity plan in ``docs/donations.md``.
 Documents are stored as JSON text (``doc``), so no number ever passes through
 ``float`` and no DynamoDB ``Decimal`` reaches a response.
 
-Access patterns: a campaign page is ``GetItem(RELEASE/CURRENT)`` (cached by
-:class:`chalicelib.catalog.Catalog`) plus ``GetItem`` of an immutable
-campaign version (cached for the container's life); the homepage is
-``GetItem(ROTATION/CURRENT)``; a rotation is one ``Query`` of the release's
-homepage partition plus one two-item transaction. Nothing scans.
+Access patterns:
+
+- a campaign page in a container that has not seen it is one ``BatchGetItem``
+  of ``RELEASE/CURRENT`` and ``CAMPAIGN#<id>/HEAD``: the head is used when its
+  digest is the one the release names (else one more ``GetItem`` of the
+  version the release names, so a head that lags or leads a publish is never
+  shown). :class:`chalicelib.catalog.StoreCatalog` caches the pointer 5 s and
+  versions for the container's life;
+- a homepage in a cold container is one ``BatchGetItem`` of
+  ``RELEASE/CURRENT`` and ``ROTATION/CURRENT``;
+- a rotation is one ``Query`` (``ROTATION``, ``SK`` beginning ``CURRENT``:
+  the previous rotation, the live release's number and the homepage
+  campaigns of the kept releases, of which it keeps the live one's) plus one
+  two-item transaction. Nothing scans.
 
 Exceptions (all :class:`chalicelib.errors.PlatformError`):
 ``ReleaseConflict`` when the release pointer moved under a publish or
@@ -49,6 +60,7 @@ from .errors import ReleaseConflict, RotationConflict, StoreUnavailable
 
 RELEASE_PK = "RELEASE"
 CURRENT_SK = "CURRENT"
+HEAD_SK = "HEAD"
 ROTATION_PK = "ROTATION"
 LOCAL_PK = "LOCAL"  # the local stack only (campaign serve)
 TTL_ATTRIBUTE = "expires_at_epoch_s"
@@ -75,12 +87,25 @@ def version_sk(digest: str) -> str:
     return f"V#{digest}"
 
 
-def homepage_pk(release: int) -> str:
-    return f"HOMEPAGE#R#{release:010d}"
+def head_key(campaign_id: str) -> dict[str, str]:
+    return {"PK": campaign_pk(campaign_id), "SK": HEAD_SK}
 
 
-def homepage_sk(campaign_id: str) -> str:
-    return f"C#{campaign_id}"
+RELEASE_KEY = {"PK": RELEASE_PK, "SK": CURRENT_SK}
+ROTATION_KEY = {"PK": ROTATION_PK, "SK": CURRENT_SK}
+
+
+LIVE_RELEASE_KEY = {"PK": ROTATION_PK, "SK": f"{CURRENT_SK}#LIVE"}
+HOMEPAGE_PREFIX = f"{CURRENT_SK}#R#"
+
+
+def homepage_prefix(release: int) -> str:
+    """The ``SK`` prefix of release ``release``'s homepage campaigns (partition ``ROTATION``)."""
+    return f"{HOMEPAGE_PREFIX}{release:010d}#"
+
+
+def homepage_key(release: int, campaign_id: str) -> dict[str, str]:
+    return {"PK": ROTATION_PK, "SK": homepage_prefix(release) + campaign_id}
 
 
 def history_sk(rotation: int) -> str:
@@ -140,6 +165,69 @@ class Release:
         )
 
 
+@dataclass(frozen=True)
+class CampaignHead:
+    """``CAMPAIGN#<id>/HEAD``: the campaign's newest published document and its digest.
+
+    A read shortcut, never the truth: a reader uses ``doc`` only when
+    ``digest`` equals the digest the live release's manifest names.
+    """
+
+    digest: str
+    doc: Mapping[str, Any]
+
+    def to_item(self, campaign_id: str) -> dict[str, Any]:
+        return {**head_key(campaign_id), "digest": self.digest, "doc": _json(self.doc)}
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> "CampaignHead":
+        return cls(digest=str(item["digest"]), doc=json.loads(item["doc"]))
+
+
+@dataclass(frozen=True)
+class RotationInputs:
+    """What one rotation reads (:meth:`Store.get_rotation_inputs`).
+
+    ``release``: the live release's number, ``None`` before the first publish.
+    ``rotation``: the previous rotation document, ``None`` before the first.
+    ``entries``: the live release's homepage campaigns (publishing's ``homepage_entry`` shape).
+    """
+
+    release: int | None
+    rotation: dict[str, Any] | None
+    entries: list[dict[str, Any]]
+
+
+def batch_get_items(
+    call: Callable[..., Any],
+    client: Any,
+    table_name: str,
+    keys: Sequence[Mapping[str, str]],
+    consistent: bool,
+    attempts: int,
+    pause: Callable[[int], None],
+) -> list[dict[str, Any]]:
+    """Every item found under ``keys`` (``{"PK", "SK"}``), by ``BatchGetItem``.
+
+    100 keys a request (the DynamoDB limit); ``UnprocessedKeys`` are asked for
+    again after ``pause(attempt)``, at most ``attempts`` times, then
+    ``StoreUnavailable``. ``call`` is the store's error translator.
+    """
+    out: list[dict[str, Any]] = []
+    for start in range(0, len(keys), 100):
+        pending = [dict(k) for k in keys[start : start + 100]]
+        for attempt in range(attempts):
+            response = call(client.batch_get_item, RequestItems={table_name: {"Keys": pending, "ConsistentRead": consistent}})
+            out.extend(response.get("Responses", {}).get(table_name, []))
+            pending = (response.get("UnprocessedKeys") or {}).get(table_name, {}).get("Keys", [])
+            if not pending:
+                break
+            pause(attempt)
+        else:
+            raise StoreUnavailable("DynamoDB left keys unread after retries")
+    return out
+
+
 def _request_key(request: Mapping[str, Any]) -> str:
     body = request.get("PutRequest", {}).get("Item") or request.get("DeleteRequest", {}).get("Key") or {}
     return f"{body.get('PK')}/{body.get('SK')}"
@@ -147,6 +235,12 @@ def _request_key(request: Mapping[str, Any]) -> str:
 
 # Throttling that outlasted the SDK's retries: the table is there but cannot serve us now.
 _UNAVAILABLE_CODES = ("ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded")
+
+
+def _cancelled_by(exc: ClientError, reason: str) -> bool:
+    """Whether a cancelled transaction names ``reason`` (e.g. ``TransactionConflict``)."""
+    reasons = exc.response.get("CancellationReasons") or []
+    return any(r.get("Code") == reason for r in reasons)
 
 
 def _is_condition_failure(exc: ClientError) -> bool:
@@ -180,8 +274,30 @@ class Store:
 
     def get_current_release(self, consistent: bool = False) -> Release | None:
         """``GetItem RELEASE/CURRENT``; ``None`` before the first publish."""
-        item = self._get({"PK": RELEASE_PK, "SK": CURRENT_SK}, consistent)
+        item = self._get(RELEASE_KEY, consistent)
         return None if item is None else Release.from_item(item)
+
+    def get_release_with_head(self, campaign_id: str) -> tuple[Release | None, CampaignHead | None]:
+        """One ``BatchGetItem`` (eventually consistent) of ``RELEASE/CURRENT`` and
+        ``CAMPAIGN#<id>/HEAD``: a campaign page in a cold container. Either may be ``None``."""
+        items = self._get_many([RELEASE_KEY, head_key(campaign_id)])
+        release = items.get((RELEASE_PK, CURRENT_SK))
+        head = items.get((campaign_pk(campaign_id), HEAD_SK))
+        return (
+            None if release is None else Release.from_item(release),
+            None if head is None else CampaignHead.from_item(head),
+        )
+
+    def get_release_and_rotation(self) -> tuple[Release | None, dict[str, Any] | None]:
+        """One ``BatchGetItem`` (eventually consistent) of ``RELEASE/CURRENT`` and
+        ``ROTATION/CURRENT``: the homepage in a cold container. Either may be ``None``."""
+        items = self._get_many([RELEASE_KEY, ROTATION_KEY])
+        release = items.get((RELEASE_PK, CURRENT_SK))
+        rotation = items.get((ROTATION_PK, CURRENT_SK))
+        return (
+            None if release is None else Release.from_item(release),
+            None if rotation is None else json.loads(rotation["doc"]),
+        )
 
     def get_release(self, number: int) -> Release | None:
         item = self._get({"PK": RELEASE_PK, "SK": release_sk(number)}, True)
@@ -216,27 +332,32 @@ class Store:
     def flip_current(self, release: Release, expected: int | None) -> None:
         """Point ``RELEASE/CURRENT`` at ``release`` if it still names ``expected``.
 
-        One conditional ``PutItem``: the atomic step of a publish or rollback.
-        ``expected=None`` means "no release yet". Raises ``ReleaseConflict``
-        when another publish moved the pointer first.
+        The atomic step of a publish or rollback: one ``TransactWriteItems``
+        of the conditional ``Put`` of the pointer and the ``Put`` of
+        ``ROTATION/CURRENT#LIVE`` (the number the rotation reads in its one
+        ``Query``), so the two never disagree. ``expected=None`` means "no
+        release yet". Raises ``ReleaseConflict`` when another publish moved the
+        pointer first (or was writing it at the same moment).
         """
         if expected is None:
             condition = "attribute_not_exists(#pk)"
-            values: dict[str, Any] = {}
+            names, values = {"#pk": "PK"}, None
         else:
             condition = "#release = :expected"
-            values = {":expected": expected}
-        kwargs: dict[str, Any] = {
+            names, values = {"#release": "release"}, {":expected": expected}
+        pointer: dict[str, Any] = {
+            "TableName": self.table.name,
             "Item": release.to_item(CURRENT_SK),
             "ConditionExpression": condition,
-            "ExpressionAttributeNames": {"#pk": "PK"} if expected is None else {"#release": "release"},
+            "ExpressionAttributeNames": names,
         }
         if values:
-            kwargs["ExpressionAttributeValues"] = values
+            pointer["ExpressionAttributeValues"] = values
+        live = {"TableName": self.table.name, "Item": {**LIVE_RELEASE_KEY, "release": release.number}}
         try:
-            self._call(self.table.put_item, **kwargs)
+            self._call(self.table.meta.client.transact_write_items, TransactItems=[{"Put": pointer}, {"Put": live}])
         except ClientError as exc:
-            if _is_condition_failure(exc):
+            if _is_condition_failure(exc) or _cancelled_by(exc, "TransactionConflict"):
                 raise ReleaseConflict(
                     "the live release changed while publishing; run the command again"
                 ) from exc
@@ -263,60 +384,95 @@ class Store:
         self.batch_put(items, progress)
         return len(items)
 
+    def put_campaign_heads(self, heads: Iterable[tuple[str, CampaignHead]]) -> int:
+        """Write ``CAMPAIGN#<id>/HEAD`` items (``BatchWriteItem``); returns how many were written."""
+        items = [head.to_item(cid) for cid, head in heads]
+        self.batch_put(items)
+        return len(items)
+
     def put_homepage_entries(
         self, release: int, entries: Iterable[tuple[str, Mapping[str, Any]]], progress: Callable[[int], None] | None = None
     ) -> int:
-        """Write the homepage partition of ``release``: one item per homepage campaign."""
-        items = [
-            {"PK": homepage_pk(release), "SK": homepage_sk(cid), "entry": _json(entry)}
-            for cid, entry in entries
-        ]
+        """Write the homepage campaigns of ``release`` (``ROTATION/CURRENT#R#<n>#<id>``)."""
+        items = [{**homepage_key(release, cid), "entry": _json(entry)} for cid, entry in entries]
         self.batch_put(items, progress)
         return len(items)
 
+    def latest_homepage_release(self) -> int:
+        """The highest release number that has homepage items, 0 when none
+        (one ``Query``, newest first, ``Limit`` 1, keys only).
+
+        A publish that failed before its flip may have left items under a
+        number no release record holds; the next publish numbers past them.
+        """
+        response = self._call(
+            self.table.query,
+            KeyConditionExpression="#pk = :pk AND begins_with(#sk, :prefix)",
+            ExpressionAttributeNames={"#pk": "PK", "#sk": "SK"},
+            ExpressionAttributeValues={":pk": ROTATION_PK, ":prefix": HOMEPAGE_PREFIX},
+            ProjectionExpression="#sk",
+            ScanIndexForward=False,
+            Limit=1,
+        )
+        items = response.get("Items", [])
+        return int(items[0]["SK"][len(HOMEPAGE_PREFIX) :][:10]) if items else 0
+
     def release_numbers(self) -> list[int]:
         """Every kept release number, newest first (``Query`` pages on ``RELEASE``, keys only)."""
-        numbers: list[int] = []
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
-            "ExpressionAttributeNames": {"#pk": "PK", "#sk": "SK"},
-            "ExpressionAttributeValues": {":pk": RELEASE_PK, ":prefix": "R#"},
-            "ProjectionExpression": "#sk",
-            "ScanIndexForward": False,
-        }
-        while True:
-            response = self._call(self.table.query, **kwargs)
-            numbers.extend(int(i["SK"][2:]) for i in response.get("Items", []))
-            if not response.get("LastEvaluatedKey"):
-                return numbers
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        items = self._query_all(
+            KeyConditionExpression="#pk = :pk AND begins_with(#sk, :prefix)",
+            ExpressionAttributeNames={"#pk": "PK", "#sk": "SK"},
+            ExpressionAttributeValues={":pk": RELEASE_PK, ":prefix": "R#"},
+            ProjectionExpression="#sk",
+            ScanIndexForward=False,
+        )
+        return [int(i["SK"][2:]) for i in items]
 
     def delete_release(self, number: int) -> None:
-        """Delete release ``number``: its homepage partition, then its record.
+        """Delete release ``number``: its homepage items, then its record.
 
         Campaign documents stay: they are shared by content digest with other
         releases and are small.
         """
-        keys = [{"PK": homepage_pk(number), "SK": homepage_sk(e["campaign_id"])} for e in self.query_homepage_entries(number)]
+        keys = [homepage_key(number, e["campaign_id"]) for e in self.query_homepage_entries(number)]
         self.batch_delete(keys)
         self._call(self.table.delete_item, Key={"PK": RELEASE_PK, "SK": release_sk(number)})
 
     def query_homepage_entries(self, release: int) -> list[dict[str, Any]]:
-        """All homepage campaigns of ``release``: ``Query`` pages on ``HOMEPAGE#R#n``."""
-        entries: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": "#pk = :pk",
-            "ExpressionAttributeNames": {"#pk": "PK"},
-            "ExpressionAttributeValues": {":pk": homepage_pk(release)},
-            "ConsistentRead": True,
-        }
-        while True:
-            response = self._call(self.table.query, **kwargs)
-            entries.extend(json.loads(i["entry"]) for i in response.get("Items", []))
-            last = response.get("LastEvaluatedKey")
-            if not last:
-                return entries
-            kwargs["ExclusiveStartKey"] = last
+        """All homepage campaigns of ``release`` (``Query`` pages, strongly consistent)."""
+        items = self._query_all(
+            KeyConditionExpression="#pk = :pk AND begins_with(#sk, :prefix)",
+            ExpressionAttributeNames={"#pk": "PK", "#sk": "SK"},
+            ExpressionAttributeValues={":pk": ROTATION_PK, ":prefix": homepage_prefix(release)},
+            ConsistentRead=True,
+        )
+        return [json.loads(i["entry"]) for i in items]
+
+    def get_rotation_inputs(self) -> "RotationInputs":
+        """What a rotation reads, in one strongly consistent ``Query`` (and its pages):
+        ``ROTATION`` items whose ``SK`` begins with ``CURRENT``.
+
+        That is the previous rotation, the live release's number and the
+        homepage campaigns of every kept release; the live release's are kept.
+        Reads grow with the kept releases (at most ``Publisher.KEEP_RELEASES``).
+        """
+        items = self._query_all(
+            KeyConditionExpression="#pk = :pk AND begins_with(#sk, :prefix)",
+            ExpressionAttributeNames={"#pk": "PK", "#sk": "SK"},
+            ExpressionAttributeValues={":pk": ROTATION_PK, ":prefix": CURRENT_SK},
+            ConsistentRead=True,
+        )
+        rotation, live = None, None
+        by_release: dict[int, list[dict[str, Any]]] = {}
+        for item in items:
+            sk = item["SK"]
+            if sk == CURRENT_SK:
+                rotation = json.loads(item["doc"])
+            elif sk == LIVE_RELEASE_KEY["SK"]:
+                live = int(item["release"])
+            elif sk.startswith(HOMEPAGE_PREFIX):
+                by_release.setdefault(int(sk[len(HOMEPAGE_PREFIX) :][:10]), []).append(json.loads(item["entry"]))
+        return RotationInputs(live, rotation, by_release.get(live, []) if live is not None else [])
 
     def batch_put(self, items: Sequence[Mapping[str, Any]], progress: Callable[[int], None] | None = None) -> None:
         """``BatchWriteItem`` puts in chunks of 25 (the DynamoDB limit); see :meth:`_batch`."""
@@ -343,7 +499,7 @@ class Store:
                 pending = (response.get("UnprocessedItems") or {}).get(name, [])
                 if not pending:
                     break
-                self._sleep(min(2.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.0))
+                self._pause(attempt)
             else:
                 keys = ", ".join(_request_key(r) for r in pending)
                 raise StoreUnavailable(f"DynamoDB left items unwritten after retries: {keys}")
@@ -354,7 +510,7 @@ class Store:
 
     def get_rotation(self, consistent: bool = False) -> dict[str, Any] | None:
         """``GetItem ROTATION/CURRENT``: the live rotation as a plain dict, or ``None``."""
-        item = self._get({"PK": ROTATION_PK, "SK": CURRENT_SK}, consistent)
+        item = self._get(ROTATION_KEY, consistent)
         if item is None:
             return None
         return json.loads(item["doc"])
@@ -443,6 +599,27 @@ class Store:
     def _get(self, key: Mapping[str, str], consistent: bool) -> dict[str, Any] | None:
         response = self._call(self.table.get_item, Key=dict(key), ConsistentRead=consistent)
         return response.get("Item")
+
+    def _query_all(self, **kwargs: Any) -> list[dict[str, Any]]:
+        """The items of every page of one ``Query`` (following ``LastEvaluatedKey``)."""
+        items: list[dict[str, Any]] = []
+        while True:
+            response = self._call(self.table.query, **kwargs)
+            items.extend(response.get("Items", []))
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return items
+            kwargs["ExclusiveStartKey"] = last
+
+    def _get_many(self, keys: Sequence[Mapping[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """``(PK, SK) -> item`` of the keys found (eventually consistent ``BatchGetItem``)."""
+        client, name = self.table.meta.client, self.table.name
+        items = batch_get_items(self._call, client, name, keys, False, self.BATCH_ATTEMPTS, self._pause)
+        return {(i["PK"], i["SK"]): i for i in items}
+
+    def _pause(self, attempt: int) -> None:
+        """Jittered exponential backoff before batch retry ``attempt`` (0-based): at most 2 s."""
+        self._sleep(min(2.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.0))
 
     @staticmethod
     def _call(method: Callable[..., Any], **kwargs: Any) -> Any:

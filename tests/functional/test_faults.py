@@ -147,17 +147,19 @@ def test_an_unreachable_endpoint_is_retried_then_store_unavailable(stage_table, 
 
 def test_a_page_read_that_is_throttled_once_is_served_normally(client, published, clock, faults):
     clock.set(local(2026, 10, 17, 9))
-    faults.fail("GetItem", "throughput", "throttling")  # the pointer: two throttles, then it answers
+    # A cold container reads the pointer and the campaign's head in one BatchGetItem:
+    # two throttles, then it answers.
+    faults.fail("BatchGetItem", "throughput", "throttling")
     response = client.http.get("/api/campaigns/poverty-day-2026")
     assert response.status_code == 200 and _body(response)["state"] == "live"
     assert "Warning" not in response.headers
-    assert faults.count("GetItem", "throughput") == faults.count("GetItem", "throttling") == 1
+    assert faults.count("BatchGetItem", "throughput") == faults.count("BatchGetItem", "throttling") == 1
 
 
 @pytest.mark.parametrize("fault", ["throughput", "throttling", "internal", "connection"])
 def test_with_nothing_cached_a_lasting_fault_is_a_friendly_503_with_retry_after(client, published, clock, faults, logs, fault):
     clock.set(local(2026, 10, 17, 9))
-    faults.always("GetItem", fault)
+    faults.always("BatchGetItem", fault)  # a cold container's first read of a page or the homepage
     api = client.http.get("/api/campaigns/poverty-day-2026")
     assert api.status_code == 503 and api.headers["Retry-After"] == "30"
     assert api.headers["Content-Type"] == "application/json" and api.headers["Cache-Control"] == "no-store"
@@ -169,7 +171,7 @@ def test_with_nothing_cached_a_lasting_fault_is_a_friendly_503_with_retry_after(
     assert "The service is briefly unavailable" in page and "Traceback" not in page
     home = client.http.get("/")
     assert home.status_code == 503 and "服务暂时不可用" in home.body.decode()
-    assert faults.count("GetItem", fault) == 9  # three requests, three attempts each
+    assert faults.count("BatchGetItem", fault) == 9  # three requests, three attempts each
     # Each failure is logged as JSON with the request it belongs to.
     lines = logs()
     failures = [l for l in lines if l["message"].startswith("request failed: unavailable")]
@@ -285,7 +287,7 @@ def _invoke_rotation(client):
     return client.lambda_.invoke("rotate_homepage", event)
 
 
-@pytest.mark.parametrize(("operation", "fault"), [("TransactWriteItems", "internal"), ("Query", "throughput"), ("GetItem", "connection")])
+@pytest.mark.parametrize(("operation", "fault"), [("TransactWriteItems", "internal"), ("Query", "throughput"), ("Query", "connection")])
 def test_a_failed_rotation_leaves_the_previous_rotation_live(client, published, clock, services, faults, operation, fault):
     clock.set(local(2026, 12, 1, 9))
     assert _invoke_rotation(client).payload["rotation"] == 1
@@ -309,8 +311,29 @@ def test_a_failed_rotation_leaves_the_previous_rotation_live(client, published, 
     assert _invoke_rotation(client).payload == {"rotation": 2, "written": True, "message": "rotation 2: 2 slots"}
 
 
+def test_the_homepage_is_served_stale_when_its_batch_read_keeps_failing(client, published, stage_table, clock, services, faults):
+    clock.set(local(2026, 10, 17, 9))
+    run_rotation(Store(stage_table), clock(), 8, 30)
+    elapsed = [0.0]
+    services.catalog._monotonic = lambda: elapsed[0]
+    fresh = client.http.get("/api/homepage")
+    assert fresh.status_code == 200 and _body(fresh)["rotation"] == 1
+    faults.always("BatchGetItem", "throughput")  # past both 5 s: the pointer and the rotation, in one request
+    elapsed[0] = 120.0
+    stale = client.http.get("/api/homepage")
+    assert stale.status_code == 200 and _body(stale)["slots"] == _body(fresh)["slots"]
+    assert stale.headers["Warning"] == '110 - "Response is Stale"' and stale.headers["Cache-Control"] == "no-cache"
+    assert faults.count("BatchGetItem", "throughput") == 3
+    elapsed[0] = 601.0
+    late = client.http.get("/api/homepage")
+    assert late.status_code == 503 and late.headers["Retry-After"] == "30"
+    faults.clear()
+    assert "Warning" not in client.http.get("/api/homepage").headers
+
+
 def test_a_rotation_run_at_a_fault_free_moment_is_unaffected_by_earlier_faults(stage_table, clock, faults):
-    Publisher(Store(stage_table), clock).publish([campaign()])
+    Publisher(Store(stage_table), clock).publish([campaign()])  # its flip is a TransactWriteItems too
+    faults.attempts.clear()
     faults.fail("TransactWriteItems", "throttling")
     outcome = run_rotation(Store(stage_table), local(2026, 10, 17, 9), 8, 30)
     assert outcome.written and outcome.rotation == 1 and outcome.slots == 3
@@ -348,12 +371,12 @@ class _NthAttempt(DynamoFaults):
 
 
 def test_a_publish_whose_flip_landed_but_was_answered_500_reports_success(stage_table, clock):
-    """The pointer's conditional PutItem is applied, its answer lost; the SDK's retry then fails the
-    condition. The publish checks the pointer and finds its own release live, not a rival's."""
+    """The flip (the pointer's conditional Put, in a transaction) is applied, its answer lost; the SDK's
+    retry then fails the condition. The publish checks the pointer and finds its own release live, not a rival's."""
     Publisher(Store(stage_table), clock).publish([campaign()])
-    faults = _NthAttempt(stage_table.meta.client, "PutItem", 2, "applied-then-500")  # 1: the release record, 2: the flip
+    faults = _NthAttempt(stage_table.meta.client, "TransactWriteItems", 1, "applied-then-500")  # the flip
     _, release = Publisher(Store(stage_table), clock).publish([campaign(), charity_sale()])
-    assert release.number == 2 and faults.attempts.count(("PutItem", "applied-then-500")) == 1
+    assert release.number == 2 and faults.attempts.count(("TransactWriteItems", "applied-then-500")) == 1
     assert Store(stage_table).get_current_release().number == 2
 
 

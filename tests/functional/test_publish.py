@@ -20,9 +20,10 @@ def test_first_publish_writes_versions_homepage_entries_record_and_pointer(publi
     plan, release = publisher.publish(campaigns)
     assert release is not None and release.number == 1 and release.previous == 0
     assert [c.campaign_id for c in plan.changes if c.what == "campaign"] == ["bazhong-pork-charity", "poverty-day-2026", "store-a"]
-    # 3 documents + 2 homepage entries in BatchWriteItem calls, then the record and the pointer
-    assert counter.count("BatchWriteItem") == 2
-    assert counter.count("PutItem") == 2
+    # 3 documents + 2 homepage entries in BatchWriteItem calls, then the record (PutItem) and the
+    # flip (the pointer and the rotation's copy of its number, one transaction), then the 3 head items
+    assert counter.count("BatchWriteItem") == 3
+    assert counter.count("PutItem") == 1 and counter.count("TransactWriteItems") == 1
     current = publisher.store.get_current_release()
     assert current.number == 1 and set(current.manifest) == {"bazhong-pork-charity", "poverty-day-2026", "store-a"}
     assert publisher.store.get_campaign_doc("poverty-day-2026", current.manifest["poverty-day-2026"]) == campaign_to_doc(campaign())

@@ -105,11 +105,11 @@ def test_rotation_and_publish_at_the_same_moment(client, services, table, clock,
     gate = _Gate()
 
     class RotationStore(Store):
-        def get_rotation(self, consistent=False):  # read after the release and its partition
-            doc = super().get_rotation(consistent)
+        def get_rotation_inputs(self):  # the release, its homepage items and the previous rotation
+            inputs = super().get_rotation_inputs()
             gate.barrier.wait()  # the rotation has read release 1 ...
             assert gate.published.wait(TIMEOUT_S)  # ... and writes only after release 2 is live
-            return doc
+            return inputs
 
     class PublishStore(Store):
         def put_campaign_versions(self, docs, progress=None):

@@ -15,10 +15,10 @@ def test_two_rotations_at_once_write_one(table, clock):
     barrier = threading.Barrier(2)
 
     class Racing(Store):
-        def get_rotation(self, consistent=False):
-            doc = super().get_rotation(consistent)
+        def get_rotation_inputs(self):
+            inputs = super().get_rotation_inputs()
             barrier.wait(timeout=10)  # both runs have read rotation 0 before either writes
-            return doc
+            return inputs
 
     outcomes = []
     threads = [threading.Thread(target=lambda: outcomes.append(run_rotation(Racing(table), clock(), 8, 30))) for _ in range(2)]
@@ -34,11 +34,38 @@ def test_two_rotations_at_once_write_one(table, clock):
     assert [h["rotation"] for h in store.rotation_history(10)] == [1]
 
 
-def test_one_rotation_is_one_query_two_gets_and_one_two_item_transaction(table, clock, counter):
+def test_one_rotation_is_one_query_and_one_two_item_transaction(table, clock, counter):
     Publisher(Store(table), clock).publish([campaign(), charity_sale()])
     counter.reset()
-    run_rotation(Store(table), clock(), 8, 30)
-    assert sorted(counter.calls) == ["GetItem", "GetItem", "Query", "TransactWriteItems"]
+    outcome = run_rotation(Store(table), clock(), 8, 30)
+    assert counter.calls == ["Query", "TransactWriteItems"]
+    assert outcome.written and outcome.slots == 3
+
+
+def test_the_rotation_reads_the_live_release_of_several_kept_ones(table, clock):
+    """Kept releases keep their homepage items (for rollback); a rotation shows the live one's."""
+    publisher = Publisher(Store(table), clock)
+    publisher.publish([campaign()])
+    publisher.publish([campaign(skus=("EGG-0017", "NEW-0001")), charity_sale()])
+    store = Store(table)
+    inputs = store.get_rotation_inputs()
+    assert inputs.release == 2 and sorted(e["campaign_id"] for e in inputs.entries) == ["bazhong-pork-charity", "poverty-day-2026"]
+    run_rotation(store, clock(), 8, 30)
+    assert {s["sku"] for s in store.get_rotation()["slots"]} == {"EGG-0017", "NEW-0001"}
+    publisher.rollback()
+    assert store.get_rotation_inputs().release == 1
+    run_rotation(store, clock() + timedelta(minutes=15), 8, 30)
+    rotation = store.get_rotation()
+    assert rotation["release"] == 1 and {s["sku"] for s in rotation["slots"]} == {"EGG-0017", "POT-0101", "HEN-0201"}
+
+
+def test_a_publish_numbers_past_homepage_items_left_by_a_failed_publish(table, clock):
+    publisher = Publisher(Store(table), clock)
+    publisher.publish([campaign()])
+    Store(table).put_homepage_entries(2, [("bazhong-pork-charity", {"campaign_id": "bazhong-pork-charity"})])  # no record, no flip
+    _, release = publisher.publish([campaign(skus=("EGG-0017",))])
+    assert release.number == 3
+    assert [e["campaign_id"] for e in Store(table).get_rotation_inputs().entries] == ["poverty-day-2026"]
 
 
 def test_history_keeps_inputs_digest_and_expires_after_30_days(table, clock):

@@ -1,0 +1,195 @@
+"""DynamoDB requests per page view (issue 7), counted with botocore's event hooks.
+
+A cold container reads a campaign page or the homepage in one request; a warm
+one makes none. The head item that makes the one-request page possible is a
+copy, checked against the release: a stale head costs a read, never a wrong page.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from chalicelib import wiring
+from chalicelib.homepage import run_rotation
+from chalicelib.model import Text, campaign_to_doc
+from chalicelib.publishing import Publisher, doc_digest
+from chalicelib.repository import CampaignHead, Store
+from chalicelib.settings import Settings
+from tests.conftest import TABLE
+from tests.factories import campaign, charity_sale, local
+
+LIVE = local(2026, 10, 17, 9)
+RENAMED = replace(campaign(), title=Text({"zh-CN": "新标题", "en": "New title"}))
+
+
+@pytest.fixture
+def container(table, clock):
+    """A fresh (cold) container: new services, with its own monotonic clock to move."""
+    elapsed = [0.0]
+
+    def build():
+        svc = wiring.build(Settings(table_name=TABLE), clock, table)
+        svc.catalog._monotonic = lambda: elapsed[0]
+        wiring.configure(svc)
+        return svc
+
+    yield build, elapsed
+    wiring.configure(None)
+
+
+@pytest.fixture
+def live(publish, table, clock):
+    publish(campaign(), charity_sale())
+    clock.set(LIVE)
+    run_rotation(Store(table), LIVE, 8, 30)
+
+
+def _get(client, path):
+    response = client.http.get(path)
+    assert response.status_code == 200, response.body[:300]
+    return response
+
+
+def test_a_cold_campaign_page_is_one_request_and_a_warm_one_none(client, live, container, counter):
+    build, _ = container
+    build()
+    counter.reset()
+    page = _get(client, "/campaigns/poverty-day-2026")
+    assert counter.calls == ["BatchGetItem"]
+    assert "商品 EGG-0017" in page.body.decode()
+    counter.reset()
+    _get(client, "/campaigns/poverty-day-2026")
+    _get(client, "/api/campaigns/poverty-day-2026")
+    assert counter.calls == []
+
+
+def test_a_cold_homepage_is_one_request_and_a_warm_one_none(client, live, container, counter):
+    build, _ = container
+    build()
+    counter.reset()
+    home = json.loads(_get(client, "/api/homepage").body)
+    assert counter.calls == ["BatchGetItem"]
+    assert home["rotation"] == 1 and {s["campaign_id"] for s in home["slots"]} == {"poverty-day-2026"}
+    counter.reset()
+    _get(client, "/")
+    _get(client, "/api/homepage")
+    assert counter.calls == []
+
+
+def test_after_the_pointers_5_s_a_warm_page_reads_the_pointer_alone(client, live, container, counter):
+    build, elapsed = container
+    build()
+    _get(client, "/campaigns/poverty-day-2026")
+    elapsed[0] = 4.9
+    counter.reset()
+    _get(client, "/campaigns/poverty-day-2026")
+    assert counter.calls == []
+    elapsed[0] = 5.0
+    _get(client, "/campaigns/poverty-day-2026")
+    assert counter.calls == ["GetItem"]
+
+
+def test_a_page_seen_after_another_page_costs_one_request(client, live, container, counter):
+    build, _ = container
+    build()
+    _get(client, "/campaigns/poverty-day-2026")
+    counter.reset()
+    # the pointer is fresh: the campaign's version alone (before its teaser: 404, no totals read)
+    assert client.http.get("/api/campaigns/bazhong-pork-charity").status_code == 404
+    assert counter.calls == ["GetItem"]
+
+
+def test_an_unknown_id_is_one_request_cold_and_none_warm(client, live, container, counter):
+    build, _ = container
+    build()
+    counter.reset()
+    assert client.http.get("/campaigns/no-such-campaign").status_code == 404
+    assert counter.calls == ["BatchGetItem"]
+    counter.reset()
+    assert client.http.get("/campaigns/other-unknown").status_code == 404
+    assert client.http.get("/campaigns/..%2Fetc").status_code == 404
+    assert counter.calls == []
+
+
+def test_a_head_that_does_not_match_the_release_is_never_shown(client, live, table, container, counter):
+    # GIVEN a head left by a publish that lost its race: another digest, another title
+    wrong = {**campaign_to_doc(campaign()), "title": {"zh-CN": "不该出现", "en": "must not be shown"}}
+    Store(table).put_campaign_heads([("poverty-day-2026", CampaignHead(doc_digest(wrong), wrong))])
+    build, _ = container
+    build()
+    counter.reset()
+    page = json.loads(_get(client, "/api/campaigns/poverty-day-2026?lang=en").body)
+    assert counter.calls == ["BatchGetItem", "GetItem"]  # the head did not match: the version itself
+    assert page["title"] == campaign_to_doc(campaign())["title"]["en"] != "must not be shown"
+
+
+def test_publish_and_rollback_leave_heads_that_match_the_live_release(client, live, table, clock, container, counter):
+    Publisher(Store(table), clock).publish([RENAMED, charity_sale()])
+    build, _ = container
+    build()
+    counter.reset()
+    assert json.loads(_get(client, "/api/campaigns/poverty-day-2026?lang=en").body)["title"] == "New title"
+    assert counter.calls == ["BatchGetItem"]
+    Publisher(Store(table), clock).rollback()
+    build()
+    counter.reset()
+    assert json.loads(_get(client, "/api/campaigns/poverty-day-2026?lang=en").body)["title"] != "New title"
+    assert counter.calls == ["BatchGetItem"]
+
+
+def test_a_warm_container_follows_a_new_publish_after_the_pointers_5_s(client, live, table, clock, container, counter):
+    build, elapsed = container
+    build()
+    _get(client, "/api/campaigns/poverty-day-2026")
+    Publisher(Store(table), clock).publish([RENAMED, charity_sale()])
+    assert json.loads(_get(client, "/api/campaigns/poverty-day-2026?lang=en").body)["title"] != "New title"
+    elapsed[0] = 5.0
+    counter.reset()
+    assert json.loads(_get(client, "/api/campaigns/poverty-day-2026?lang=en").body)["title"] == "New title"
+    assert counter.calls == ["GetItem", "GetItem"]  # the pointer, then the new version
+
+
+def test_a_batch_read_retries_unprocessed_keys(table, live):
+    class Partial:
+        """Leaves the second key unprocessed on the first call."""
+
+        def __init__(self, real):
+            self.real, self.calls = real, 0
+
+        def batch_get_item(self, RequestItems):
+            self.calls += 1
+            if self.calls == 1:
+                keys = RequestItems[TABLE]["Keys"]
+                first = self.real.batch_get_item(RequestItems={TABLE: {**RequestItems[TABLE], "Keys": keys[:1]}})
+                return {**first, "UnprocessedKeys": {TABLE: {"Keys": keys[1:]}}}
+            return self.real.batch_get_item(RequestItems=RequestItems)
+
+    class Table:
+        name = TABLE
+
+        def __init__(self, client):
+            self.meta = type("Meta", (), {"client": client})()
+
+    partial = Partial(table.meta.client)
+    release, head = Store(Table(partial), sleep=lambda s: None).get_release_with_head("poverty-day-2026")
+    assert partial.calls == 2
+    assert release.number == 1 and head is not None and head.digest == release.manifest["poverty-day-2026"]
+    assert head.doc == campaign_to_doc(campaign())
+
+
+def test_heads_are_written_once_per_new_or_changed_campaign(publish, table, counter):
+    publish(campaign(), charity_sale())
+    store = Store(table)
+    first = {cid: store.get_release_with_head(cid)[1].digest for cid in ("poverty-day-2026", "bazhong-pork-charity")}
+    counter.reset()
+    publish(RENAMED, charity_sale())
+    release, head = store.get_release_with_head("poverty-day-2026")
+    assert head.digest == release.manifest["poverty-day-2026"] != first["poverty-day-2026"]
+    assert store.get_release_with_head("bazhong-pork-charity")[1].digest == first["bazhong-pork-charity"]
+    # the changed version, its homepage partition, then its head: three batches of one item or more
+    assert counter.count("BatchWriteItem") == 3
+    counter.reset()
+    publish(RENAMED, charity_sale())
+    assert counter.writes == 0
