@@ -63,6 +63,18 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1e3:,.2f} ms"
 
 
+def growth(ratio: float, factor: int, what: str) -> str:
+    """A curve's step in words: the ratio, its exponent (log ratio / log factor) and a verdict.
+
+    Exponent 1 is linear. Up to 1.2 is called linear (timing noise on a shared machine).
+    """
+    import math
+
+    exponent = math.log(ratio) / math.log(factor) if ratio > 0 else 0.0
+    verdict = "sublinear" if exponent < 0.8 else "linear" if exponent <= 1.2 else "SUPERLINEAR (linear or better expected)"
+    return f"x{ratio:.1f} for x{factor:,} {what}: exponent {exponent:.2f}, {verdict}"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -269,8 +281,8 @@ def rotation_curve() -> None:
             items = tuple(SlotPick(cid, f"{cid}-{i:03d}", Text({"zh-CN": "x"}), 100, "/static/egg.svg") for i in range(per_campaign))
             entries.append(HomepageEntry(cid, 1 + c % 5, at, None, items, (items[0].sku,) if c < 2 else ()))
         seconds = best_per_call_s(lambda: rotate(entries, 8, RotationState(), 1), 5, repeat=3)
-        growth = "" if previous is None else f"x{seconds / previous:.1f} for x10 picks"
-        row("scale", f"one rotation (engine), {picks:,} live picks", ms(seconds), growth)
+        step = "" if previous is None else growth(seconds / previous, 10, "picks")
+        row("scale", f"one rotation (engine), {picks:,} live picks", ms(seconds), step)
         previous = seconds
 
 
@@ -291,8 +303,8 @@ def publish_curve(table_factory, clock) -> None:
         writes = [c for c in counter.take() if c in ("PutItem", "BatchWriteItem", "TransactWriteItems")]
         publisher.publish(campaigns)
         again = [c for c in counter.take() if c in ("PutItem", "BatchWriteItem", "TransactWriteItems", "DeleteItem")]
-        growth = "" if previous is None else f"x{seconds / previous:.1f} for x10 campaigns"
-        row("scale", f"publish {count:,} campaigns ({len(writes)} write requests)", ms(seconds), growth)
+        step = "" if previous is None else growth(seconds / previous, 10, "campaigns")
+        row("scale", f"publish {count:,} campaigns ({len(writes)} write requests)", ms(seconds), step)
         row("scale", f"unchanged re-publish of {count:,} campaigns: write requests", str(len(again)), "0 expected")
         previous = seconds
 
@@ -323,6 +335,7 @@ def books_section(table_factory) -> None:
 
     clock = FixedClock(datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc))
     campaigns = validate_paths([ROOT / "campaigns"]).campaigns
+    previous = None
     for size in (10, 10_000):
         table = table_factory()
         Publisher(Store(table), clock).publish(campaigns)
@@ -365,8 +378,11 @@ def books_section(table_factory) -> None:
         ledger = best_per_call_s(
             lambda: books.store.query_ledger("bazhong-pork-charity", None, books.page_size, books.ledger_shards), 3, repeat=3
         )
-        row("scale", f"ledger page (first {books.page_size} entries, uncached) with {size:,} donations", ms(ledger),
-            f"{books.ledger_shards} shard queries merged")
+        step = f"{books.ledger_shards} shard queries merged"
+        if previous is not None:
+            step += "; " + growth(ledger / previous, 1_000, "donations")
+        row("scale", f"ledger page (first {books.page_size} entries, uncached) with {size:,} donations", ms(ledger), step)
+        previous = ledger
         wiring.configure(None)
 
 
