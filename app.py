@@ -15,8 +15,8 @@ web.bind_request_getter(lambda: app.current_request)
 
 def _ctx():
     svc = services()
-    request = app.current_request
-    return svc, svc.clock(), web.lang_of(request), web.links_of(request)
+    links = web.links_of(app.current_request)  # knows the language too
+    return svc, svc.clock(), links.lang, links
 
 
 def _viewed(page_name, page):

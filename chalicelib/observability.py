@@ -20,9 +20,10 @@ One invocation (the Chalice middleware :func:`middleware`, registered in
 2. runs the handler, which records metrics with the ``record_*`` functions
    below (and may :func:`bind` more log keys, e.g. a webhook's
    ``campaign_id``);
-3. logs one ``request`` line (method, route, path, status, ``duration_ms``),
-   or ``invocation`` for a scheduled event, and ``unhandled error`` with the
-   traceback if the handler raised;
+3. logs one ``request`` line (method, route, path, status, ``duration_ms``):
+   at WARNING for a 5xx answer or one slower than :data:`SLOW_REQUEST_MS` (1 s),
+   else at DEBUG (see below); ``invocation`` for a scheduled event, and
+   ``unhandled error`` with the traceback if the handler raised;
 4. flushes the metrics recorded in the invocation: one EMF line per set of
    dimensions. A failing handler still flushes.
 
@@ -56,6 +57,15 @@ metrics are printed to stdout and logs are written at INFO. On the ``local``
 stage (``campaign serve``, the tests) metrics are dropped and logs are
 written at WARNING, so a terminal is not flooded. Tests inject their own
 :class:`Observability` with :func:`configure` to capture both.
+
+Why a healthy request's line is DEBUG (issue 7: a warm page within 3x a bare
+Chalice route). A Powertools log record costs about 60-80 us here, more than
+a whole bare Chalice request, while a disabled one costs about 1 us. Every
+request is still on record without it: API Gateway's access log and Lambda's
+own ``REPORT`` line (duration, memory) per invocation, and the ``PageViews``
+and ``SystemRequests`` metrics. What needs a look (a 5xx, a slow answer, an
+error) is always logged. Set ``LOG_LEVEL=DEBUG`` on a stage to get one line
+per request (docs/runbook.md).
 """
 from __future__ import annotations
 
@@ -72,6 +82,9 @@ SERVICE = "campaign-platform"
 # The vocabulary of the ``state`` dimension of PageViews.
 PAGE_STATES = ("teaser", "live", "ended", "not_found", "ok", "error")
 ROTATION_OUTCOMES = ("written", "lost", "failed")
+
+# By default, a request at least this slow (milliseconds of handler time) is logged at WARNING.
+SLOW_REQUEST_MS = 1000.0
 
 Emit = Callable[[str], None]
 
@@ -99,6 +112,8 @@ class Observability:
         :mod:`chalicelib.web`, ...) through the JSON handler, and stop them
         propagating to the root logger (Lambda's plain-text handler). On for
         deployed stages; off by default, so tests' ``caplog`` still sees them.
+    slow_request_ms:
+        handler time (milliseconds) from which a request's line is a WARNING.
     """
 
     def __init__(
@@ -108,8 +123,10 @@ class Observability:
         log_stream: IO[str] | None = None,
         log_level: str = "INFO",
         library_logs: bool = False,
+        slow_request_ms: float = SLOW_REQUEST_MS,
     ) -> None:
         self.stage = stage
+        self.slow_request_ms = slow_request_ms
         self._emit = emit
         self._log_stream = log_stream
         self._log_level = log_level
@@ -119,11 +136,12 @@ class Observability:
         self._ready: Any = None
 
     @classmethod
-    def for_stage(cls, stage: str) -> "Observability":
-        """The default for ``stage``: metrics to stdout and INFO logs, except on ``local``."""
+    def for_stage(cls, stage: str, log_level: str = "INFO") -> "Observability":
+        """The default for ``stage``: metrics to stdout and logs at ``log_level``, except on
+        ``local`` (no metrics, WARNING logs)."""
         if stage == "local":
             return cls(stage, emit=None, log_level="WARNING")
-        return cls(stage, library_logs=True)
+        return cls(stage, log_level=log_level, library_logs=True)
 
     # ------------------------------------------------------------ logs
 
@@ -162,7 +180,11 @@ class Observability:
 
         ``unit`` is a CloudWatch unit (``"Count"``, ``"None"``, ``"Milliseconds"``).
         Raises Powertools' ``MetricUnitError``/``MetricValueError`` on a bad unit or value.
+        Where metrics are dropped (``emit`` is ``None``: the local stage) nothing is
+        recorded, so the local handlers pay nothing for them.
         """
+        if self._emit is None:
+            return
         key = tuple(sorted((k, str(v)) for k, v in dimensions.items()))
         with self._lock:
             metric_set = self._sets.get(key)
@@ -177,8 +199,7 @@ class Observability:
     def flush(self) -> int:
         """Emit the metrics recorded since the last flush; returns how many EMF lines.
 
-        One line per set of dimensions. The sets are emptied even when
-        ``emit`` is ``None`` (local stage), so nothing piles up.
+        One line per set of dimensions; none where metrics are dropped.
         """
         with self._lock:
             pending = [(k, s) for k, s in self._sets.items() if s.metric_set]
@@ -234,10 +255,10 @@ def current() -> Observability:
     if _current is None:
         from .wiring import services
 
-        stage = services().settings.stage
+        settings = services().settings
         with _current_lock:
             if _current is None:
-                _current = Observability.for_stage(stage)
+                _current = Observability.for_stage(settings.stage, settings.log_level)
     return _current
 
 
@@ -375,7 +396,10 @@ def middleware(event: Any, get_response: Callable[[Any], Any]) -> Any:
         raise
     status = getattr(response, "status_code", None)
     if kind == "http":
-        obs.logger().info("request", extra={"status": status, "duration_ms": _ms(started)})
+        duration_ms = _ms(started)
+        logger = obs.logger()
+        notable = (status or 0) >= 500 or duration_ms >= obs.slow_request_ms
+        (logger.warning if notable else logger.debug)("request", extra={"status": status, "duration_ms": duration_ms})
     else:
         obs.logger().info("invocation", extra={"result": response, "duration_ms": _ms(started)})
     obs.flush()

@@ -12,14 +12,15 @@ the page's next state change, nor than 300 s.
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 from urllib.parse import quote
 
 from . import states
 from .model import DEFAULT_LANG, LANGS, Campaign, Text, fen_to_yuan_str, percent_str
-from .page_cache import COUNTDOWN_TOKENS, PageCache, fill_countdown
+from .page_cache import COUNTDOWN_TOKENS, CountdownBody, PageCache
 from .rendering import remaining, render
 from .rotation import Slot
 
@@ -140,7 +141,11 @@ def no_totals(campaign_id: str) -> CharityTotals:
 @dataclass(frozen=True)
 class Links:
     """Builds URLs under ``prefix`` (``""`` locally and on a custom domain;
-    ``"/api"`` on the raw execute-api URL) in the page's language."""
+    ``"/api"`` on the raw execute-api URL) in the page's language.
+
+    The cache keys of the pages take its two fields, not the object (a
+    dataclass's hash runs in Python): a new field must join them.
+    """
 
     prefix: str = ""
     lang: str = DEFAULT_LANG
@@ -187,8 +192,14 @@ class PageResponse:
         return {"Content-Type": self.content_type, **self.headers}
 
 
+# "public, max-age=N" for every N a page may carry (0 to the 300 s cap), built once.
+_CACHE_CONTROL = tuple(f"public, max-age={n}" for n in range(states.MAX_AGE_CAP_S + 1))
+
+
 def _cache(seconds: int) -> dict[str, str]:
-    return {"Cache-Control": f"public, max-age={seconds}"}
+    """The ``Cache-Control`` header of a page cacheable for ``seconds`` (a fresh dict, the caller's to change)."""
+    value = _CACHE_CONTROL[seconds] if 0 <= seconds <= states.MAX_AGE_CAP_S else f"public, max-age={seconds}"
+    return {"Cache-Control": value}
 
 
 def _json_body(value: Any) -> str:
@@ -299,7 +310,8 @@ def campaign_page(
         max_age = min(max_age, LIVE_TOTALS_MAX_AGE_S)
     status = states.STATUS[state]
     headers = _cache(max_age)
-    key = ("campaign", fmt, campaign.id, lang, links, state, campaign_totals)
+    # links as its two fields: a Links in the key would hash in Python on every lookup
+    key = ("campaign", fmt, campaign.id, lang, links.prefix, links.lang, state, campaign_totals)
     if fmt == "json":
         body = _cached(cache, key, campaign, lambda: _json_body(campaign_json(campaign, state, lang, campaign_totals)))
         return PageResponse(status, body, JSON, headers, state)
@@ -334,7 +346,8 @@ def campaign_page(
     if cache is None:
         body = render_page({"left": seconds_left, "text": countdown_text})
     else:
-        body = fill_countdown(cache.get_or_render(key, campaign, lambda: render_page(COUNTDOWN_TOKENS)), seconds_left, countdown_text)
+        template = cache.get_or_make(key, campaign, lambda: CountdownBody(render_page(COUNTDOWN_TOKENS)))
+        body = template.fill(seconds_left, countdown_text)
     return PageResponse(status, body, HTML, headers, state)
 
 
@@ -342,24 +355,43 @@ def _cached(cache: PageCache | None, key: Any, anchor: object, make: Callable[[]
     return make() if cache is None else cache.get_or_render(key, anchor, make)
 
 
+def _dt(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+@dataclass(frozen=True)
+class CatalogTimes:
+    """A catalog's instants, parsed (ISO 8601 text -> aware datetimes) once per homepage view.
+
+    ``rows``: ``(entry, starts_at, ends_at)`` in catalog order; ``boundaries``:
+    every ``teaser_from``, ``starts_at`` and ``ends_at``, sorted.
+    """
+
+    rows: tuple[tuple[Mapping[str, Any], datetime, datetime | None], ...]
+    boundaries: tuple[datetime, ...]
+
+    @classmethod
+    def parse(cls, catalog: Sequence[Mapping[str, Any]]) -> "CatalogTimes":
+        rows = tuple((entry, datetime.fromisoformat(entry["starts_at"]), _dt(entry.get("ends_at"))) for entry in catalog)
+        instants = (_dt(entry.get(key)) for entry in catalog for key in ("teaser_from", "starts_at", "ends_at"))
+        return cls(rows, tuple(sorted(b for b in instants if b is not None)))
+
+    def live(self, at: datetime) -> list[Mapping[str, Any]]:
+        """The entries live at ``at`` (``starts_at <= at < ends_at``), in catalog order."""
+        return [entry for entry, starts, ends in self.rows if starts <= at and (ends is None or at < ends)]
+
+    def next_change(self, at: datetime) -> datetime | None:
+        """The first boundary strictly after ``at``, or ``None``."""
+        i = bisect_right(self.boundaries, at)
+        return self.boundaries[i] if i < len(self.boundaries) else None
+
+
 def _live_catalog(catalog: Sequence[Mapping[str, Any]], at: datetime) -> list[Mapping[str, Any]]:
-    out = []
-    for entry in catalog:
-        starts = datetime.fromisoformat(entry["starts_at"])
-        ends = None if entry.get("ends_at") is None else datetime.fromisoformat(entry["ends_at"])
-        if starts <= at and (ends is None or at < ends):
-            out.append(entry)
-    return out
+    return CatalogTimes.parse(catalog).live(at)
 
 
 def _catalog_max_age(catalog: Sequence[Mapping[str, Any]], at: datetime) -> int:
-    boundaries = []
-    for entry in catalog:
-        for key in ("teaser_from", "starts_at", "ends_at"):
-            if entry.get(key):
-                boundaries.append(datetime.fromisoformat(entry[key]))
-    later = [b for b in boundaries if b > at]
-    return states.max_age_s(min(later) if later else None, at)
+    return states.max_age_s(CatalogTimes.parse(catalog).next_change(at), at)
 
 
 def slot_json(slot: Slot, lang: str, links: Links) -> dict[str, Any]:
@@ -375,9 +407,63 @@ def slot_json(slot: Slot, lang: str, links: Links) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class HomepageView:
+    """What the homepage shows at an instant, and the instants that show the same.
+
+    ``slots``: the slots shown (picks live at the instant); ``live``: the
+    catalog entries live at the instant; ``ident``: what the bodies depend on
+    besides the route, language and links, as two JSON texts (each slot's
+    position, campaign, SKU and pinned flag; the live campaign ids), part of
+    their cache keys (a string keeps its hash; a tuple of tuples is hashed
+    again on every lookup); ``cache_until``: the page must not be cached
+    past it (the next boundary of any catalog entry, or the end of a shown
+    slot; ``None``: none). Every instant ``t`` with ``since <= t < until``
+    (``None``: unbounded) has the same view, so it can be kept for them.
+    """
+
+    slots: tuple[Slot, ...]
+    live: tuple[Mapping[str, Any], ...]
+    ident: tuple[str, str]
+    cache_until: datetime | None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @classmethod
+    def build(
+        cls, slots: Sequence[Slot], times: CatalogTimes, at: datetime, slot_boundaries: Iterable[datetime] = ()
+    ) -> "HomepageView":
+        """The view at ``at`` of ``slots`` (already the ones shown at ``at``).
+
+        ``slot_boundaries``: every start and end of the slots and spares the
+        shown ones were chosen from, so that ``since``/``until`` also bound
+        the choice; without them only the catalog's boundaries bound it.
+        """
+        live = tuple(times.live(at))
+        ends = [s.ends_at for s in slots if s.ends_at is not None]
+        limits = [d for d in (times.next_change(at), min(ends) if ends else None) if d is not None]
+        boundaries = sorted({*times.boundaries, *slot_boundaries})
+        i = bisect_right(boundaries, at)
+        return cls(
+            slots=tuple(slots),
+            live=live,
+            ident=(
+                json.dumps([(s.position, s.pick.campaign_id, s.pick.sku, s.pinned) for s in slots]),
+                json.dumps([e["id"] for e in live]),
+            ),
+            cache_until=min(limits) if limits else None,
+            since=boundaries[i - 1] if i else None,
+            until=boundaries[i] if i < len(boundaries) else None,
+        )
+
+    def holds(self, at: datetime) -> bool:
+        """Whether ``at`` shows this same view."""
+        return (self.since is None or self.since <= at) and (self.until is None or at < self.until)
+
+
 def homepage(
     rotation: Mapping[str, Any] | None,
-    view: Sequence[Slot],
+    view: HomepageView | Sequence[Slot],
     catalog: Sequence[Mapping[str, Any]],
     at: datetime,
     lang: str,
@@ -388,18 +474,19 @@ def homepage(
 ) -> PageResponse:
     """``GET /`` or ``/api/homepage``: the slots shown at ``at``, then the live campaigns.
 
-    ``view`` is already filtered to picks whose campaign is live at ``at``.
-    With a ``cache``, the body is rendered once per (rotation, shown picks,
-    live campaigns, language).
+    ``view``: the slots shown at ``at`` (already filtered to picks whose
+    campaign is live then), or their :class:`HomepageView` (what the
+    handlers pass, kept between boundaries). With a ``cache``, the body is
+    rendered once per (rotation, shown picks, live campaigns, language).
     """
-    max_age = _catalog_max_age(catalog, at)
-    for slot in view:
-        if slot.ends_at is not None:
-            max_age = min(max_age, states.max_age_s(slot.ends_at, at))
+    if not isinstance(view, HomepageView):
+        view = HomepageView.build(view, CatalogTimes.parse(catalog), at)
+    # max_age_s grows with its boundary: the earliest boundary gives the smallest max-age.
+    max_age = states.max_age_s(view.cache_until, at)
     if next_rotation_s is not None:
         max_age = min(max_age, max(0, next_rotation_s))
     headers = _cache(max_age)
-    shown = tuple((s.position, s.pick.campaign_id, s.pick.sku, s.pinned) for s in view)
+    slots = view.slots
     anchor = (rotation, catalog)
     if fmt == "json":
 
@@ -408,17 +495,18 @@ def homepage(
                 {
                     "rotation": None if rotation is None else rotation["rotation"],
                     "rotated_at": None if rotation is None else rotation["rotated_at"],
-                    "slots": [slot_json(s, lang, links) for s in view],
+                    "slots": [slot_json(s, lang, links) for s in slots],
                 }
             )
 
-        return PageResponse(200, _cached(cache, ("homepage", "json", lang, links, shown), anchor, make_json), JSON, headers)
-    live = _live_catalog(catalog, at)
-    key = ("homepage", "html", lang, links, shown, tuple(entry["id"] for entry in live))
+        key = ("homepage", "json", lang, links.prefix, links.lang, view.ident[0])
+        return PageResponse(200, _cached(cache, key, anchor, make_json), JSON, headers)
+    live = view.live
 
     def make_html() -> str:
-        return render("home.html", lang=lang, L=LABELS[lang], links=links, path="/", slots=view, live=live, Text=Text)
+        return render("home.html", lang=lang, L=LABELS[lang], links=links, path="/", slots=list(slots), live=list(live), Text=Text)
 
+    key = ("homepage", "html", lang, links.prefix, links.lang, *view.ident)
     return PageResponse(200, _cached(cache, key, anchor, make_html), HTML, headers)
 
 

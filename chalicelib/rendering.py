@@ -223,10 +223,14 @@ def iso(at: datetime | str | None) -> str:
 
 def remaining(seconds: int, lang: str) -> str:
     """``93784`` -> ``"1天 2小时 3分"`` / ``"1 d 2 h 3 min"`` (rounded down to the minute)."""
-    seconds = max(0, seconds)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
+    return _remaining_minutes(max(0, seconds) // 60, lang)
+
+
+@functools.lru_cache(maxsize=512)
+def _remaining_minutes(total_minutes: int, lang: str) -> str:
+    """:func:`remaining` of whole minutes (it changes once a minute, so a warm page asks again)."""
+    days, rest = divmod(total_minutes, 1440)
+    hours, minutes = divmod(rest, 60)
     if lang == "en":
         parts = [f"{days} d"] if days else []
         return " ".join(parts + [f"{hours} h", f"{minutes} min"])

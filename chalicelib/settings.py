@@ -20,6 +20,8 @@ variable                    meaning                                      default
 ``SYSTEM_SIGNING_SECRET``   the webhook signing secret itself,           (none)
                             ``whsec_<base64>`` (local runs; wins over
                             the parameter when both are set)
+``LOG_LEVEL``               deployed stages' log level: ``DEBUG`` adds   ``INFO``
+                            one line per healthy request
 ==========================  ===========================================  =========
 """
 from __future__ import annotations
@@ -33,6 +35,14 @@ DEFAULT_TABLE = "campaign-platform-local"
 
 class SettingsError(ValueError):
     """A setting has a value that cannot be used (raised by ``from_env``)."""
+
+
+def _log_level(raw: str) -> str:
+    """``LOG_LEVEL``: one of DEBUG, INFO, WARNING, ERROR (any case). Raises ``SettingsError``."""
+    level = raw.strip().upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise SettingsError(f"LOG_LEVEL={raw!r}: use DEBUG, INFO, WARNING or ERROR")
+    return level
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -62,6 +72,9 @@ class Settings:
     signing_secret_parameter: str | None = None
     # The webhook signing secret itself (``whsec_...``), locally; never printed by repr().
     system_signing_secret: str | None = field(default=None, repr=False)
+    # The deployed stages' log level (``LOG_LEVEL``); ``DEBUG`` adds one line per request.
+    # The local stage logs at WARNING whatever this says (chalicelib.observability).
+    log_level: str = "INFO"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -80,4 +93,5 @@ class Settings:
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
             signing_secret_parameter=env.get("SIGNING_SECRET_PARAMETER") or None,
             system_signing_secret=env.get("SYSTEM_SIGNING_SECRET") or None,
+            log_level=_log_level(env.get("LOG_LEVEL") or "INFO"),
         )

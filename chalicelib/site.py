@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Mapping, Protocol, Sequence
 
 from . import pages
 from .homepage import StoredRotation
 from .model import Campaign
 from .page_cache import PageCache
-from .pages import Links, PageResponse, TotalsSource, no_totals
+from .pages import CatalogTimes, HomepageView, Links, PageResponse, TotalsSource, no_totals
 
 CAMPAIGN_ID = re.compile(r"^[a-z0-9-]{3,64}$")  # the brief's id rule
 
@@ -47,14 +47,43 @@ def home(source: Source, at: datetime, lang: str, fmt: str, links: Links, slots:
     """``/`` and ``/api/homepage``: the stored rotation, filtered to picks live at ``at``."""
     source.begin_request()
     stored = source.stored_rotation(at)
+    catalog = source.catalog()
+    view, due = _view_at(source.page_cache, stored, catalog, at, slots, rotation_minutes)
+    next_rotation_s = None if due is None else int((due - at).total_seconds())
     rotation = None if stored is None else stored.doc
-    view = [] if stored is None else stored.view(at, slots)
-    next_rotation_s = None
-    if stored is not None:
-        due = stored.rotated_at + timedelta(minutes=rotation_minutes)
-        next_rotation_s = int((due - at).total_seconds())
-    page = pages.homepage(rotation, view, source.catalog(), at, lang, fmt, links, next_rotation_s, source.page_cache)
+    page = pages.homepage(rotation, view, catalog, at, lang, fmt, links, next_rotation_s, source.page_cache)
     return _mark_stale(source, page)
+
+
+def _view_at(
+    cache: PageCache | None,
+    stored: StoredRotation | None,
+    catalog: Sequence[Mapping[str, Any]],
+    at: datetime,
+    slots: int,
+    rotation_minutes: int,
+) -> tuple[HomepageView, datetime | None]:
+    """The homepage's view at ``at`` (``stored.view(at, slots)`` and the live catalog),
+    and when the next rotation is due (``None`` without a rotation).
+
+    With a ``cache``, built once per (rotation, catalog) objects and span of
+    instants between two boundaries of the catalog or of the rotation's slots
+    and spares: a slot or a campaign is live from its start (inclusive) to its
+    end (exclusive), so nothing the view holds changes inside a span.
+    """
+
+    def build() -> tuple[HomepageView, datetime | None]:
+        if stored is None:
+            return HomepageView.build([], CatalogTimes.parse(catalog), at), None
+        every = stored.slots + stored.spares
+        edges = [s.starts_at for s in every] + [s.ends_at for s in every if s.ends_at is not None]
+        view = HomepageView.build(stored.view(at, slots), CatalogTimes.parse(catalog), at, edges)
+        return view, stored.rotated_at + timedelta(minutes=rotation_minutes)
+
+    if cache is None:
+        return build()
+    key = ("homepage-view", slots, rotation_minutes)
+    return cache.get_or_make(key, (stored, catalog), build, valid=lambda kept: kept[0].holds(at))
 
 
 def charity(source: Source, at: datetime, lang: str, links: Links, totals: TotalsSource = no_totals) -> PageResponse:

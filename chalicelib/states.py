@@ -48,9 +48,11 @@ def is_live(campaign: Campaign, at: datetime) -> bool:
 
 def next_change(campaign: Campaign, at: datetime) -> datetime | None:
     """The first boundary strictly after ``at``, or ``None`` when the state is final."""
-    boundaries = [campaign.teaser_from, campaign.starts_at, campaign.ends_at]
-    later = [b for b in boundaries if b is not None and b > at]
-    return min(later) if later else None
+    first = None
+    for boundary in (campaign.teaser_from, campaign.starts_at, campaign.ends_at):
+        if boundary is not None and boundary > at and (first is None or boundary < first):
+            first = boundary
+    return first
 
 
 def max_age_s(until: datetime | None, at: datetime, cap_s: int = MAX_AGE_CAP_S) -> int:

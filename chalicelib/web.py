@@ -30,18 +30,28 @@ _PARAM = re.compile(r"\{([^}+]+)\+?\}")
 
 
 def lang_of(request: Any) -> str:
-    params = request.query_params or {}
-    return pick_lang(params.get("lang"))
+    """The page language the query asks for (``?lang=en``); ``zh-CN`` by default."""
+    params = request.query_params
+    return pick_lang(params.get("lang") if params else None)
 
 
 def prefix_of(request: Any) -> str:
     """The path prefix in front of our routes: ``"/api"`` on the raw execute-api URL
     (its stage), ``""`` locally and on a custom domain."""
     context = request.context or {}
-    full = str(context.get("path") or "")
-    resource = str(context.get("resourcePath") or "")
-    params = request.uri_params or {}
-    actual = _PARAM.sub(lambda m: str(params.get(m.group(1), "")), resource)
+    params = request.uri_params
+    return _prefix(
+        str(context.get("path") or ""),
+        str(context.get("resourcePath") or ""),
+        tuple(params.items()) if params else (),
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _prefix(full: str, resource: str, params: tuple[tuple[str, Any], ...]) -> str:
+    """:func:`prefix_of` of a (path, resource, path parameters); kept for the paths seen last."""
+    values = dict(params)
+    actual = _PARAM.sub(lambda m: str(values.get(m.group(1), "")), resource)
     full_s, actual_s = full.rstrip("/"), actual.rstrip("/")
     if actual_s and full_s.endswith(actual_s):
         return full_s[: len(full_s) - len(actual_s)]
@@ -51,7 +61,13 @@ def prefix_of(request: Any) -> str:
 
 
 def links_of(request: Any) -> Links:
-    return Links(prefix=prefix_of(request), lang=lang_of(request))
+    """The request's :class:`Links`: its path prefix and language (``links.lang``)."""
+    return _links(prefix_of(request), lang_of(request))
+
+
+@functools.lru_cache(maxsize=64)
+def _links(prefix: str, lang: str) -> Links:
+    return Links(prefix=prefix, lang=lang)  # frozen: one instance per (prefix, language) is shared
 
 
 CONTENT_SECURITY_POLICY = (
@@ -69,8 +85,16 @@ def security_headers(content_type: str) -> dict[str, str]:
     return dict(SECURITY_HEADERS)
 
 
+@functools.lru_cache(maxsize=32)
+def _fixed_headers(content_type: str) -> dict[str, str]:
+    """The security headers then ``Content-Type``, built once per content type. Never changed: copied."""
+    return {**security_headers(content_type), "Content-Type": content_type}
+
+
 def to_response(page: PageResponse) -> Response:
-    headers = {**security_headers(page.content_type), **page.all_headers()}
+    """The Chalice response: the security headers, ``Content-Type``, then the page's own headers
+    (the same order as ``{**security_headers(ct), **page.all_headers()}``), in a dict of its own."""
+    headers = {**_fixed_headers(page.content_type), **page.headers}
     return Response(body=page.body, status_code=page.status, headers=headers)
 
 

@@ -11,16 +11,23 @@ import json
 import pytest
 
 from chalicelib import observability, wiring
+from chalicelib.catalog import StoreCatalog
+from chalicelib.errors import StoreUnavailable
 from chalicelib.observability import NAMESPACE, SERVICE, Observability
+from chalicelib.repository import Store
 from chalicelib.settings import Settings
 from tests.factories import campaign, local
 
 
 class Captured:
-    def __init__(self) -> None:
+    """Logs at DEBUG, so every request's line is there (a deployed stage with ``LOG_LEVEL=DEBUG``)."""
+
+    def __init__(self, log_level: str = "DEBUG", slow_request_ms: float = 1000.0) -> None:
         self.emf_lines: list[str] = []
         self.log_stream = io.StringIO()
-        self.obs = Observability("test", emit=self.emf_lines.append, log_stream=self.log_stream, log_level="INFO")
+        self.obs = Observability(
+            "test", emit=self.emf_lines.append, log_stream=self.log_stream, log_level=log_level, slow_request_ms=slow_request_ms
+        )
 
     @property
     def emf(self) -> list[dict]:
@@ -69,7 +76,7 @@ def test_a_live_campaign_page_counts_one_view_by_state_and_logs_the_request(clie
     )
 
     [line] = [entry for entry in captured.logs if entry["message"] == "request"]
-    assert line["level"] == "INFO"
+    assert line["level"] == "DEBUG"  # a healthy request: see test_at_info_only_failed_or_slow_requests_are_logged
     assert line["service"] == "campaign-platform"
     assert line["campaign_id"] == "poverty-day-2026"
     assert line["status"] == 200
@@ -110,6 +117,33 @@ def test_metrics_are_flushed_per_invocation_not_accumulated(client, publish, clo
     # Three invocations, three EMF documents of one view each.
     assert captured.metric("PageViews", state="live") == [1.0, 1.0, 1.0]
     assert len(captured.emf) == 3
+
+
+@pytest.mark.parametrize(("slow_request_ms", "expected"), [(1000.0, []), (0.0, [("WARNING", 200)])])
+def test_at_info_only_failed_or_slow_requests_are_logged(client, publish, clock, services, slow_request_ms, expected):
+    """The deployed default (INFO): a healthy request writes no line (issue 7's per-request cost),
+    a slow one (here every one, with a 0 ms threshold) writes a WARNING, and so does a 5xx."""
+    cap = Captured(log_level="INFO", slow_request_ms=slow_request_ms)
+    observability.configure(cap.obs)
+    try:
+        publish(campaign())
+        clock.set(local(2026, 10, 17, 9))
+        assert client.http.get("/campaigns/poverty-day-2026").status_code == 200
+        assert [(l["level"], l["status"]) for l in cap.logs if l["message"] == "request"] == expected
+        assert cap.metric("PageViews", state="live") == [1.0]  # counted either way
+
+        class Down(Store):
+            def get_release_with_head(self, campaign_id):
+                raise StoreUnavailable("DynamoDB is unavailable: ThrottlingException")
+
+        cap.log_stream.truncate(0)
+        cap.log_stream.seek(0)
+        services.catalog = StoreCatalog(Down(services.store.table))  # a cold container, DynamoDB down
+        assert client.http.get("/campaigns/poverty-day-2026").status_code == 503
+        lines = [(l["level"], l["status"]) for l in cap.logs if l["message"] == "request"]
+        assert lines == [("WARNING", 503)]
+    finally:
+        observability.configure(None)
 
 
 def test_a_static_file_logs_but_counts_no_page_view(client, captured):

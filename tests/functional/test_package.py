@@ -330,6 +330,7 @@ def run_from_zip(built, tmp_path_factory):
         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
         **{k: v for k, v in stage_env("dev").items()},
+        "LOG_LEVEL": "DEBUG",  # one line per request (at INFO, only 5xx and slow ones: docs/runbook.md)
     }
     result = subprocess.run(
         [sys.executable, "-S", str(script), str(ROOT)], cwd=unzipped, env=env, capture_output=True, text=True, timeout=120
