@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import socket
 import statistics
 import subprocess
@@ -53,6 +54,19 @@ def row(section: str, measure: str, value: str, note: str = "") -> None:
 def best_per_call_s(fn, number: int, repeat: int = 5) -> float:
     """Best of ``repeat`` runs of ``number`` calls, per call, in seconds (timeit's advice)."""
     return min(timeit.repeat(fn, number=number, repeat=repeat)) / number
+
+
+def best_of_rounds(calls: dict, number: int, rounds: int) -> dict:
+    """Best seconds per call of each of ``calls`` (name -> function), measured in interleaved
+    rounds of ``number`` calls, so a burst of load on a shared machine hits them all alike."""
+    best = {name: float("inf") for name in calls}
+    for _ in range(rounds):
+        for name, fn in calls.items():
+            started = time.perf_counter()
+            for _ in range(number):
+                fn()
+            best[name] = min(best[name], (time.perf_counter() - started) / number)
+    return best
 
 
 def us(seconds: float) -> str:
@@ -162,12 +176,53 @@ def handler_section(table, clock) -> None:
     rotation_calls = counter.take()
     row("requests", "one rotation", str(len(rotation_calls)), ", ".join(rotation_calls) + " (the Query pages, then 2 writes in one transaction)")
 
-    floor = best_per_call_s(lambda: hello(hello_event, None), 2000)
-    page = best_per_call_s(lambda: app_module.app(page_event, None), 300)
-    home = best_per_call_s(lambda: app_module.app(home_event, None), 300)
-    row("handler", "bare Chalice hello-world route (floor)", us(floor), "1.00x")
-    row("handler", "warm campaign page, 24 products, full handler", us(page), f"{page / floor:.2f}x floor (target <= 3x)")
-    row("handler", "warm homepage, full handler", us(home), f"{home / floor:.2f}x floor (target <= 3x)")
+    page_json = api_event("/api/campaigns/poverty-day-2026", "/api/campaigns/{campaign_id}", {"campaign_id": "poverty-day-2026"})
+    home_json = api_event("/api/homepage", "/api/homepage")
+    moving = clock()
+
+    def page_moving_clock():  # a clock one second on at every request: the countdown is filled afresh
+        nonlocal moving
+        moving += timedelta(seconds=1)
+        clock.set(moving)
+        return app_module.app(page_event, None)
+
+    def deployed(event):  # a deployed stage's observability: EMF lines and INFO logs, written to /dev/null
+        observability.configure(deployed_obs)
+        try:
+            return app_module.app(event, None)
+        finally:
+            observability.configure(None)
+
+    from chalicelib import observability
+
+    sink = open(os.devnull, "w")  # noqa: SIM115 (closed below)
+    deployed_obs = observability.Observability("prod", emit=sink.write, log_stream=sink, library_logs=False)
+    start = clock()
+    best = best_of_rounds({
+        "floor": lambda: hello(hello_event, None),
+        "page": lambda: app_module.app(page_event, None),
+        "page json": lambda: app_module.app(page_json, None),
+        "home": lambda: app_module.app(home_event, None),
+        "home json": lambda: app_module.app(home_json, None),
+        "page, moving clock": page_moving_clock,
+        "page, deployed": lambda: deployed(page_event),
+        "home, deployed": lambda: deployed(home_event),
+    }, number=200, rounds=15)
+    clock.set(start)
+    sink.close()
+    floor = best.pop("floor")
+    row("handler", "bare Chalice hello-world route (floor)", us(floor), "1.00x (rounds interleaved, best of each)")
+    labels = {
+        "page": "warm campaign page, 24 products, full handler",
+        "page json": "warm campaign JSON, full handler",
+        "home": "warm homepage, full handler",
+        "home json": "warm homepage JSON, full handler",
+        "page, moving clock": "warm campaign page, the clock 1 s on every request",
+        "page, deployed": "warm campaign page, deployed stage's logs and EMF metrics",
+        "home, deployed": "warm homepage, deployed stage's logs and EMF metrics",
+    }
+    for name, label in labels.items():
+        row("handler", label, us(best[name]), f"{best[name] / floor:.2f}x floor (target <= 3x)")
 
     env = environment()
     template = env.get_template("campaign.html")
@@ -212,11 +267,13 @@ def import_section() -> None:
 
 def validate_section() -> None:
     """`campaign validate` (the CLI entry) per file, on the real campaigns and on hostile files
-    near the 1 MiB limit: the issue's budget is 2 s a file."""
+    near the 1 MiB limit: the issue's budget is 2 s a file. The note says which parser read
+    the file (chalicelib/yaml_compose.py: libyaml, or PyYAML's pure parser where the two may differ)."""
     import contextlib
     import io
 
     from chalicelib.cli import main as cli
+    from chalicelib.yaml_compose import LIBYAML_ERRORS_FROM_CHARS, compose
 
     seed = (ROOT / "campaigns" / "poverty-day-2026.yaml").read_text(encoding="utf-8")
     head, _, _ = seed.partition("products:\n")
@@ -246,6 +303,8 @@ def validate_section() -> None:
         + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(9)),
         "nesting 300,000 deep": "x: " + "[" * 300_000 + "]" * 300_000 + "\n",
         "one 1 MiB line": "id: " + "x" * 1_000_000 + "\n",
+        "1 MiB of products, an unclosed '[' at the end": base + "products:\n"
+        + products("39.90", 1_000_000 - len(base.encode()) - 40) + "  - sku: [EGG-0017, POT\n",
     }
     files = {p.name: p.read_text(encoding="utf-8") for p in sorted((ROOT / "campaigns").glob("*.yaml"))}
     files.update(hostile)
@@ -262,8 +321,13 @@ def validate_section() -> None:
                 status = cli(["validate", str(path)])
             took = time.perf_counter() - started
             worst = max(worst, took)
-            errors = err.getvalue().count(": error: ")
-            row("validate", f"{label} ({len(text.encode()) // 1024} KiB)", ms(took), f"exit {status}, {errors} error(s)")
+            errors = len(re.findall(r"^.+:\d+:\d+: error: ", err.getvalue(), re.MULTILINE))
+            try:  # which parser read it (not timed): libyaml, or the pure parser where they may differ
+                engine = compose(text.removeprefix("\ufeff")).engine
+            except Exception:  # a YAML error: libyaml's own in a large file, else the pure parser's
+                engine = "libyaml" if len(text) >= LIBYAML_ERRORS_FROM_CHARS else "pure"
+            row("validate", f"{label} ({len(text.encode()) // 1024} KiB)", ms(took),
+                f"exit {status}, {errors} error(s), read by {engine}")
     row("validate", "slowest file", ms(worst), f"budget 2,000 ms a file (issue 9): {'within' if worst <= 2.0 else 'OVER'}")
 
 

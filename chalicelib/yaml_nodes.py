@@ -1,7 +1,8 @@
 """A YAML reader that keeps the text: nodes in, typed values and located issues out.
 
 ``compose_text`` turns a file's bytes or text into PyYAML's node tree (never into
-Python values: ``yaml.safe_load`` would turn ``0123`` into 83 and ``NO`` into False).
+Python values: ``yaml.safe_load`` would turn ``0123`` into 83 and ``NO`` into False);
+:mod:`chalicelib.yaml_compose` reads it with libyaml where that gives the pure parser's tree.
 ``NodeReader`` then reads each scalar from the text the person typed, and the schema
 (``campaign_yaml``) decides its type. Nothing here raises on bad input: every
 problem becomes an :class:`Issue` (1-based line and column) and reading goes on.
@@ -28,6 +29,8 @@ from typing import Sequence
 import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from chalicelib.yaml_compose import compose
 
 MAX_FILE_BYTES = 1_048_576
 MAX_DEPTH = 50
@@ -71,30 +74,13 @@ def pos(node: Node) -> tuple[int, int]:
 # ---------------------------------------------------------------- text -> node tree
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader's composer with a depth bound; it records where aliases are used."""
+def compose_text(data: str | bytes, *, engine: str = "auto") -> tuple[Node | None, list[Issue]]:
+    """The root node of ``data`` (one YAML document), or ``None`` and the issues.
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.depth = 0
-        self.alias_marks: list[yaml.Mark] = []
-
-    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
-        if self.check_event(yaml.AliasEvent):
-            self.alias_marks.append(self.peek_event().start_mark)
-        self.depth += 1
-        try:
-            if self.depth > MAX_DEPTH:
-                raise yaml.composer.ComposerError(
-                    None, None, f"nesting deeper than {MAX_DEPTH} levels", self.peek_event().start_mark
-                )
-            return super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
-
-
-def compose_text(data: str | bytes) -> tuple[Node | None, list[Issue]]:
-    """The root node of ``data`` (one YAML document), or ``None`` and the issues."""
+    The tree and every issue are those of PyYAML's pure parser; ``engine="auto"`` gets
+    them from libyaml where the two agree (:mod:`chalicelib.yaml_compose`), ``"pure"``
+    from the pure parser alone.
+    """
     size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8", "surrogatepass"))
     if size > MAX_FILE_BYTES:
         return None, [Issue(1, 1, f"file is over the 1 MiB limit ({MAX_FILE_BYTES:,} bytes); split it or trim it")]
@@ -107,10 +93,8 @@ def compose_text(data: str | bytes) -> tuple[Node | None, list[Issue]]:
     else:
         text = data
     text = text.removeprefix("\ufeff")
-    loader = None
     try:
-        loader = _Loader(text)  # the reader checks every character here
-        root = loader.get_single_node()
+        composed = compose(text, MAX_DEPTH, engine=engine)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -120,17 +104,15 @@ def compose_text(data: str | bytes) -> tuple[Node | None, list[Issue]]:
         return None, [Issue(line, col, f"character U+{exc.character:04X} is not allowed in YAML; remove it")]
     except yaml.YAMLError as exc:
         return None, [Issue(1, 1, f"YAML error: {exc}")]
-    finally:
-        if loader is not None:
-            loader.dispose()
+    root = composed.root
     if root is None:
         return None, [Issue(1, 1, "file is empty; a campaign file is a mapping that starts with id: ...")]
-    extra, loop = _alias_growth(root)
+    extra, loop = _alias_growth(root) if composed.alias_marks else (0, None)  # no alias: no node is shared
     if loop is not None:
         line, col = pos(loop)
         return None, [Issue(line, col, "an alias refers to a node that contains it (a loop); write the data out")]
     if extra > MAX_ALIAS_NODES:
-        mark = loader.alias_marks[0] if loader.alias_marks else root.start_mark
+        mark = composed.alias_marks[0] if composed.alias_marks else root.start_mark
         return None, [Issue(mark.line + 1, mark.column + 1,
                             f"aliases expand this file by more than {MAX_ALIAS_NODES} nodes; "
                             "write the data out instead of nesting aliases")]
@@ -181,7 +163,8 @@ def _syntax_message(exc: yaml.MarkedYAMLError, text: str) -> str:
     if exc.context_mark is not None:
         at = f" (opened at line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1})"
     mark = exc.problem_mark
-    if "'\\t'" in problem and mark is not None:
+    at_tab = mark is not None and text[mark.index : mark.index + 1] == "\t"  # libyaml: "cannot start any token"
+    if ("'\\t'" in problem or "tab character" in problem or at_tab) and mark is not None:  # pure / libyaml
         lines = re.split("[\n\r\x85\u2028\u2029]", text.replace("\r\n", "\n"))
         line = lines[mark.line] if mark.line < len(lines) else ""
         if not line[: mark.column].strip(" \t"):
@@ -190,7 +173,8 @@ def _syntax_message(exc: yaml.MarkedYAMLError, text: str) -> str:
     if "flow sequence" in context or "flow mapping" in context:
         bracket = "[" if "sequence" in context else "{"
         closing = "]" if bracket == "[" else "}"
-        if "<stream end>" in problem or "<document" in problem:
+        at_end = mark is not None and not text[mark.index :].strip()  # libyaml says "did not find expected"
+        if "<stream end>" in problem or "<document" in problem or at_end:
             return f"unclosed '{bracket}'{at}; add the closing '{closing}'"
         return (f"expected ',' or '{closing}' here: the '{bracket}'{at} is not closed, "
                 "or an item lacks its ','")
@@ -198,7 +182,7 @@ def _syntax_message(exc: yaml.MarkedYAMLError, text: str) -> str:
         return f"unclosed quote{at}; add the closing quote"
     if "mapping values are not allowed" in problem:
         return "unexpected ':' here; check the indentation, or quote a value that contains ': '"
-    if "expected <block end>" in problem:
+    if "expected <block end>" in problem or "did not find expected key" in problem:  # pure / libyaml
         return f"bad indentation: this line does not line up with the lines above it{at.replace('opened', 'block starts')}"
     if "could not find expected ':'" in problem:
         return f"expected 'key: value' here{at.replace('opened', 'key starts')}; check the indentation or quote the text"
