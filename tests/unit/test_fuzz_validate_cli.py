@@ -18,46 +18,10 @@ from hypothesis import strategies as st
 
 from chalicelib.cli import main
 from tests.conftest import ROOT
+from tests.yaml_mutations import FRAGMENTS, mutate
 
 SEEDS = {p.name: p.read_bytes() for p in sorted((ROOT / "campaigns").glob("*.yaml"))}
 SUMMARY = re.compile(r"^campaign validate: error: (\d+) error\(s\), (\d+) warning\(s\); nothing was done$")
-
-# Fragments that tend to break YAML or the rules: syntax, YAML 1.1 scalars, aliases, times, money.
-FRAGMENTS = [
-    "\t", ": ", "- ", "{", "}", "[", "]", "&a ", "*a", "!!python/object:os.system ", "? ", "|\n", ">-\n", "#", "'", '"',
-    "NO", "on", "0123", "10:00", "2026-10-17", "2026-10-17T25:00:00", "1e400", ".inf", "-0.001", "39.999", "0", "~", "null",
-    "\x00", "\ufeff", "\u202e", "é", "中文", "\r", "\r\n", "\x85", "\u2028", "x" * 300, "<<: *a", "%YAML 1.1\n", "---\n", "...\n",
-]
-
-
-def _mutate(data: bytes, ops: list[tuple[str, int, int, str]]) -> bytes:
-    lines = data.split(b"\n")
-    for op, i, j, text in ops:
-        if not lines:
-            lines = [b""]
-        i %= len(lines)
-        j %= len(lines)
-        raw = text.encode("utf-8", "surrogatepass")
-        if op == "delete-line":
-            del lines[i]
-        elif op == "duplicate-line":
-            lines.insert(j, lines[i])
-        elif op == "swap-lines":
-            lines[i], lines[j] = lines[j], lines[i]
-        elif op == "insert":
-            line = lines[i]
-            at = j % (len(line) + 1)
-            lines[i] = line[:at] + raw + line[at:]
-        elif op == "replace-value":
-            key, sep, _ = lines[i].partition(b": ")
-            lines[i] = key + b": " + raw if sep else lines[i] + raw
-        elif op == "indent":
-            lines[i] = b" " * (j % 5) + lines[i]
-        elif op == "truncate":
-            lines = lines[: i + 1]
-            lines[-1] = lines[-1][: j % (len(lines[-1]) + 1)]
-    return b"\n".join(lines)
-
 
 OPS = st.tuples(
     st.sampled_from(["delete-line", "duplicate-line", "swap-lines", "insert", "replace-value", "indent", "truncate"]),
@@ -66,7 +30,7 @@ OPS = st.tuples(
     st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=12)),
 )
 MUTATED = st.tuples(st.sampled_from(sorted(SEEDS)), st.lists(OPS, min_size=1, max_size=6)).map(
-    lambda t: (t[0], _mutate(SEEDS[t[0]], t[1]))
+    lambda t: (t[0], mutate(SEEDS[t[0]], t[1]))
 )
 RANDOM = st.tuples(st.just("random.yaml"), st.one_of(st.binary(max_size=300), st.text(max_size=300).map(str.encode)))
 

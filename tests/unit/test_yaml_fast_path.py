@@ -21,7 +21,7 @@ from chalicelib.campaign_yaml import load_campaign_text
 from chalicelib.yaml_compose import LIBYAML_ERRORS_FROM_CHARS, compose, reference_reason
 from chalicelib.yaml_nodes import MAX_DEPTH, compose_text
 from tests.conftest import ROOT
-from tests.unit.test_fuzz_validate_cli import FRAGMENTS, _mutate
+from tests.yaml_mutations import FRAGMENTS, mutate
 
 DATA = ROOT / "tests" / "data" / "yaml"
 CAMPAIGNS = {p.name: p.read_bytes() for p in sorted((ROOT / "campaigns").glob("*.yaml"))}
@@ -252,7 +252,7 @@ def mutated(draw) -> bytes:
         st.sampled_from(["delete-line", "duplicate-line", "swap-lines", "insert", "insert", "replace-value", "indent", "truncate"]),
         st.integers(0, 400), st.integers(0, 400),
         st.one_of(st.sampled_from(FRAGMENTS + EXTRA_FRAGMENTS), st.text(max_size=6))), max_size=4))
-    data = _mutate(window, ops)
+    data = mutate(window, ops)
     return data.rstrip(b"\n") if draw(st.booleans()) else data
 
 
