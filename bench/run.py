@@ -34,7 +34,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 import timeit
 from datetime import datetime, timedelta, timezone
@@ -274,37 +273,16 @@ def validate_section() -> None:
 
     from chalicelib.cli import main as cli
     from chalicelib.yaml_compose import LIBYAML_ERRORS_FROM_CHARS, compose
+    from tests.yaml_inputs import products_campaign
 
-    seed = (ROOT / "campaigns" / "poverty-day-2026.yaml").read_text(encoding="utf-8")
-    head, _, _ = seed.partition("products:\n")
-    product = textwrap.dedent("""\
-          - sku: "SKU-{n:06d}"
-            name: {{zh-CN: 商品 {n}, en: Product {n}}}
-            price: "{price}"
-            merchant: {{id: m-0001, name: {{zh-CN: 合作社, en: Co-op}}}}
-            county: {{code: "511902", name: {{zh-CN: 巴州区, en: Bazhou District}}}}
-            image: /static/placeholder.svg
-        """)
-
-    def products(price: str, limit: int = 1_000_000) -> str:
-        parts, size, n = [], 0, 0
-        while size < limit - 400:
-            part = product.format(n=n, price=price)
-            parts.append(part)
-            size += len(part.encode("utf-8"))
-            n += 1
-        return "".join(parts)
-
-    base = head.replace("  pinned: [EGG-0017, PRK-0301]\n", "").replace("pinned:", "# pinned:")
     hostile = {
-        "1 MiB of valid products": base + "products:\n" + products("39.90", 1_000_000 - len(base.encode())),
-        "1 MiB of products, every price wrong": base + "products:\n" + products("39.999", 1_000_000 - len(base.encode())),
+        "1 MiB of valid products": products_campaign("39.90"),
+        "1 MiB of products, every price wrong": products_campaign("39.999"),
         "alias expansion (billion laughs)": "a: &a [x, x, x, x, x, x, x, x, x]\n"
         + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(9)),
         "nesting 300,000 deep": "x: " + "[" * 300_000 + "]" * 300_000 + "\n",
         "one 1 MiB line": "id: " + "x" * 1_000_000 + "\n",
-        "1 MiB of products, an unclosed '[' at the end": base + "products:\n"
-        + products("39.90", 1_000_000 - len(base.encode()) - 40) + "  - sku: [EGG-0017, POT\n",
+        "1 MiB of products, an unclosed '[' at the end": products_campaign("39.90", 999_960) + "  - sku: [EGG-0017, POT\n",
     }
     files = {p.name: p.read_text(encoding="utf-8") for p in sorted((ROOT / "campaigns").glob("*.yaml"))}
     files.update(hostile)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from chalicelib.cli import main
 from tests.conftest import ROOT
-from tests.yaml_mutations import FRAGMENTS, mutate
+from tests.yaml_inputs import FRAGMENTS, mutate
 
 SEEDS = {p.name: p.read_bytes() for p in sorted((ROOT / "campaigns").glob("*.yaml"))}
 SUMMARY = re.compile(r"^campaign validate: error: (\d+) error\(s\), (\d+) warning\(s\); nothing was done$")

@@ -9,7 +9,6 @@ corpus, each place the two parsers are known to differ, and mutations of all of 
 """
 from __future__ import annotations
 
-import textwrap
 
 import pytest
 import yaml
@@ -21,7 +20,7 @@ from chalicelib.campaign_yaml import load_campaign_text
 from chalicelib.yaml_compose import LIBYAML_ERRORS_FROM_CHARS, compose, reference_reason
 from chalicelib.yaml_nodes import MAX_DEPTH, compose_text
 from tests.conftest import ROOT
-from tests.yaml_mutations import FRAGMENTS, mutate
+from tests.yaml_inputs import FRAGMENTS, mutate, products_campaign
 
 DATA = ROOT / "tests" / "data" / "yaml"
 CAMPAIGNS = {p.name: p.read_bytes() for p in sorted((ROOT / "campaigns").glob("*.yaml"))}
@@ -177,21 +176,7 @@ def test_errors_come_with_the_pure_parsers_message_and_position(why, data):
 
 def one_mebibyte_campaign(price: str) -> str:
     """poverty-day-2026 with ~3,900 products, just under the 1 MiB limit (as in ``make bench``)."""
-    head = (ROOT / "campaigns" / "poverty-day-2026.yaml").read_text(encoding="utf-8").partition("products:\n")[0]
-    head = head.replace("  pinned: [EGG-0017, PRK-0301]\n", "").replace("pinned:", "# pinned:")
-    product = textwrap.indent(textwrap.dedent("""\
-        - sku: "SKU-{n:06d}"
-          name: {{zh-CN: 商品 {n}, en: Product {n}}}
-          price: "{price}"
-          merchant: {{id: m-0001, name: {{zh-CN: 合作社, en: Co-op}}}}
-          county: {{code: "511902", name: {{zh-CN: 巴州区, en: Bazhou District}}}}
-          image: /static/placeholder.svg
-        """), "  ")
-    parts, size, n = [head, "products:\n"], len(head.encode("utf-8")) + 10, 0
-    while size < 1_000_000 - 400:
-        parts.append(product.format(n=n, price=price))
-        size, n = size + len(parts[-1].encode("utf-8")), n + 1
-    return "".join(parts)
+    return products_campaign(price, 1_000_000)
 
 
 def test_a_one_mebibyte_file_of_valid_products_is_read_by_libyaml_and_validates_clean():

@@ -1,6 +1,34 @@
-"""Mutations of YAML files for the fuzz tests: fragments that tend to break YAML or the
-campaign rules, and line-level edits (shared by test_fuzz_validate_cli and test_yaml_fast_path)."""
+"""YAML inputs for the fuzz tests and ``make bench``: fragments that tend to break YAML or
+the campaign rules, line-level edits, and large campaign files near the 1 MiB limit."""
 from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PRODUCT = textwrap.indent(textwrap.dedent("""\
+    - sku: "SKU-{n:06d}"
+      name: {{zh-CN: 商品 {n}, en: Product {n}}}
+      price: "{price}"
+      merchant: {{id: m-0001, name: {{zh-CN: 合作社, en: Co-op}}}}
+      county: {{code: "511902", name: {{zh-CN: 巴州区, en: Bazhou District}}}}
+      image: /static/placeholder.svg
+    """), "  ")
+
+
+def products_campaign(price: str, max_bytes: int = 1_000_000) -> str:
+    """poverty-day-2026's head (pins left out) and generated products at ``price`` (YAML text),
+    whole products only, at most ``max_bytes`` bytes of UTF-8 (about 250 bytes a product)."""
+    head = (ROOT / "campaigns" / "poverty-day-2026.yaml").read_text(encoding="utf-8").partition("products:\n")[0]
+    head = head.replace("  pinned: [EGG-0017, PRK-0301]\n", "").replace("pinned:", "# pinned:")
+    parts, size, n = [head, "products:\n"], len(head.encode("utf-8")) + 10, 0
+    while True:
+        part = PRODUCT.format(n=n, price=price)
+        if size + len(part.encode("utf-8")) > max_bytes:
+            return "".join(parts)
+        parts.append(part)
+        size, n = size + len(part.encode("utf-8")), n + 1
 
 # Fragments that tend to break YAML or the rules: syntax, YAML 1.1 scalars, aliases, times, money.
 FRAGMENTS = [
