@@ -187,7 +187,9 @@ class Publisher:
 
     def plan(self, campaigns: Sequence[Campaign]) -> Plan:
         """Compare ``campaigns`` with the live release. Reads only."""
-        current = self.store.get_current_release(consistent=True)
+        return self._plan(campaigns, self.store.get_current_release(consistent=True))
+
+    def _plan(self, campaigns: Sequence[Campaign], current: Release | None) -> Plan:
         new_docs = {c.id: campaign_to_doc(c) for c in sorted(campaigns, key=lambda c: c.id)}
         old_docs = self._current_docs(current)
         changes: list[Change] = []
@@ -215,10 +217,12 @@ class Publisher:
         Returns ``(plan, None)`` and writes nothing when nothing changed.
         Raises ``ReleaseConflict`` when another publish won the race.
         """
-        plan = self.plan(campaigns)
+        # The flip is conditional on the release this plan was made against, so a publish that
+        # lands in between makes ours fail (and say so) rather than silently replace it.
+        current = self.store.get_current_release(consistent=True)
+        plan = self._plan(campaigns, current)
         if plan.empty:
             return plan, None
-        current = self.store.get_current_release(consistent=True)
         manifest = {cid: doc_digest(doc) for cid, doc in plan.docs.items()}
         old_manifest = {} if current is None else dict(current.manifest)
         new_versions = [

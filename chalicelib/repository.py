@@ -190,7 +190,9 @@ class Store:
             )
         except ClientError as exc:
             if _is_condition_failure(exc):
-                raise ReleaseConflict(f"release {release.number} already exists") from exc
+                raise ReleaseConflict(
+                    f"another publish took release number {release.number} at the same moment; run the command again"
+                ) from exc
             raise
 
     def flip_current(self, release: Release, expected: int | None) -> None:

@@ -94,6 +94,27 @@ def test_two_publishes_racing_one_wins_the_other_is_told(publisher, table, clock
     assert set(Store(table).get_current_release().manifest) == {"bazhong-pork-charity"}
 
 
+def test_a_publish_that_lands_after_ours_read_the_live_release_makes_ours_fail(publisher, table, clock):
+    """The flip is conditional on the release the plan was made against: a rival that lands
+    in between is never silently replaced (two `campaign publish` at once: one is told)."""
+    publisher.publish([campaign()])
+
+    class Racy(Store):
+        reads = 0
+
+        def get_current_release(self, consistent=False):
+            live = super().get_current_release(consistent)
+            Racy.reads += 1
+            if Racy.reads == 1:  # right after our first read, the rival's publish lands
+                Publisher(Store(table), clock).publish([charity_sale()])
+            return live
+
+    with pytest.raises(ReleaseConflict, match="the live release changed while publishing"):
+        Publisher(Racy(table), clock).publish([campaign(), charity_sale()])
+    current = Store(table).get_current_release()
+    assert current.number == 2 and set(current.manifest) == {"bazhong-pork-charity"}
+
+
 def test_batch_writes_retry_unprocessed_items_then_name_what_is_missing(table):
     class Flaky:
         def __init__(self, real, failures):
