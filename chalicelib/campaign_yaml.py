@@ -291,8 +291,10 @@ def _read_zone(r: NodeReader, node: Node | None) -> tuple[str, tzinfo]:
         r.error(node, "timezone: localtime is the server's own zone; write an IANA name like Asia/Shanghai")
         return name, fallback
     try:
+        if len(name) > 255:  # no IANA name is this long; zoneinfo recurses on very deep paths
+            raise ValueError(name)
         return name, zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError, RecursionError):
         r.error(node, f"timezone: {show(name)} is not an IANA time zone; "
                       f"{did_you_mean(name, _zone_names())}write a name like Asia/Shanghai")
         return name, fallback

@@ -28,7 +28,7 @@ from .errors import BadRequest
 
 MAX_CURSOR_CHARS = 512
 TAG_BYTES = 16
-_CHARS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
+_CHARS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\Z")
 
 
 def _b64(data: bytes) -> str:

@@ -49,9 +49,9 @@ TEMPLATES_DIR = ROOT / "templates"
 STATIC_DIR = ROOT / "static"
 
 # A flat file name the static route serves (no "/", no ".."), of a known type.
-STATIC_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9_-]+)*\.(svg|css|js)$")
+STATIC_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9_-]+)*\.(svg|css|js)\Z")
 # A hashed asset name: "site.3f2a9c1e.css" is "site.css" with its digest.
-HASHED_NAME = re.compile(r"^(?P<stem>[a-z0-9][a-z0-9_-]*)\.(?P<digest>[0-9a-f]{8})\.(?P<ext>css|js)$")
+HASHED_NAME = re.compile(r"^(?P<stem>[a-z0-9][a-z0-9_-]*)\.(?P<digest>[0-9a-f]{8})\.(?P<ext>css|js)\Z")
 DIGEST_CHARS = 8
 PLACEHOLDER = "/static/placeholder.svg"
 

@@ -55,10 +55,10 @@ log = logging.getLogger(__name__)
 SECRET_PREFIX = "whsec_"
 TOLERANCE_S = 300  # the brief: "stamped more than 5 minutes from the real wall clock"
 HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
-_ID = re.compile(r"^[\x21-\x7e]{1,256}$")  # printable ASCII, no spaces
-_TIMESTAMP = re.compile(r"^[0-9]{1,12}$")  # unix seconds, ASCII digits only
-_SIGNATURE = re.compile(r"^[\x20-\x7e]{1,4096}$")
-_TOKEN = re.compile(r"^v[0-9]+,[A-Za-z0-9+/]*={0,2}$")  # "v1,<base64>"
+_ID = re.compile(r"^[\x21-\x7e]{1,256}\Z")  # printable ASCII, no spaces
+_TIMESTAMP = re.compile(r"^[0-9]{1,12}\Z")  # unix seconds, ASCII digits only
+_SIGNATURE = re.compile(r"^[\x20-\x7e]{1,4096}\Z")
+_TOKEN = re.compile(r"^v[0-9]+,[A-Za-z0-9+/]*={0,2}\Z")  # "v1,<base64>"
 
 
 def generate_secret() -> str:

@@ -17,7 +17,7 @@ from .model import Campaign
 from .page_cache import PageCache
 from .pages import CatalogTimes, HomepageView, Links, PageResponse, TotalsSource, no_totals
 
-CAMPAIGN_ID = re.compile(r"^[a-z0-9-]{3,64}$")  # the brief's id rule
+CAMPAIGN_ID = re.compile(r"^[a-z0-9-]{3,64}\Z")  # the brief's id rule
 
 
 STALE_WARNING = '110 - "Response is Stale"'  # RFC 7234 section 5.5.1

@@ -22,7 +22,7 @@ TYPES = {
     ".css": "text/css; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
 }
-NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9_-]+)*\.(svg|css|js)$")
+NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9_-]+)*\.(svg|css|js)\Z")
 MAX_AGE_S = 300
 IMMUTABLE = "public, max-age=31536000, immutable"  # for content-hashed names
 

@@ -41,8 +41,8 @@ MAX_BODY_BYTES = 16 * 1024
 MAX_ID_CHARS = 128
 MAX_QUANTITY = 1_000_000
 MAX_POINTS = 10**12
-CAMPAIGN_ID = re.compile(r"^[a-z0-9-]{3,64}$")
-_MONEY = re.compile(r"^(0|[1-9][0-9]{0,9})(\.[0-9]{1,2})?$")  # at most 9,999,999,999.99 yuan
+CAMPAIGN_ID = re.compile(r"^[a-z0-9-]{3,64}\Z")
+_MONEY = re.compile(r"^(0|[1-9][0-9]{0,9})(\.[0-9]{1,2})?\Z")  # at most 9,999,999,999.99 yuan
 
 
 def _reject_constant(name: str) -> Any:

@@ -23,10 +23,13 @@ reference's; on a text or an event where libyaml may read differently
 and on any error, the pure parser reads the text from the start, so every error comes
 with the reference's message and position, except in a text of
 :data:`LIBYAML_ERRORS_FROM_CHARS` (128 Ki) characters or more, whose syntax errors are
-libyaml's own. A text the checks send back to the pure parser takes the old time (a
-1 MiB one, ~9 s): a valid file whose plain scalars hold tabs, a directive, a tag other
-than ``!!name``, a BOM after the start; the campaigns, files with syntax errors, and
-files whose only problems are the validator's do not.
+libyaml's own, and where a check knows the reference's error for certain (a tab outside
+quotes, block scalars and comments; an undefined alias; a duplicate anchor; a second
+document) a large text gets that error without being read again. A text the checks send
+back to the pure parser takes the old time (a 1 MiB one, ~9 s): a directive, a tag other
+than ``!!name``, a BOM after the start, ``?`` in a plain scalar in flow context; the
+campaigns, files with syntax errors, and files whose only problems are the validator's
+do not.
 
 ``tests/unit/test_yaml_fast_path.py`` shows the two give the same trees and issues, on
 each difference above and on mutated campaign files; docs/yaml.md has the figures.
@@ -40,6 +43,7 @@ from typing import Callable, Iterator
 
 import yaml
 from yaml.composer import Composer, ComposerError
+from yaml.scanner import ScannerError
 from yaml.error import Mark
 from yaml.events import (
     AliasEvent, Event, MappingEndEvent, MappingStartEvent, ScalarEvent, SequenceEndEvent, SequenceStartEvent,
@@ -73,7 +77,15 @@ class Composed:
 
 
 class _Fallback(Exception):
-    """libyaml's reading may differ from the reference's here: read the text again."""
+    """libyaml's reading may differ from the reference's here: read the text again.
+
+    ``error``: the error the reference gives here, when that is certain; a large text
+    raises it instead of being read again (see :data:`LIBYAML_ERRORS_FROM_CHARS`).
+    """
+
+    def __init__(self, reason: str, error: yaml.YAMLError | None = None) -> None:
+        super().__init__(reason)
+        self.error = error
 
 
 class _BoundedComposer(Composer):
@@ -182,14 +194,17 @@ def _compose_events(get_event: Callable[[], Event], text: str, max_depth: int) -
             alias_marks.append(event.start_mark)
             node = anchors.get(event.anchor)
             if node is None:
-                raise _Fallback("undefined alias")
+                raise _Fallback("undefined alias", ComposerError(
+                    None, None, f"found undefined alias {event.anchor!r}", event.start_mark))
         else:
             raise _Fallback(f"unexpected {kind.__name__}")
         if len(stack) >= max_depth:
             raise _Fallback("nesting deeper than the bound")
         if kind is not AliasEvent and event.anchor is not None:
             if event.anchor in anchors:
-                raise _Fallback("duplicate anchor")
+                raise _Fallback("duplicate anchor", ComposerError(
+                    f"found duplicate anchor {event.anchor!r}; first occurrence", anchors[event.anchor].start_mark,
+                    "second occurrence", event.start_mark))
             anchors[event.anchor] = node
         if top is None:
             root = node
@@ -206,8 +221,10 @@ def _compose_events(get_event: Callable[[], Event], text: str, max_depth: int) -
         elif top is None:
             break
     get_event()  # DocumentEndEvent
-    if type(get_event()) is not StreamEndEvent:
-        raise _Fallback("a second document")
+    after = get_event()
+    if type(after) is not StreamEndEvent:
+        raise _Fallback("a second document", ComposerError(
+            "expected a single document in the stream", root.start_mark, "but found another document", after.start_mark))
     return root, alias_marks
 
 
@@ -271,6 +288,9 @@ def compose(text: str, max_depth: int = 50, *, engine: str = "auto") -> Composed
         except yaml.MarkedYAMLError:
             if len(text) >= LIBYAML_ERRORS_FROM_CHARS:
                 raise  # libyaml's own message and position: the reference would take seconds
+        except _Fallback as fallback:
+            if fallback.error is not None and len(text) >= LIBYAML_ERRORS_FROM_CHARS:
+                raise fallback.error from None  # the reference's error, known without reading again
         except Exception:  # noqa: BLE001 - _Fallback, a lone surrogate: the reference decides
             pass
     loader = _Reference(text, max_depth)
@@ -315,7 +335,17 @@ def _check_tabs(text: str, root: Node) -> None:
         hashes = (m.start() for m in _HASH.finditer(text, line_start, at))
         if any(not _inside(scalars, h) for h in hashes):
             continue
-        raise _Fallback("a tab outside a quoted or block scalar and outside a comment")
+        raise _Fallback("a tab outside a quoted or block scalar and outside a comment", ScannerError(
+            "while scanning for the next token", _mark(text, at), "found character '\\t' that cannot start any token",
+            _mark(text, at)))
+
+
+def _mark(text: str, index: int) -> Mark:
+    """The reference's mark of ``text[index]``: 0-based line and column, lines broken as the
+    pure reader breaks them (``\\r\\n`` is one break)."""
+    prefix = text[:index].replace("\r\n", "\n")
+    lines = re.split("[\n\r\x85\u2028\u2029]", prefix)
+    return Mark("<unicode string>", index, len(lines) - 1, len(lines[-1]), None, None)
 
 
 def _inside(spans: list[tuple[int, int]], at: int) -> bool:

@@ -20,6 +20,7 @@ Limits, each refused with one issue:
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -35,6 +36,9 @@ from chalicelib.yaml_compose import compose
 MAX_FILE_BYTES = 1_048_576
 MAX_DEPTH = 50
 MAX_ALIAS_NODES = 1_000
+# "Did you mean" hints per file: past this many unknown keys the file is not a typo away from right,
+# and difflib over 90,000 of them took seconds (issue 9: 2 s a file).
+MAX_HINTS = 100
 
 _T = "tag:yaml.org,2002:"
 STR, INT, NULL, MERGE = _T + "str", _T + "int", _T + "null", _T + "merge"
@@ -63,7 +67,17 @@ def show(text: str) -> str:
 
 
 def did_you_mean(word: str, choices: Sequence[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    """``'did you mean "x"? '`` for the closest of ``choices``, or ``""``.
+
+    Remembered per (word, choices), and not attempted for words over 64 characters: a
+    file of 90,000 unknown keys spent most of its time here (issue 9's 2 s a file).
+    """
+    return _did_you_mean(word, tuple(choices)) if len(word) <= 64 else ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _did_you_mean(word: str, choices: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.5)
     return f'did you mean "{close[0]}"? ' if close else ""
 
 
@@ -212,6 +226,7 @@ class NodeReader:
         self.issues: list[Issue] = []
         self.keys: dict[str, tuple[int, int]] = {}
         self.values: dict[str, tuple[int, int]] = {}
+        self.unknown_keys = 0  # "did you mean" for the first MAX_HINTS only
 
     def error(self, node: Node | tuple[int, int], message: str, severity: str = "error") -> None:
         line, col = node if isinstance(node, tuple) else pos(node)
@@ -253,9 +268,10 @@ class NodeReader:
                 continue
             first[key] = key_node
             if key not in allowed:
+                self.unknown_keys += 1
+                hint = did_you_mean(key, allowed) if self.unknown_keys <= MAX_HINTS else ""
                 self.error(key_node, f'{label(where)}unknown {noun} {json.dumps(key, ensure_ascii=False)}; '
-                                     f'{did_you_mean(key, allowed)}'
-                                     f'allowed: {", ".join(allowed)}')
+                                     f'{hint}allowed: {", ".join(allowed)}')
                 continue
             found[key] = value_node
             self.keys[path], self.values[path] = pos(key_node), pos(value_node)

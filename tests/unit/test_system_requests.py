@@ -48,6 +48,7 @@ def test_money_strings_become_exact_fen(text, fen):
         ("0", "more than 0.00"),
         ("0.00", "more than 0.00"),
         (" 12", "plain decimal"),
+        ("88.00\n", "plain decimal"),  # a regex "$" would let the newline through
         ("12.", "plain decimal"),
         ("+12", "plain decimal"),
         ("NaN", "plain decimal"),

@@ -216,6 +216,25 @@ def test_a_large_files_syntax_error_is_libyamls_own_and_located(tail, line, col,
     assert raised.value.problem_mark.buffer is not None  # the pure parser's
 
 
+@pytest.mark.parametrize(("why", "tail"), [
+    ("a tab as a separator (CRLF line ends)", "  - sku: a\r\n    image:\t/static/egg.svg\r\n"),
+    ("an undefined alias", "  - <<: *nowhere\n"),
+    ("a duplicate anchor", "  - &dup a\n  - &dup b\n"),
+    ("a second document", "---\nx: 1\n"),
+])
+def test_a_large_file_that_libyaml_accepts_but_the_reference_refuses_gets_the_reference_error(why, tail):
+    """Where the reference's error is certain, a large text gets it without the pure parser's
+    seconds-long read (the same issue as the pure parser gives: compared here)."""
+    big = one_mebibyte_campaign("39.90")
+    text = big[: big.index("  - sku:", LIBYAML_ERRORS_FROM_CHARS)] + tail
+    if "\r\n" in tail:
+        text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+    with pytest.raises(yaml.MarkedYAMLError) as raised:
+        compose(text, MAX_DEPTH)
+    assert raised.value.problem_mark.buffer is None  # raised from libyaml's reading, not by the pure parser
+    assert compose_text(text)[1] == compose_text(text, engine="pure")[1] != []
+
+
 # ---------------------------------------------------------------- mutations
 
 EXTRA_FRAGMENTS = [
