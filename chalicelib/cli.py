@@ -180,6 +180,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
     if args.dry_run:
         return cmd_plan(args)
     result = _validated(args)
+    if not result.campaigns:  # a publish makes exactly these files live: none would remove every campaign
+        raise CliError(f"no campaign file in {args.campaigns}; nothing was published "
+                       "(to take a campaign off, remove its file and publish the others; `campaign rollback` undoes a publish)")
     publisher, settings = _publisher(args)
     plan, release = publisher.publish(result.campaigns)
     print(f"stage {settings.stage}, table {settings.table_name}")

@@ -85,6 +85,13 @@ def test_schema_prints_the_committed_schema(capsys):
     assert code == 0 and out == (ROOT / "campaigns" / "schema.json").read_text(encoding="utf-8")
 
 
+def test_an_empty_folder_is_not_published(capsys, tmp_path):
+    """Publishing no file would take every campaign off the site: refused before any connection."""
+    code, out, err = run(capsys, "publish", "--campaigns", str(tmp_path), "--dynamodb-port", "1")
+    assert code == 1 and out == ""
+    assert f"no campaign file in {tmp_path}; nothing was published" in err
+
+
 def test_nothing_is_published_from_a_set_with_an_error(capsys, tmp_path):
     folder = tmp_path / "campaigns"
     shutil.copytree(CAMPAIGNS, folder)
