@@ -459,7 +459,8 @@ def load_section(requests_total: int = 2000, threads: int = 4) -> None:
 
     os.environ["SYSTEM_SIGNING_SECRET"] = SECRET
     stack = LocalStack(str(ROOT / "campaigns"), "127.0.0.1", free_port(), free_port(), datetime(2026, 12, 1, 10, 0, tzinfo=timezone(timedelta(hours=8))))
-    stack.start()
+    with contextlib.redirect_stdout(io.StringIO()):  # its start-up lines are not the table's
+        stack.start()
     import logging
 
     logging.disable(logging.INFO)  # chalice local logs every request

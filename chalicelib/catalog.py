@@ -35,6 +35,7 @@ from typing import Any, Callable, Sequence, TypeVar
 from .homepage import StoredRotation, entries_from_campaigns, rotation_doc, simulate
 from .model import Campaign, campaign_from_doc, campaign_to_doc
 from .publishing import catalog_entry
+from . import staleness
 from .errors import StoreUnavailable
 from .page_cache import PageCache
 from .repository import CampaignHead, Release, Store
@@ -81,6 +82,7 @@ class StoreCatalog:
             if entry is None or now - entry[0] > self._stale_if_error_s:
                 raise
             self.served_stale = True
+            staleness.mark()
             return entry
 
     def release(self) -> Release | None:

@@ -41,6 +41,7 @@ from .books_items import (
 )
 from .books_store import BooksStore, DuplicateId, StaleOrder
 from .donation_rules import RefundTooLarge, apply_refund, mask_ref, points_value_fen, sale_donation_fen, shard_of
+from . import staleness
 from .errors import IdempotencyConflict, NotFound, StoreUnavailable, Unprocessable
 from .model import Campaign, fen_to_yuan_str
 from .pages import CharityTotals
@@ -83,6 +84,14 @@ class _Cache:
         with self._lock:
             hit = self._values.get(key)
             if hit is not None and self._monotonic() - hit[0] < self._ttl_s:
+                return hit[1]
+            return None
+
+    def get_stale(self, key: Any, max_age_s: float) -> Any:
+        """The value under ``key`` even past its TTL, if read at most ``max_age_s`` seconds ago."""
+        with self._lock:
+            hit = self._values.get(key)
+            if hit is not None and self._monotonic() - hit[0] <= max_age_s:
                 return hit[1]
             return None
 
@@ -271,10 +280,24 @@ class Books:
                 out[cid] = hit
         if missing:
             generations = {cid: self._cache.generation(cid) for cid in missing}
-            for cid, books in self.store.get_campaign_books(missing, self.counter_shards).items():
+            try:
+                fetched = self.store.get_campaign_books(missing, self.counter_shards)
+            except StoreUnavailable as exc:
+                out.update(self._stale([("books", cid) for cid in missing], exc))
+                return out
+            for cid, books in fetched.items():
                 self._cache.put(("books", cid), cid, generations[cid], books)
                 out[cid] = books
         return out
+
+    def _stale(self, keys: Sequence[tuple[str, str]], error: StoreUnavailable) -> dict[str, Any]:
+        """During an outage: ``campaign id -> value`` of ``keys`` read within
+        ``STALE_IF_ERROR_S`` (the request is marked stale), else ``error`` is raised (a 503)."""
+        values = {key[1]: self._cache.get_stale(key, staleness.STALE_IF_ERROR_S) for key in keys}
+        if any(value is None for value in values.values()):
+            raise error
+        staleness.mark()
+        return values
 
     def ledger_page(self, campaign_id: str, position: str | None) -> LedgerPage:
         """``page_size`` entries older than ``position`` (newest first); the first page is cached."""
@@ -284,7 +307,12 @@ class Books:
             if hit is not None:
                 return hit
         generation = self._cache.generation(campaign_id)
-        entries, more = self.store.query_ledger(campaign_id, position, self.page_size, self.ledger_shards)
+        try:
+            entries, more = self.store.query_ledger(campaign_id, position, self.page_size, self.ledger_shards)
+        except StoreUnavailable as exc:
+            if position is not None:
+                raise  # later pages are not kept: a 503
+            return self._stale([key], exc)[campaign_id]
         page = LedgerPage(entries, entries[-1].position if more and entries else None)
         if position is None:
             self._cache.put(key, campaign_id, generation, page)

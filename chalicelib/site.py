@@ -7,11 +7,10 @@ code renders both, so a preview is exactly the consumer's page.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Mapping, Protocol, Sequence
 
-from . import pages
+from . import pages, staleness
 from .homepage import StoredRotation
 from .model import Campaign
 from .page_cache import PageCache
@@ -20,7 +19,7 @@ from .pages import CatalogTimes, HomepageView, Links, PageResponse, TotalsSource
 CAMPAIGN_ID = re.compile(r"^[a-z0-9-]{3,64}\Z")  # the brief's id rule
 
 
-STALE_WARNING = '110 - "Response is Stale"'  # RFC 7234 section 5.5.1
+STALE_WARNING = staleness.STALE_WARNING
 
 
 class Source(Protocol):
@@ -39,6 +38,7 @@ def campaign(
 ) -> PageResponse:
     """``/campaigns/{id}`` and ``/api/campaigns/{id}``. An id that cannot exist is 404 with no read."""
     source.begin_request()
+    staleness.begin()
     found = source.campaign(campaign_id) if CAMPAIGN_ID.match(campaign_id) else None
     return _mark_stale(source, pages.campaign_page(found, campaign_id, at, lang, fmt, links, totals, source.page_cache))
 
@@ -46,6 +46,7 @@ def campaign(
 def home(source: Source, at: datetime, lang: str, fmt: str, links: Links, slots: int, rotation_minutes: int) -> PageResponse:
     """``/`` and ``/api/homepage``: the stored rotation, filtered to picks live at ``at``."""
     source.begin_request()
+    staleness.begin()
     stored = source.stored_rotation(at)
     catalog = source.catalog()
     view, due = _view_at(source.page_cache, stored, catalog, at, slots, rotation_minutes)
@@ -89,13 +90,14 @@ def _view_at(
 def charity(source: Source, at: datetime, lang: str, links: Links, totals: TotalsSource = no_totals) -> PageResponse:
     """``/charity``: the public benefit channel."""
     source.begin_request()
+    staleness.begin()
     return _mark_stale(source, pages.charity_channel(source.catalog(), at, lang, links, totals))
 
 
 def _mark_stale(source: Source, page: PageResponse) -> PageResponse:
     """During a DynamoDB outage a page built from cached reads says so (``Warning``)
-    and must not be cached downstream as fresh."""
-    if not source.served_stale:
-        return page
-    headers = {**page.headers, "Warning": STALE_WARNING, "Cache-Control": "no-cache"}
-    return replace(page, headers=headers)
+    and must not be cached downstream as fresh (the catalog's, or the books', see
+    :mod:`chalicelib.staleness`)."""
+    if source.served_stale:
+        staleness.mark()
+    return staleness.flag(page)

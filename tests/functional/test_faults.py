@@ -351,6 +351,32 @@ def test_the_books_pages_answer_503_when_their_reads_keep_failing(client, publis
     assert "Traceback" not in response.body.decode()
 
 
+BOOKS_PAGES = [f"/api/campaigns/{CID}", f"/campaigns/{CID}", "/charity", f"/api/campaigns/{CID}/ledger",
+               f"/campaigns/{CID}/ledger", "/api/impact", "/impact"]
+
+
+def test_the_books_pages_are_served_stale_through_an_outage_for_10_minutes(client, published, clock, services, faults):
+    """Totals and a ledger's first page, read before the outage, stand in for up to 10 minutes (issue 9)."""
+    clock.set(local(2026, 12, 1, 11))
+    elapsed = [0.0]
+    services.catalog._monotonic = services.books._cache._monotonic = lambda: elapsed[0]
+    fresh = {path: client.http.get(path) for path in BOOKS_PAGES}
+    assert {path: r.status_code for path, r in fresh.items()} == dict.fromkeys(BOOKS_PAGES, 200)
+    for operation in ("GetItem", "BatchGetItem", "Query"):
+        faults.always(operation, "throughput")
+    elapsed[0] = 120.0  # past every 5 s cache: each read is tried, fails, and the cached value stands in
+    for path in BOOKS_PAGES:
+        stale = client.http.get(path)
+        assert stale.status_code == 200, (path, stale.body[:200])
+        assert stale.headers["Warning"] == '110 - "Response is Stale"' and stale.headers["Cache-Control"] == "no-cache", path
+        if path.startswith("/api/"):
+            assert json.loads(stale.body) == json.loads(fresh[path].body), path
+    elapsed[0] = 601.0
+    assert {path: client.http.get(path).status_code for path in BOOKS_PAGES} == dict.fromkeys(BOOKS_PAGES, 503)
+    faults.clear()
+    assert all("Warning" not in client.http.get(path).headers for path in BOOKS_PAGES)
+
+
 # ------------------------------------------------------------------ publishing
 
 
