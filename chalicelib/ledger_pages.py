@@ -119,6 +119,7 @@ def _headers(seconds: int) -> dict[str, str]:
     return {"Cache-Control": f"public, max-age={seconds}"}
 
 
+@staleness.flagged
 def ledger(
     source: Source,
     books: Books,
@@ -134,21 +135,6 @@ def ledger(
 
     During an outage, a first page and totals read within 10 minutes are served stale
     (:mod:`chalicelib.staleness`)."""
-    staleness.begin()
-    return staleness.flag(_ledger(source, books, cursors, campaign_id, cursor, at, lang, fmt, links))
-
-
-def _ledger(
-    source: Source,
-    books: Books,
-    cursors: CursorSigner,
-    campaign_id: str,
-    cursor: str | None,
-    at: datetime,
-    lang: str,
-    fmt: str,
-    links: Links,
-) -> PageResponse:
     campaign = source.campaign(campaign_id) if CAMPAIGN_ID.match(campaign_id) else None
     if campaign is None or campaign.charity is None or states.state_at(campaign, at) == states.HIDDEN:
         # a hidden charity sale's ledger appears at its teaser: never cache the 404 past it
@@ -290,14 +276,10 @@ def _impact_json(figures: dict[str, Any], lang: str) -> dict[str, Any]:
     }
 
 
+@staleness.flagged
 def impact(source: Source, books: Books, at: datetime, lang: str, fmt: str, links: Links) -> PageResponse:
     """``GET /impact`` (``fmt="html"``) or ``GET /api/impact`` (``fmt="json"``); served stale
     during an outage from totals read within 10 minutes (:mod:`chalicelib.staleness`)."""
-    staleness.begin()
-    return staleness.flag(_impact(source, books, at, lang, fmt, links))
-
-
-def _impact(source: Source, books: Books, at: datetime, lang: str, fmt: str, links: Links) -> PageResponse:
     figures = impact_figures(source, books, at, lang)
     headers = _headers(figures["max_age"])
     if fmt == "json":

@@ -6,18 +6,23 @@ section 5.5.1) and ``Cache-Control: no-cache``. The catalog (campaigns, rotation
 books (totals, a ledger's first page) both keep such values, so the flag is per request,
 in a ``ContextVar`` (``chalice local`` answers requests on several threads).
 
-A page function calls :func:`begin` first, the caches call :func:`mark` when they serve a
-stale value, and :func:`flag` sets the headers on the response.
+A page function calls :func:`begin` first (or is decorated with :func:`flagged`), the
+caches call :func:`mark` when they serve a stale value, and :func:`flag` sets the headers
+on the response.
 """
 from __future__ import annotations
 
 import contextvars
+import functools
 from dataclasses import replace
+from typing import Callable, ParamSpec
 
 from .pages import PageResponse
 
 STALE_WARNING = '110 - "Response is Stale"'  # RFC 7234 section 5.5.1
 STALE_IF_ERROR_S = 600.0  # how long a cached read may stand in for a failed one (issue 9: 10 minutes)
+
+P = ParamSpec("P")
 
 _stale: contextvars.ContextVar[bool] = contextvars.ContextVar("served_stale", default=False)
 
@@ -41,3 +46,14 @@ def flag(page: PageResponse) -> PageResponse:
     if not _stale.get():
         return page
     return replace(page, headers={**page.headers, "Warning": STALE_WARNING, "Cache-Control": "no-cache"})
+
+
+def flagged(page_function: Callable[P, PageResponse]) -> Callable[P, PageResponse]:
+    """Decorate a page function: :func:`begin` before it, :func:`flag` on what it returns."""
+
+    @functools.wraps(page_function)
+    def page(*args: P.args, **kwargs: P.kwargs) -> PageResponse:
+        begin()
+        return flag(page_function(*args, **kwargs))
+
+    return page
