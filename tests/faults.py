@@ -146,3 +146,15 @@ def no_backoff(monkeypatch) -> BackoffRecorder:
 
     monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", delay_amount)
     return recorder
+
+
+class DownStore:
+    """A store during an outage: any method, called with anything, raises ``StoreUnavailable``."""
+
+    def __getattr__(self, name: str) -> Any:
+        from chalicelib.errors import StoreUnavailable
+
+        def fail(*args: Any, **kwargs: Any) -> Any:
+            raise StoreUnavailable("DynamoDB is unavailable: EndpointConnectionError")
+
+        return fail

@@ -24,7 +24,7 @@ from chalicelib.publishing import Publisher
 from chalicelib.repository import Store, create_table
 from chalicelib.settings import Settings
 from chalicelib.signing import generate_secret, sign_headers
-from tests.conftest import ROOT, TABLE
+from tests.conftest import TABLE
 from tests.factories import campaign, charity_sale, local
 from tests.faults import DynamoFaults, no_backoff
 
@@ -71,16 +71,6 @@ def services(stage_table, clock, wall):
     yield svc
     wiring.configure(None)
     undo()
-
-
-@pytest.fixture
-def client(services):
-    from chalice.test import Client
-
-    from app import app
-
-    with Client(app, stage_name="local", project_dir=str(ROOT)) as c:
-        yield c
 
 
 @pytest.fixture

@@ -12,11 +12,10 @@ import pytest
 
 from chalicelib import observability, wiring
 from chalicelib.catalog import StoreCatalog
-from chalicelib.errors import StoreUnavailable
 from chalicelib.observability import NAMESPACE, SERVICE, Observability
-from chalicelib.repository import Store
 from chalicelib.settings import Settings
 from tests.factories import campaign, local
+from tests.faults import DownStore
 
 
 class Captured:
@@ -132,13 +131,9 @@ def test_at_info_only_failed_or_slow_requests_are_logged(client, publish, clock,
         assert [(l["level"], l["status"]) for l in cap.logs if l["message"] == "request"] == expected
         assert cap.metric("PageViews", state="live") == [1.0]  # counted either way
 
-        class Down(Store):
-            def get_release_with_head(self, campaign_id):
-                raise StoreUnavailable("DynamoDB is unavailable: ThrottlingException")
-
         cap.log_stream.truncate(0)
         cap.log_stream.seek(0)
-        services.catalog = StoreCatalog(Down(services.store.table))  # a cold container, DynamoDB down
+        services.catalog = StoreCatalog(DownStore())  # a cold container, DynamoDB down
         assert client.http.get("/campaigns/poverty-day-2026").status_code == 503
         lines = [(l["level"], l["status"]) for l in cap.logs if l["message"] == "request"]
         assert lines == [("WARNING", 503)]

@@ -12,6 +12,7 @@ import pytest
 from chalicelib.model import Text
 from chalicelib.rendering import STATIC_DIR
 from tests.factories import campaign, charity_sale, local
+from tests.faults import DownStore
 
 HOSTILE = "<script>alert(1)</script>\"><img src=x onerror=alert(2)>"
 
@@ -59,16 +60,7 @@ def test_json_and_static_responses_are_nosniff_without_a_page_policy(client, pub
 
 
 def test_503_page_is_friendly_and_secure(client, services):
-    from chalicelib.errors import StoreUnavailable
-
-    class Down:
-        def __getattr__(self, name):
-            def fail(*args, **kwargs):
-                raise StoreUnavailable("DynamoDB is unavailable: EndpointConnectionError")
-
-            return fail
-
-    services.catalog.store = Down()
+    services.catalog.store = DownStore()
     response = get(client, "/campaigns/poverty-day-2026?lang=en")
     assert response.status_code == 503
     assert_secure_html(response)

@@ -8,6 +8,7 @@ import pytest
 
 from chalicelib.homepage import run_rotation
 from tests.factories import campaign, charity_sale, local
+from tests.faults import DownStore
 
 MS = timedelta(milliseconds=1)
 
@@ -188,16 +189,7 @@ def test_static_files_are_served_and_paths_refused(client):
 
 
 def test_store_outage_is_a_friendly_503(client, services):
-    from chalicelib.errors import StoreUnavailable
-
-    class Down:
-        def __getattr__(self, name):
-            def fail(*args, **kwargs):
-                raise StoreUnavailable("DynamoDB is unavailable: EndpointConnectionError")
-
-            return fail
-
-    services.catalog.store = Down()
+    services.catalog.store = DownStore()
     response = get(client, "/api/campaigns/poverty-day-2026")
     assert response.status_code == 503 and response.headers["Retry-After"] == "30"
     assert body(response)["error"] == "unavailable"
