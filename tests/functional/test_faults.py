@@ -8,9 +8,7 @@ is recorded and made 0 s, so nothing sleeps.
 """
 from __future__ import annotations
 
-import io
 import json
-import logging
 from decimal import Decimal
 
 import pytest
@@ -19,7 +17,6 @@ from botocore.exceptions import ClientError
 from chalicelib import observability, wiring
 from chalicelib.clock import FixedClock
 from chalicelib.homepage import run_rotation
-from chalicelib.observability import Observability
 from chalicelib.publishing import Publisher
 from chalicelib.repository import Store, create_table
 from chalicelib.settings import Settings
@@ -27,6 +24,7 @@ from chalicelib.signing import generate_secret, sign_headers
 from tests.conftest import TABLE
 from tests.factories import campaign, charity_sale, local
 from tests.faults import DynamoFaults, no_backoff
+from tests.logs import deployed_observability
 
 SECRET = generate_secret()
 CID = "bazhong-pork-charity"
@@ -81,13 +79,7 @@ def published(stage_table, clock):
 @pytest.fixture
 def logs(monkeypatch, services):
     """JSON log lines as a deployed stage writes them (chalicelib loggers included)."""
-    library = logging.getLogger("chalicelib")
-    monkeypatch.setattr(library, "handlers", list(library.handlers))
-    monkeypatch.setattr(library, "propagate", library.propagate)
-    monkeypatch.setattr(library, "level", library.level)
-    monkeypatch.setattr(observability, "_library_logs_routed", False)
-    stream = io.StringIO()
-    observability.configure(Observability("prod", emit=None, log_stream=stream, library_logs=True))
+    _, stream = deployed_observability(monkeypatch)
     yield lambda: [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
     observability.configure(None)
 

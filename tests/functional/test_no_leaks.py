@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
 import logging
 from datetime import datetime, timedelta, timezone
@@ -23,12 +22,12 @@ import pytest
 
 from chalicelib import observability, wiring
 from chalicelib.clock import FixedClock
-from chalicelib.observability import Observability
 from chalicelib.settings import Settings
 from chalicelib.signing import generate_secret, sign_headers
 from tests.conftest import TABLE
 from tests.factories import campaign, charity_sale, local
 from tests.local_stack import LocalStack, fetch
+from tests.logs import deployed_observability
 
 SECRET = generate_secret()
 KEY_B64 = SECRET.removeprefix("whsec_")
@@ -57,13 +56,8 @@ def services(table, clock):
 @pytest.fixture
 def captured(monkeypatch, services, caplog):
     """Everything logged or emitted: deployed-stage JSON logs and EMF lines, and every record at DEBUG."""
-    library = logging.getLogger("chalicelib")
-    monkeypatch.setattr(library, "handlers", list(library.handlers))
-    monkeypatch.setattr(library, "propagate", library.propagate)
-    monkeypatch.setattr(library, "level", library.level)
-    monkeypatch.setattr(observability, "_library_logs_routed", False)
-    stream, emf = io.StringIO(), []
-    observability.configure(Observability("prod", emit=emf.append, log_stream=stream, log_level="DEBUG", library_logs=True))
+    emf: list[str] = []
+    _, stream = deployed_observability(monkeypatch, emit=emf.append, log_level="DEBUG")
     caplog.set_level(logging.DEBUG, logger="chalicelib")
     caplog.set_level(logging.DEBUG, logger="campaign-platform")
     yield lambda: stream.getvalue() + "\n".join(emf) + "\n".join(r.getMessage() + str(r.__dict__) for r in caplog.records)

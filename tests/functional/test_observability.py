@@ -16,6 +16,7 @@ from chalicelib.observability import NAMESPACE, SERVICE, Observability
 from chalicelib.settings import Settings
 from tests.factories import campaign, local
 from tests.faults import DownStore
+from tests.logs import deployed_observability
 
 
 class Captured:
@@ -231,14 +232,7 @@ def test_bind_adds_keys_to_the_rest_of_the_invocation_only(captured):
 def test_on_deployed_stages_chalicelib_logs_are_json_too(monkeypatch):
     import logging
 
-    library = logging.getLogger("chalicelib")
-    monkeypatch.setattr(library, "handlers", list(library.handlers))
-    monkeypatch.setattr(library, "propagate", library.propagate)
-    monkeypatch.setattr(library, "level", library.level)
-    monkeypatch.setattr(observability, "_library_logs_routed", False)
-    stream = io.StringIO()
-    obs = Observability("prod", emit=None, log_stream=stream, library_logs=True)
-    observability.configure(obs)
+    obs, stream = deployed_observability(monkeypatch)
     try:
         obs.begin(request_id="r-9", campaign_id="poverty-day-2026")
         logging.getLogger("chalicelib.web").error("request failed: %s", "store_unavailable")
