@@ -7,12 +7,19 @@ such bodies compute the same HMAC by hand.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import secrets
 from datetime import datetime, timezone
+from typing import Any, Iterator
 
+from chalicelib import wiring
+from chalicelib.clock import FixedClock
+from chalicelib.local_dynamodb import install_item_rollback
+from chalicelib.settings import Settings
 from chalicelib.signing import secret_key, sign_headers
+from tests.conftest import TABLE
 
 
 def sign_any(secret: str, raw: bytes, msg_id: str | None = None, at: datetime | None = None) -> dict[str, str]:
@@ -24,3 +31,24 @@ def sign_any(secret: str, raw: bytes, msg_id: str | None = None, at: datetime | 
         stamp = str(int((at or datetime.now(timezone.utc)).timestamp()))
         mac = hmac.new(secret_key(secret), f"{msg_id}.{stamp}.".encode() + raw, hashlib.sha256).digest()
         return {"webhook-id": msg_id, "webhook-timestamp": stamp, "webhook-signature": "v1," + base64.b64encode(mac).decode()}
+
+
+@contextlib.contextmanager
+def webhook_services(
+    table: Any, clock: Any, secret: str, wall: datetime, page_size: int | None = 2
+) -> Iterator[wiring.Services]:
+    """The app's services, configured, for tests of the signed routes: ``secret`` to sign
+    with, the real-clock stand-in fixed at ``wall``, small books (4 counter shards, 3 ledger
+    shards, ``page_size`` entries a ledger page; ``None`` keeps the default), and moto's
+    per-item transaction rollback (``chalicelib.local_dynamodb``). Undone on exit."""
+    undo = install_item_rollback()
+    svc = wiring.build(Settings(table_name=TABLE, system_signing_secret=secret), clock, table, wall_clock=FixedClock(wall))
+    svc.books.counter_shards, svc.books.ledger_shards = 4, 3
+    if page_size is not None:
+        svc.books.page_size = page_size
+    wiring.configure(svc)
+    try:
+        yield svc
+    finally:
+        wiring.configure(None)
+        undo()

@@ -8,13 +8,12 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib import wiring
 from chalicelib.clock import FixedClock
 from chalicelib.model import County, Merchant, Text
 from chalicelib.settings import Settings
 from chalicelib.signing import generate_secret, sign_headers
-from tests.conftest import TABLE
 from tests.factories import campaign, charity_sale, local
+from tests.webhooks import webhook_services
 
 SECRET = generate_secret()
 WALL = datetime(2031, 5, 6, 7, 8, 9, tzinfo=timezone.utc)  # the real-clock stand-in: far from the campaign clock
@@ -22,22 +21,10 @@ CID = "bazhong-pork-charity"
 
 
 @pytest.fixture
-def item_rollback():
-    from chalicelib.local_dynamodb import install_item_rollback
-
-    undo = install_item_rollback()
-    yield
-    undo()
-
-
-@pytest.fixture
-def services(table, clock, item_rollback):
+def services(table, clock):
     """This module's services: a signing secret, a separate wall clock, small shards and pages."""
-    svc = wiring.build(Settings(table_name=TABLE, system_signing_secret=SECRET), clock, table, wall_clock=FixedClock(WALL))
-    svc.books.counter_shards, svc.books.ledger_shards, svc.books.page_size = 4, 3, 2
-    wiring.configure(svc)
-    yield svc
-    wiring.configure(None)
+    with webhook_services(table, clock, SECRET, WALL) as svc:
+        yield svc
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ is recorded and made 0 s, so nothing sleeps.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
@@ -25,8 +26,10 @@ from tests.conftest import TABLE
 from tests.factories import campaign, charity_sale, local
 from tests.faults import DynamoFaults, no_backoff
 from tests.logs import deployed_observability
+from tests.webhooks import webhook_services
 
 SECRET = generate_secret()
+WALL = datetime(2031, 5, 6, 7, 8, 9, tzinfo=timezone.utc)  # the real-clock stand-in
 CID = "bazhong-pork-charity"
 
 
@@ -52,23 +55,14 @@ def faults(stage_table):
 
 @pytest.fixture
 def wall():
-    from datetime import datetime, timezone
-
-    return FixedClock(datetime(2031, 5, 6, 7, 8, 9, tzinfo=timezone.utc))
+    return FixedClock(WALL)
 
 
 @pytest.fixture
-def services(stage_table, clock, wall):
-    from chalicelib.local_dynamodb import install_item_rollback
-
-    undo = install_item_rollback()
-    svc = wiring.build(Settings(table_name=TABLE, system_signing_secret=SECRET), clock, stage_table, wall_clock=wall)
-    svc.books.counter_shards, svc.books.ledger_shards = 4, 3
-    svc.books.store._sleep = lambda s: None  # the books' own conflict backoff: never sleep in tests
-    wiring.configure(svc)
-    yield svc
-    wiring.configure(None)
-    undo()
+def services(stage_table, clock):
+    with webhook_services(stage_table, clock, SECRET, WALL, page_size=None) as svc:
+        svc.books.store._sleep = lambda s: None  # the books' own conflict backoff: never sleep in tests
+        yield svc
 
 
 @pytest.fixture

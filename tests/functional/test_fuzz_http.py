@@ -19,13 +19,10 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from chalicelib import wiring
-from chalicelib.clock import FixedClock
-from chalicelib.settings import Settings
 from chalicelib.signing import generate_secret
-from tests.conftest import TABLE
 from tests.factories import campaign, charity_sale, local
 from tests.webhooks import sign_any
+from tests.webhooks import webhook_services
 
 SECRET = generate_secret()
 WALL = datetime(2031, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
@@ -35,15 +32,8 @@ FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCh
 
 @pytest.fixture
 def services(table, clock):
-    from chalicelib.local_dynamodb import install_item_rollback
-
-    undo = install_item_rollback()
-    svc = wiring.build(Settings(table_name=TABLE, system_signing_secret=SECRET), clock, table, wall_clock=FixedClock(WALL))
-    svc.books.counter_shards, svc.books.ledger_shards, svc.books.page_size = 4, 3, 2
-    wiring.configure(svc)
-    yield svc
-    wiring.configure(None)
-    undo()
+    with webhook_services(table, clock, SECRET, WALL) as svc:
+        yield svc
 
 
 @pytest.fixture

@@ -20,14 +20,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib import observability, wiring
-from chalicelib.clock import FixedClock
-from chalicelib.settings import Settings
+from chalicelib import observability
 from chalicelib.signing import generate_secret, sign_headers
-from tests.conftest import TABLE
 from tests.factories import campaign, charity_sale, local
 from tests.local_stack import LocalStack, fetch
 from tests.logs import deployed_observability
+from tests.webhooks import webhook_services
 
 SECRET = generate_secret()
 KEY_B64 = SECRET.removeprefix("whsec_")
@@ -42,15 +40,8 @@ PRIVATE = MEMBERS + ORDERS + REFUNDS + DONATIONS
 
 @pytest.fixture
 def services(table, clock):
-    from chalicelib.local_dynamodb import install_item_rollback
-
-    undo = install_item_rollback()
-    svc = wiring.build(Settings(table_name=TABLE, system_signing_secret=SECRET), clock, table, wall_clock=FixedClock(WALL))
-    svc.books.counter_shards, svc.books.ledger_shards, svc.books.page_size = 4, 3, 2  # several ledger pages
-    wiring.configure(svc)
-    yield svc
-    wiring.configure(None)
-    undo()
+    with webhook_services(table, clock, SECRET, WALL) as svc:  # 2 entries a ledger page: several pages
+        yield svc
 
 
 @pytest.fixture
