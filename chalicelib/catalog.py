@@ -23,8 +23,8 @@ none. After the 5 s of the pointer, a page re-reads the pointer alone
 
 When DynamoDB fails (:class:`~chalicelib.errors.StoreUnavailable`), a value
 read within the last ``stale_if_error_s`` seconds (600) is served instead and
-``served_stale`` is set for the request, so the response can say so; with
-nothing cached, the error propagates (a 503 page).
+the request is marked stale (:mod:`chalicelib.staleness`), so the response can
+say so; with nothing cached, the error propagates (a 503 page).
 """
 from __future__ import annotations
 
@@ -65,12 +65,7 @@ class StoreCatalog:
         self._versions: dict[tuple[str, str], Campaign | None] = {}
         self._parsed: StoredRotation | None = None
         self._reconciled: tuple[StoredRotation, Release, StoredRotation] | None = None
-        self.served_stale = False
         self.page_cache = PageCache(monotonic)
-
-    def begin_request(self) -> None:
-        """Reset ``served_stale`` (called at the start of every page)."""
-        self.served_stale = False
 
     def _cached(self, entry: tuple[float, T] | None, ttl_s: float, read: Callable[[], T]) -> tuple[float, T]:
         now = self._monotonic()
@@ -81,7 +76,6 @@ class StoreCatalog:
         except StoreUnavailable:
             if entry is None or now - entry[0] > self._stale_if_error_s:
                 raise
-            self.served_stale = True
             staleness.mark()
             return entry
 
@@ -188,16 +182,12 @@ class YamlCatalog:
     any instant shows a rotation the schedule could have produced.
     """
 
-    served_stale = False
     page_cache = None  # a preview always renders afresh
 
     def __init__(self, campaigns: Sequence[Campaign], slots: int = 8, rotation_minutes: int = 15) -> None:
         self._campaigns = {c.id: c for c in campaigns}
         self._slots = slots
         self._minutes = rotation_minutes
-
-    def begin_request(self) -> None:
-        """Nothing to reset: YAML never goes stale."""
 
     def campaign(self, campaign_id: str) -> Campaign | None:
         return self._campaigns.get(campaign_id)

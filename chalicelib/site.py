@@ -2,7 +2,8 @@
 
 ``source`` is a :class:`~chalicelib.catalog.StoreCatalog` (the handlers) or
 a :class:`~chalicelib.catalog.YamlCatalog` (``campaign preview``): the same
-code renders both, so a preview is exactly the consumer's page.
+code renders both, so a preview is exactly the consumer's page. Each page says
+when it was built from values served stale during an outage (:mod:`chalicelib.staleness`).
 """
 from __future__ import annotations
 
@@ -19,41 +20,33 @@ from .pages import CatalogTimes, HomepageView, Links, PageResponse, TotalsSource
 CAMPAIGN_ID = re.compile(r"^[a-z0-9-]{3,64}\Z")  # the brief's id rule
 
 
-STALE_WARNING = staleness.STALE_WARNING
-
-
 class Source(Protocol):
-    served_stale: bool
     page_cache: PageCache | None
 
-    def begin_request(self) -> None: ...
     def campaign(self, campaign_id: str) -> Campaign | None: ...
     def catalog(self) -> list[dict[str, Any]]: ...
     def rotation(self, at: datetime) -> dict[str, Any] | None: ...
     def stored_rotation(self, at: datetime) -> StoredRotation | None: ...
 
 
+@staleness.flagged
 def campaign(
     source: Source, campaign_id: str, at: datetime, lang: str, fmt: str, links: Links, totals: TotalsSource = no_totals
 ) -> PageResponse:
     """``/campaigns/{id}`` and ``/api/campaigns/{id}``. An id that cannot exist is 404 with no read."""
-    source.begin_request()
-    staleness.begin()
     found = source.campaign(campaign_id) if CAMPAIGN_ID.match(campaign_id) else None
-    return _mark_stale(source, pages.campaign_page(found, campaign_id, at, lang, fmt, links, totals, source.page_cache))
+    return pages.campaign_page(found, campaign_id, at, lang, fmt, links, totals, source.page_cache)
 
 
+@staleness.flagged
 def home(source: Source, at: datetime, lang: str, fmt: str, links: Links, slots: int, rotation_minutes: int) -> PageResponse:
     """``/`` and ``/api/homepage``: the stored rotation, filtered to picks live at ``at``."""
-    source.begin_request()
-    staleness.begin()
     stored = source.stored_rotation(at)
     catalog = source.catalog()
     view, due = _view_at(source.page_cache, stored, catalog, at, slots, rotation_minutes)
     next_rotation_s = None if due is None else int((due - at).total_seconds())
     rotation = None if stored is None else stored.doc
-    page = pages.homepage(rotation, view, catalog, at, lang, fmt, links, next_rotation_s, source.page_cache)
-    return _mark_stale(source, page)
+    return pages.homepage(rotation, view, catalog, at, lang, fmt, links, next_rotation_s, source.page_cache)
 
 
 def _view_at(
@@ -87,17 +80,7 @@ def _view_at(
     return cache.get_or_make(key, (stored, catalog), build, valid=lambda kept: kept[0].holds(at))
 
 
+@staleness.flagged
 def charity(source: Source, at: datetime, lang: str, links: Links, totals: TotalsSource = no_totals) -> PageResponse:
     """``/charity``: the public benefit channel."""
-    source.begin_request()
-    staleness.begin()
-    return _mark_stale(source, pages.charity_channel(source.catalog(), at, lang, links, totals))
-
-
-def _mark_stale(source: Source, page: PageResponse) -> PageResponse:
-    """During a DynamoDB outage a page built from cached reads says so (``Warning``)
-    and must not be cached downstream as fresh (the catalog's, or the books', see
-    :mod:`chalicelib.staleness`)."""
-    if source.served_stale:
-        staleness.mark()
-    return staleness.flag(page)
+    return pages.charity_channel(source.catalog(), at, lang, links, totals)
