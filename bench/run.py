@@ -136,11 +136,11 @@ def bare_app():
 def handler_section(table, clock) -> None:
     import app as app_module
     from chalicelib import wiring
-    from chalicelib.campaign_yaml import validate_paths
-    from chalicelib.homepage import run_rotation
-    from chalicelib.publishing import Publisher
-    from chalicelib.rendering import environment
-    from chalicelib.repository import Store
+    from campaign_tools.authoring.campaign_yaml import validate_paths
+    from chalicelib.homepage.job import run_rotation
+    from chalicelib.releases.publishing import Publisher
+    from chalicelib.web.templates import environment
+    from chalicelib.store.releases import Store
     from chalicelib.settings import Settings
 
     campaigns = validate_paths([ROOT / "campaigns"]).campaigns
@@ -226,7 +226,7 @@ def handler_section(table, clock) -> None:
 
     env = environment()
     template = env.get_template("campaign.html")
-    from chalicelib import pages
+    from chalicelib.web.pages import common as pages
 
     campaign = services.catalog.campaign("poverty-day-2026")
     links = pages.Links()
@@ -289,8 +289,8 @@ def validate_section() -> None:
     the file (chalicelib/yaml_compose.py: libyaml, or PyYAML's pure parser where the two may differ)."""
     import contextlib
 
-    from chalicelib.cli import main as cli
-    from chalicelib.yaml_compose import LIBYAML_ERRORS_FROM_CHARS, compose
+    from campaign_tools.cli import main as cli
+    from campaign_tools.authoring.yaml_compose import LIBYAML_ERRORS_FROM_CHARS, compose
     from tests.yaml_inputs import products_campaign
 
     hostile = {
@@ -329,8 +329,8 @@ def validate_section() -> None:
 
 
 def rotation_curve() -> None:
-    from chalicelib.model import Text
-    from chalicelib.rotation import HomepageEntry, RotationState, SlotPick, rotate
+    from chalicelib.domain.model import Text
+    from chalicelib.homepage.engine import HomepageEntry, RotationState, SlotPick, rotate
 
     at = datetime(2026, 10, 17, tzinfo=timezone.utc)
     previous = None
@@ -348,8 +348,8 @@ def rotation_curve() -> None:
 
 
 def publish_curve(table_factory, clock) -> None:
-    from chalicelib.publishing import Publisher
-    from chalicelib.repository import Store
+    from chalicelib.releases.publishing import Publisher
+    from chalicelib.store.releases import Store
     from tests.factories import campaign
 
     previous = None
@@ -386,13 +386,13 @@ def books_section(table_factory) -> None:
 
     import app as app_module
     from chalicelib import wiring
-    from chalicelib.campaign_yaml import validate_paths
+    from campaign_tools.authoring.campaign_yaml import validate_paths
     from chalicelib.clock import FixedClock
-    from chalicelib.publishing import Publisher
-    from chalicelib.repository import Store
+    from chalicelib.releases.publishing import Publisher
+    from chalicelib.store.releases import Store
     from chalicelib.settings import Settings
-    from chalicelib.signing import sign_headers
-    from chalicelib.system_requests import SaleRequest
+    from campaign_tools.sign import sign_headers
+    from chalicelib.webhooks.requests import SaleRequest
 
     clock = FixedClock(datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc))
     campaigns = validate_paths([ROOT / "campaigns"]).campaigns
@@ -422,8 +422,8 @@ def books_section(table_factory) -> None:
         # The entries are written as the books write them (one item per entry, spread over the
         # ledger shards), in batches: recording 10,000 sales one transaction at a time against
         # moto's server would take minutes and measure moto, not the ledger read.
-        from chalicelib.books_items import LedgerEntry
-        from chalicelib.donation_rules import shard_of
+        from chalicelib.store.book_items import LedgerEntry
+        from chalicelib.books.rules import shard_of
 
         books = services.books
         paid = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)
@@ -454,7 +454,7 @@ def load_section(requests_total: int = 2000, threads: int = 4) -> None:
     import random
     import threading
 
-    from chalicelib.serve import LocalStack
+    from campaign_tools.serve import LocalStack
     from chalicelib.wiring import services
 
     os.environ["SYSTEM_SIGNING_SECRET"] = SECRET
@@ -467,7 +467,7 @@ def load_section(requests_total: int = 2000, threads: int = 4) -> None:
     server = threading.Thread(target=stack.http.server.serve_forever, daemon=True)
     server.start()
     counter = Counter(services().store.table.meta.client)
-    from chalicelib.signing import sign_headers
+    from campaign_tools.sign import sign_headers
 
     rng = random.Random(7)
     plan = rng.choices(["page", "home", "sale"], weights=[90, 9, 1], k=requests_total)
@@ -544,10 +544,10 @@ def main() -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every request
     import boto3
 
-    from chalicelib.local_dynamodb import EmbeddedDynamoDB
+    from campaign_tools.local_dynamodb import EmbeddedDynamoDB
 
     from chalicelib.clock import FixedClock
-    from chalicelib.repository import create_table
+    from chalicelib.store.releases import create_table
 
     server = EmbeddedDynamoDB("127.0.0.1", free_port())  # moto's server, made safe for concurrent transactions
     server.start()

@@ -16,7 +16,7 @@
 
 Every error may carry ``field``: the request field it is about (``"amount"``),
 which the JSON error body names (``{"error", "field", "message"}``).
-``chalicelib.web`` maps them to responses in one place; nothing matches on
+``chalicelib.web.http`` maps them to responses in one place; nothing matches on
 message text.
 """
 from __future__ import annotations

@@ -110,7 +110,7 @@ class Observability:
         ``"INFO"``, ``"WARNING"``, ...
     library_logs:
         also send the ``chalicelib.*`` loggers (``log.exception`` in
-        :mod:`chalicelib.web`, ...) through the JSON handler, and stop them
+        :mod:`chalicelib.web.http`, ...) through the JSON handler, and stop them
         propagating to the root logger (Lambda's plain-text handler). On for
         deployed stages; off by default, so tests' ``caplog`` still sees them.
     slow_request_ms:
@@ -282,7 +282,7 @@ def current() -> Observability:
     """The container's :class:`Observability`, built on first use for the stage of the settings."""
     global _current
     if _current is None:
-        from .wiring import services
+        from chalicelib.wiring import services
 
         settings = services().settings
         with _current_lock:
@@ -302,7 +302,7 @@ def configure(new: Observability | None) -> None:
 
 
 def page_state(page: Any) -> str:
-    """The ``state`` dimension for a rendered page (:class:`chalicelib.pages.PageResponse`).
+    """The ``state`` dimension for a rendered page (:class:`chalicelib.web.pages.common.PageResponse`).
 
     The campaign state when the page carries one (``teaser``, ``live``,
     ``ended``); else from the status: 404 ``not_found``, 410 ``ended``,
@@ -409,7 +409,7 @@ def middleware(event: Any, get_response: Callable[[Any], Any]) -> Any:
     Registered in ``app.py`` with ``app.register_middleware(observability.middleware, "all")``.
     Exceptions from the handler are logged with their traceback and re-raised
     (Chalice then answers 500 for HTTP; the route decorators in
-    :mod:`chalicelib.web` catch everything first, so this is the last line).
+    :mod:`chalicelib.web.http` catch everything first, so this is the last line).
     """
     obs = current()
     keys = _request_keys(event)

@@ -17,7 +17,7 @@ import functools
 from dataclasses import replace
 from typing import Callable, ParamSpec
 
-from .pages import PageResponse
+from chalicelib.web.pages.common import PageResponse
 
 STALE_WARNING = '110 - "Response is Stale"'  # RFC 7234 section 5.5.1
 STALE_IF_ERROR_S = 600.0  # how long a cached read may stand in for a failed one (issue 9: 10 minutes)

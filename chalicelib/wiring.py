@@ -11,15 +11,15 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from .books_store import BooksStore
-from .catalog import StoreCatalog
-from .clock import Clock, system_clock
-from .cursors import CursorSigner
-from .donations import Books
-from .pages import TotalsSource, no_totals
-from .repository import Store
-from .settings import Settings
-from .signing import SecretSource, WebhookVerifier
+from chalicelib.store.books import BooksStore
+from chalicelib.releases.catalog import StoreCatalog
+from chalicelib.clock import Clock, system_clock
+from chalicelib.web.cursors import CursorSigner
+from chalicelib.books.service import Books
+from chalicelib.web.pages.common import TotalsSource, no_totals
+from chalicelib.store.releases import Store
+from chalicelib.settings import Settings
+from chalicelib.webhooks.signing import SecretSource, WebhookVerifier
 
 
 @dataclass

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from chalicelib.model import Campaign, Charity, County, Endorsement, Homepage, Merchant, Pick, Text
+from chalicelib.domain.model import Campaign, Charity, County, Endorsement, Homepage, Merchant, Pick, Text
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -47,7 +47,7 @@ class LocalStack:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env.update(PYTHONUNBUFFERED="1", SYSTEM_SIGNING_SECRET=self.secret)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "chalicelib.cli", "serve", "--port", str(self.port), "--dynamodb-port", str(self.ddb_port),
+            [sys.executable, "-m", "campaign_tools.cli", "serve", "--port", str(self.port), "--dynamodb-port", str(self.ddb_port),
              "--at", self.at, "--campaigns", str(self.campaigns)],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
         )

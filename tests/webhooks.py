@@ -1,6 +1,6 @@
 """Standard Webhooks headers for any body bytes, as a sender would make them.
 
-``chalicelib.signing.sign_headers`` signs text (the package's ``sign`` takes
+``chalicelib.webhooks.signing.sign_headers`` signs text (the package's ``sign`` takes
 ``str``); a hostile sender can sign bytes that are not UTF-8 too, so tests of
 such bodies compute the same HMAC by hand.
 """
@@ -16,9 +16,10 @@ from typing import Any, Iterator
 
 from chalicelib import wiring
 from chalicelib.clock import FixedClock
-from chalicelib.local_dynamodb import install_item_rollback
+from campaign_tools.local_dynamodb import install_item_rollback
 from chalicelib.settings import Settings
-from chalicelib.signing import secret_key, sign_headers
+from chalicelib.webhooks.signing import secret_key
+from campaign_tools.sign import sign_headers
 from tests.conftest import TABLE
 
 
@@ -40,7 +41,7 @@ def webhook_services(
     """The app's services, configured, for tests of the signed routes: ``secret`` to sign
     with, the real-clock stand-in fixed at ``wall``, small books (4 counter shards, 3 ledger
     shards, ``page_size`` entries a ledger page; ``None`` keeps the default), and moto's
-    per-item transaction rollback (``chalicelib.local_dynamodb``). Undone on exit."""
+    per-item transaction rollback (``campaign_tools.local_dynamodb``). Undone on exit."""
     undo = install_item_rollback()
     svc = wiring.build(Settings(table_name=TABLE, system_signing_secret=secret), clock, table, wall_clock=FixedClock(wall))
     svc.books.counter_shards, svc.books.ledger_shards = 4, 3

@@ -44,12 +44,13 @@ def main() -> int:
     from chalice.test import Client
     from moto import mock_aws
 
-    from chalicelib import observability, wiring
-    from chalicelib.campaign_yaml import validate_paths
+    from chalicelib import observability
+    from chalicelib import wiring
+    from campaign_tools.authoring.campaign_yaml import validate_paths
     from chalicelib.clock import FixedClock
-    from chalicelib.homepage import run_rotation
-    from chalicelib.publishing import Publisher
-    from chalicelib.repository import Store, create_table
+    from chalicelib.homepage.job import run_rotation
+    from chalicelib.releases.publishing import Publisher
+    from chalicelib.store.releases import Store, create_table
     from chalicelib.settings import Settings
 
     at = datetime(2026, 10, 17, 1, 0, tzinfo=timezone.utc)  # 09:00 in Shanghai

@@ -130,7 +130,7 @@ def start_site(at: str, campaigns: Path, signing_secret: str | None = None) -> S
     if signing_secret:
         env["SYSTEM_SIGNING_SECRET"] = signing_secret
     proc = subprocess.Popen(
-        [sys.executable, "-m", "chalicelib.cli", "serve", "--port", "0", "--dynamodb-port", "0",
+        [sys.executable, "-m", "campaign_tools.cli", "serve", "--port", "0", "--dynamodb-port", "0",
          "--at", at, "--campaigns", str(campaigns)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )

@@ -64,7 +64,7 @@ def test_countdown_ticks_in_real_time(live_site, open_tab):
 
 
 def test_countdown_is_there_without_javascript(live_site, browser):
-    from chalicelib.rendering import remaining
+    from chalicelib.web.templates import remaining
 
     context = browser.new_context(java_script_enabled=False, viewport={"width": 360, "height": 780})
     try:
@@ -207,7 +207,7 @@ def rendered_page(route_url: str, page_response) -> callable:
     """A Playwright route handler that answers with a page rendered by our code,
     with the headers our web layer adds, at the stack's origin (so the hashed
     stylesheet and script load from the real server)."""
-    from chalicelib.web import to_response
+    from chalicelib.web.http import to_response
 
     response = to_response(page_response)
 
@@ -220,8 +220,8 @@ def rendered_page(route_url: str, page_response) -> callable:
 @pytest.mark.parametrize("width", (360,))
 def test_progress_bar_splits_sales_and_points(charity_site, open_tab, width):
     # GIVEN the charity sale with 24,000 yuan raised from sales and 6,000 from points (half the goal)
-    from chalicelib.campaign_yaml import validate_paths
-    from chalicelib.pages import CharityTotals, Links, campaign_page
+    from campaign_tools.authoring.campaign_yaml import validate_paths
+    from chalicelib.web.pages.common import CharityTotals, Links, campaign_page
 
     campaign = next(c for c in validate_paths([str(ROOT / "campaigns")]).campaigns if c.id == "bazhong-pork-charity")
     totals = CharityTotals(raised_from_sales_fen=2_400_000, raised_from_points_fen=600_000, sales_fen=44_036_697)
@@ -253,7 +253,7 @@ def test_progress_bar_splits_sales_and_points(charity_site, open_tab, width):
 
 @pytest.mark.parametrize("width", (360, 1280))
 def test_the_503_page_is_friendly(charity_site, open_tab, width):
-    from chalicelib.pages import Links, error_response
+    from chalicelib.web.pages.common import Links, error_response
 
     tab = open_tab(width)
     url = charity_site.url("/campaigns/bazhong-pork-charity?outage")

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from chalicelib import wiring
-from chalicelib.publishing import Publisher
-from chalicelib.repository import Store
+from chalicelib.releases.publishing import Publisher
+from chalicelib.store.releases import Store
 from chalicelib.settings import Settings
 from tests.conftest import ROOT, TABLE
 

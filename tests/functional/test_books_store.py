@@ -9,14 +9,14 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib.books_items import LedgerEntry, ledger_pk, totals_pk
-from chalicelib.books_store import BooksStore, DuplicateId
-from chalicelib.catalog import StoreCatalog
-from chalicelib.donations import Books
+from chalicelib.store.book_items import LedgerEntry, ledger_pk, totals_pk
+from chalicelib.store.books import BooksStore, DuplicateId
+from chalicelib.releases.catalog import StoreCatalog
+from chalicelib.books.service import Books
 from chalicelib.errors import StoreUnavailable
-from chalicelib.model import County, Merchant, Text
-from chalicelib.repository import Store
-from chalicelib.system_requests import PointDonationRequest, RefundRequest, SaleRequest
+from chalicelib.domain.model import County, Merchant, Text
+from chalicelib.store.releases import Store
+from chalicelib.webhooks.requests import PointDonationRequest, RefundRequest, SaleRequest
 from tests.factories import campaign, charity_sale, local
 
 RECEIVED = local(2026, 12, 1, 12)
@@ -41,7 +41,7 @@ def item_rollback():
     The patch is the local stack's (chalicelib/local_dynamodb.py, tested there); it changes the
     cost of moto's rollback, not its outcome.
     """
-    from chalicelib.local_dynamodb import install_item_rollback
+    from campaign_tools.local_dynamodb import install_item_rollback
 
     undo = install_item_rollback()
     yield

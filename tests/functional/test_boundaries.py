@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib.campaign_yaml import load_campaign_text, validate_paths
-from chalicelib.homepage import run_rotation
+from campaign_tools.authoring.campaign_yaml import load_campaign_text, validate_paths
+from chalicelib.homepage.job import run_rotation
 from tests.conftest import ROOT
 
 MS = timedelta(milliseconds=1)

@@ -3,7 +3,7 @@ import shlex
 
 import yaml
 
-from chalicelib.cli import build_parser
+from campaign_tools.cli import build_parser
 from tests.conftest import ROOT
 
 

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from chalicelib.cli import main
+from campaign_tools.cli import main
 from tests.conftest import ROOT
 
 CAMPAIGNS = str(ROOT / "campaigns")

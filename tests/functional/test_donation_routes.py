@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 
 from chalicelib.clock import FixedClock
-from chalicelib.model import County, Merchant, Text
+from chalicelib.domain.model import County, Merchant, Text
 from chalicelib.settings import Settings
-from chalicelib.signing import generate_secret, sign_headers
+from campaign_tools.sign import generate_secret, sign_headers
 from tests.factories import campaign, charity_sale, local
 from tests.webhooks import webhook_services
 
@@ -163,7 +163,7 @@ def test_the_signature_covers_the_raw_bytes_not_reparsed_json(client, live):
 
 
 def test_no_secret_configured_means_every_system_request_is_401(client, live, services):
-    from chalicelib.signing import SecretSource, WebhookVerifier
+    from chalicelib.webhooks.signing import SecretSource, WebhookVerifier
 
     services.verifier = WebhookVerifier(SecretSource(Settings()), FixedClock(WALL))
     status, body = post(client, "/api/sales", sale())

@@ -15,13 +15,14 @@ from decimal import Decimal
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib import observability, wiring
+from chalicelib import observability
+from chalicelib import wiring
 from chalicelib.clock import FixedClock
-from chalicelib.homepage import run_rotation
-from chalicelib.publishing import Publisher
-from chalicelib.repository import Store, create_table
+from chalicelib.homepage.job import run_rotation
+from chalicelib.releases.publishing import Publisher
+from chalicelib.store.releases import Store, create_table
 from chalicelib.settings import Settings
-from chalicelib.signing import generate_secret, sign_headers
+from campaign_tools.sign import generate_secret, sign_headers
 from tests.conftest import TABLE
 from tests.factories import campaign, charity_sale, local
 from tests.faults import DynamoFaults, no_backoff
@@ -154,7 +155,7 @@ def test_with_nothing_cached_a_lasting_fault_is_a_friendly_503_with_retry_after(
     requests = [l for l in lines if l["message"] == "request"]
     assert len(failures) == 3 and [l["status"] for l in requests] == [503, 503, 503]
     for failure, request in zip(failures, requests):
-        assert failure["level"] == "ERROR" and failure["name"] == "chalicelib.web"
+        assert failure["level"] == "ERROR" and failure["name"] == "chalicelib.web.http"
         assert len(failure["request_id"]) == 36 and failure["request_id"] == request["request_id"]
     assert len({l["request_id"] for l in failures}) == 3
     assert failures[0]["campaign_id"] == "poverty-day-2026" and failures[0]["path"] == "/api/campaigns/poverty-day-2026"

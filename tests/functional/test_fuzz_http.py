@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.signing import generate_secret
+from campaign_tools.sign import generate_secret
 from tests.factories import campaign, charity_sale, local
 from tests.webhooks import sign_any
 from tests.webhooks import webhook_services

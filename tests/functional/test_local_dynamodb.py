@@ -7,8 +7,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib.local_dynamodb import EmbeddedDynamoDB, install_item_rollback
-from chalicelib.repository import create_table
+from campaign_tools.local_dynamodb import EmbeddedDynamoDB, install_item_rollback
+from chalicelib.store.releases import create_table
 
 pytestmark = pytest.mark.server
 

@@ -10,8 +10,9 @@ import json
 
 import pytest
 
-from chalicelib import observability, wiring
-from chalicelib.catalog import StoreCatalog
+from chalicelib import observability
+from chalicelib import wiring
+from chalicelib.releases.catalog import StoreCatalog
 from chalicelib.observability import NAMESPACE, SERVICE, Observability
 from chalicelib.settings import Settings
 from tests.factories import campaign, local
@@ -235,9 +236,9 @@ def test_on_deployed_stages_chalicelib_logs_are_json_too(monkeypatch):
     obs, stream = deployed_observability(monkeypatch)
     try:
         obs.begin(request_id="r-9", campaign_id="poverty-day-2026")
-        logging.getLogger("chalicelib.web").error("request failed: %s", "store_unavailable")
+        logging.getLogger("chalicelib.web.http").error("request failed: %s", "store_unavailable")
     finally:
         observability.configure(None)
     [line] = [json.loads(l) for l in stream.getvalue().splitlines()]
-    assert (line["level"], line["name"], line["message"]) == ("ERROR", "chalicelib.web", "request failed: store_unavailable")
+    assert (line["level"], line["name"], line["message"]) == ("ERROR", "chalicelib.web.http", "request failed: store_unavailable")
     assert (line["request_id"], line["campaign_id"]) == ("r-9", "poverty-day-2026")

@@ -9,8 +9,8 @@ from dataclasses import replace
 
 import pytest
 
-from chalicelib.model import Text
-from chalicelib.rendering import STATIC_DIR
+from chalicelib.domain.model import Text
+from chalicelib.web.templates import STATIC_DIR
 from tests.factories import campaign, charity_sale, local
 from tests.faults import DownStore
 

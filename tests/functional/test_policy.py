@@ -86,7 +86,7 @@ OPERATIONS = _operation_actions()
 @dataclass(frozen=True)
 class Use:
     action: str
-    where: str  # "chalicelib/repository.py:171 (get_item)"
+    where: str  # "chalicelib/store/releases.py:171 (get_item)"
 
 
 def _module_path(name: str) -> Path | None:
@@ -139,7 +139,7 @@ def lambda_modules() -> list[Path]:
 
 @dataclass(frozen=True)
 class Function:
-    rel: str  # "chalicelib/repository.py"
+    rel: str  # "chalicelib/store/releases.py"
     qualname: str  # "Store.delete_release"
     node: ast.AST
 
@@ -236,7 +236,7 @@ def reachable() -> tuple[dict[str, ast.Module], list[tuple[str, ast.AST]]]:
 
 
 def reachable_functions() -> set[str]:
-    """``{"chalicelib/repository.py:Store.put_rotation", ...}``, for the sanity tests."""
+    """``{"chalicelib/store/releases.py:Store.put_rotation", ...}``, for the sanity tests."""
     trees, nodes = reachable()
     names = set()
     index = _index(trees)
@@ -364,10 +364,10 @@ def wildcard_problems(policy: dict) -> list[str]:
 
 def test_the_scanner_follows_the_imports_of_app_py():
     rels = {p.relative_to(ROOT).as_posix() for p in lambda_modules()}
-    assert {"app.py", "chalicelib/repository.py", "chalicelib/wiring.py", "chalicelib/catalog.py"} <= rels
+    assert {"app.py", "chalicelib/store/releases.py", "chalicelib/wiring.py", "chalicelib/releases/catalog.py"} <= rels
     # Tooling that never ships to Lambda's code paths stays out.
-    assert "chalicelib/cli.py" not in rels
-    assert "chalicelib/serve.py" not in rels
+    assert "campaign_tools/cli.py" not in rels
+    assert "campaign_tools/serve.py" not in rels
 
 
 def test_the_scanner_sees_the_calls_the_foundation_is_known_to_make():
@@ -387,12 +387,12 @@ def test_the_scanner_sees_the_calls_the_foundation_is_known_to_make():
 def test_only_code_the_handlers_can_reach_counts():
     functions = reachable_functions()
     # The handlers' paths: page reads and the rotation's transaction.
-    assert "chalicelib/repository.py:Store._get" in functions
-    assert "chalicelib/repository.py:Store.put_rotation" in functions
-    assert "chalicelib/homepage.py:run_rotation" in functions
+    assert "chalicelib/store/releases.py:Store._get" in functions
+    assert "chalicelib/store/releases.py:Store.put_rotation" in functions
+    assert "chalicelib/homepage/job.py:run_rotation" in functions
     # CLI-only paths: publishing, pruning old releases, creating the local table.
-    assert "chalicelib/publishing.py:Publisher.publish" not in functions
-    assert "chalicelib/repository.py:create_table" not in functions
+    assert "chalicelib/releases/publishing.py:Publisher.publish" not in functions
+    assert "chalicelib/store/releases.py:create_table" not in functions
 
 
 def test_partiql_calls_need_a_decision():

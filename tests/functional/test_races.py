@@ -14,9 +14,9 @@ from dataclasses import replace
 
 import pytest
 
-from chalicelib.homepage import run_rotation
-from chalicelib.publishing import Publisher, homepage_entry
-from chalicelib.repository import Store
+from chalicelib.homepage.job import run_rotation
+from chalicelib.releases.publishing import Publisher, homepage_entry
+from chalicelib.store.releases import Store
 from tests.factories import campaign, charity_sale, local, pick
 
 AT = local(2026, 12, 1, 9)  # both campaigns below are live
@@ -165,8 +165,8 @@ def embedded(aws_env):
 
     import boto3
 
-    from chalicelib.local_dynamodb import EmbeddedDynamoDB
-    from chalicelib.repository import create_table
+    from campaign_tools.local_dynamodb import EmbeddedDynamoDB
+    from chalicelib.store.releases import create_table
 
     server = EmbeddedDynamoDB("127.0.0.1", 0)
     server.start()

@@ -12,10 +12,10 @@ from dataclasses import replace
 import pytest
 
 from chalicelib import wiring
-from chalicelib.homepage import run_rotation
-from chalicelib.model import Text, campaign_to_doc
-from chalicelib.publishing import Publisher, doc_digest
-from chalicelib.repository import CampaignHead, Store
+from chalicelib.homepage.job import run_rotation
+from chalicelib.domain.model import Text, campaign_to_doc
+from chalicelib.releases.publishing import Publisher, doc_digest
+from chalicelib.store.releases import CampaignHead, Store
 from chalicelib.settings import Settings
 from tests.conftest import TABLE
 from tests.factories import campaign, charity_sale, local

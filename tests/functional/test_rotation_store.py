@@ -4,9 +4,9 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from chalicelib.homepage import run_rotation
-from chalicelib.publishing import Publisher
-from chalicelib.repository import Store
+from chalicelib.homepage.job import run_rotation
+from chalicelib.releases.publishing import Publisher
+from chalicelib.store.releases import Store
 from tests.factories import campaign, charity_sale, local
 
 

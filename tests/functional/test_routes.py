@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.homepage import run_rotation
+from chalicelib.homepage.job import run_rotation
 from tests.factories import campaign, charity_sale, local
 from tests.faults import DownStore
 
@@ -165,8 +165,8 @@ def test_charity_channel_lists_live_charity_sales(client, publish, clock):
 
 
 def test_links_carry_the_stage_prefix_on_the_execute_api_url(services, publish, clock):
-    from chalicelib import web
-    from chalicelib.pages import Links
+    from chalicelib.web import http as web
+    from chalicelib.web.pages.common import Links
 
     class Request:
         context = {"path": "/api/campaigns/poverty-day-2026", "resourcePath": "/campaigns/{campaign_id}"}
@@ -198,11 +198,11 @@ def test_store_outage_is_a_friendly_503(client, services):
 
 
 def test_outage_serves_a_cached_page_stale_for_up_to_ten_minutes(table, clock, publish):
-    from chalicelib import site
-    from chalicelib.catalog import StoreCatalog
+    from chalicelib.web.pages import site
+    from chalicelib.releases.catalog import StoreCatalog
     from chalicelib.errors import StoreUnavailable
-    from chalicelib.pages import Links
-    from chalicelib.repository import Store
+    from chalicelib.web.pages.common import Links
+    from chalicelib.store.releases import Store
 
     class Switch(Store):
         down = False

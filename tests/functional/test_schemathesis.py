@@ -8,7 +8,7 @@ the 2027 one is not visible yet (404), so every documented status is reached.
   not_a_server_error, status_code_conformance, content_type_conformance and
   response_schema_conformance.
 - The signed POST routes: each generated request is serialized and then SIGNED
-  with the stack's secret (chalicelib.signing, the Standard Webhooks package), so
+  with the stack's secret (chalicelib.webhooks.signing, the Standard Webhooks package), so
   the bodies reach the books, and is checked the same way; and the same cases
   sent unsigned are all 401 with a JSON reason.
 
@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance, status_code_conformance
 
-from chalicelib.signing import generate_secret
+from campaign_tools.sign import generate_secret
 from tests.conftest import ROOT
 from tests.local_stack import LocalStack
 from tests.webhooks import sign_any

@@ -40,7 +40,7 @@ def stack(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["PYTHONUNBUFFERED"] = "1"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "chalicelib.cli", "serve", "--port", str(port), "--dynamodb-port", str(ddb_port),
+        [sys.executable, "-m", "campaign_tools.cli", "serve", "--port", str(port), "--dynamodb-port", str(ddb_port),
          "--at", "2026-10-17T09:00+08:00", "--campaigns", str(campaigns)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
@@ -75,7 +75,7 @@ def test_make_run_serves_the_real_campaigns_at_the_chosen_instant(stack):
 
 
 def test_publish_from_another_terminal_then_ctrl_c_stops_everything(stack, capsys):
-    from chalicelib.cli import main
+    from campaign_tools.cli import main
 
     shutil.copy(stack["campaigns"] / "poverty-day-2027.yaml", stack["campaigns"] / "poverty-day-2028.yaml")
     text = (stack["campaigns"] / "poverty-day-2028.yaml").read_text(encoding="utf-8")

@@ -10,7 +10,8 @@ from chalicelib import wiring
 from chalicelib.clock import FixedClock
 from chalicelib.errors import StoreUnavailable, Unauthorized
 from chalicelib.settings import Settings
-from chalicelib.signing import SecretSource, WebhookVerifier, generate_secret, sign_headers
+from chalicelib.webhooks.signing import SecretSource, WebhookVerifier
+from campaign_tools.sign import generate_secret, sign_headers
 from tests.conftest import TABLE
 from tests.factories import charity_sale, local
 
@@ -123,7 +124,7 @@ def run_sign(capsys, monkeypatch, argv, stdin=None):
     import io
     import sys
 
-    from chalicelib.cli import main
+    from campaign_tools.cli import main
 
     if stdin is not None:
         monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8"))

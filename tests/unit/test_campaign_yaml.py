@@ -1,4 +1,4 @@
-"""Campaign YAML -> Campaign, with PATH:LINE:COL diagnostics (chalicelib.campaign_yaml).
+"""Campaign YAML -> Campaign, with PATH:LINE:COL diagnostics (campaign_tools.authoring.campaign_yaml).
 
 The corpus is tests/data/yaml: ``good/`` holds valid files, ``bad/<rule>/`` one file
 per rule of the brief, each a valid template with one change.
@@ -16,10 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.campaign_yaml import (
+from campaign_tools.authoring.campaign_yaml import (
     Diagnostic, ValidationResult, find_campaign, load_campaign_file, load_campaign_text, validate_paths,
 )
-from chalicelib.model import County, Endorsement, Homepage, Merchant, Sight, Text, campaign_from_doc, campaign_to_doc
+from chalicelib.domain.model import County, Endorsement, Homepage, Merchant, Sight, Text, campaign_from_doc, campaign_to_doc
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "yaml"
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.donation_rules import (
+from chalicelib.books.rules import (
     RefundTooLarge,
     apply_refund,
     mask_ref,

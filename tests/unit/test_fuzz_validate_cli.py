@@ -1,4 +1,4 @@
-"""`campaign validate` (the CLI entry, chalicelib.cli.main) fed random and mutated YAML files.
+"""`campaign validate` (the CLI entry, campaign_tools.cli.main) fed random and mutated YAML files.
 
 Whatever the bytes, the command never raises, never prints a traceback, and
 reports every problem as ``PATH:LINE:COL: error: MESSAGE`` (1-based, inside the
@@ -16,7 +16,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.cli import main
+from campaign_tools.cli import main
 from tests.conftest import ROOT
 from tests.yaml_inputs import FRAGMENTS, mutate
 

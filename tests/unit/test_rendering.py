@@ -1,4 +1,4 @@
-"""The display helpers of chalicelib.rendering: money, dates, the goal bar, assets, images."""
+"""The display helpers of chalicelib.web.templates: money, dates, the goal bar, assets, images."""
 from __future__ import annotations
 
 import hashlib
@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from chalicelib import rendering as r
+from chalicelib.web import templates as r
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.model import Text
-from chalicelib.rotation import HomepageEntry, RotationState, SlotPick, _next_seat, homepage_view, rotate
+from chalicelib.domain.model import Text
+from chalicelib.homepage.engine import HomepageEntry, RotationState, SlotPick, _next_seat, homepage_view, rotate
 
 T0 = datetime(2026, 10, 16, 16, 0, tzinfo=timezone.utc)
 

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
-from chalicelib.schema import campaign_json_schema, schema_json_text
+from campaign_tools.authoring.schema import campaign_json_schema, schema_json_text
 
 REPO = Path(__file__).resolve().parents[2]
 CAMPAIGNS_DIR = REPO / "campaigns"

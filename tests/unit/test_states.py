@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from chalicelib import states
+from chalicelib.domain import states
 from tests.factories import campaign, local
 
 

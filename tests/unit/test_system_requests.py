@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from chalicelib.errors import BadRequest, Unprocessable
-from chalicelib.system_requests import parse_money, parse_point_donation, parse_refund, parse_sale
+from chalicelib.webhooks.requests import parse_money, parse_point_donation, parse_refund, parse_sale
 
 SALE = {
     "order_id": "ORD-20261201-0001",

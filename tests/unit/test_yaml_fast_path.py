@@ -1,4 +1,4 @@
-"""libyaml's fast path gives the pure parser's results (chalicelib.yaml_compose).
+"""libyaml's fast path gives the pure parser's results (campaign_tools.authoring.yaml_compose).
 
 ``compose_text(data)`` may read a file with libyaml; ``compose_text(data, engine="pure")``
 reads it with PyYAML's pure parser, the reference. For every input both must give the
@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
-from chalicelib.campaign_yaml import load_campaign_text
-from chalicelib.yaml_compose import LIBYAML_ERRORS_FROM_CHARS, compose, reference_reason
-from chalicelib.yaml_nodes import MAX_DEPTH, compose_text
+from campaign_tools.authoring.campaign_yaml import load_campaign_text
+from campaign_tools.authoring.yaml_compose import LIBYAML_ERRORS_FROM_CHARS, compose, reference_reason
+from campaign_tools.authoring.yaml_nodes import MAX_DEPTH, compose_text
 from tests.conftest import ROOT
 from tests.yaml_inputs import FRAGMENTS, mutate, products_campaign
 

@@ -1,0 +1,406 @@
+"""The ``campaign`` command (the brief, "CLI").
+
+Exit status: 0 success, 1 validation errors or a failed operation, 2 bad
+usage (argparse). Errors go to stderr; results to stdout.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Sequence
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib.clock import parse_instant, system_clock
+from chalicelib.errors import PlatformError
+from chalicelib.settings import SettingsError
+
+from campaign_tools.stages import (
+    DEFAULT_CAMPAIGNS,
+    LOCAL_DYNAMODB_PORT,
+    STAGES,
+    CliError,
+    publisher_name,
+    shell_settings,
+    stage_settings,
+)
+
+def _instant(text: str) -> datetime:
+    try:
+        return parse_instant(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _store(args: argparse.Namespace):
+    from chalicelib.store.releases import Store
+    from chalicelib.wiring import dynamodb_resource
+
+    settings = stage_settings(args.stage, args.dynamodb_port)
+    return Store(dynamodb_resource(settings).Table(settings.table_name)), settings
+
+
+def _stage_clock(store, stage: str):
+    """The clock of ``stage``: on ``local``, the clock of the running ``campaign serve``
+    (which may have been started ``--at`` another instant); elsewhere the real one."""
+    if stage != "local":
+        return system_clock
+    from datetime import timedelta
+
+    offset = timedelta(seconds=store.get_local_clock_offset_s())
+    return lambda: system_clock() + offset
+
+
+def _validated(args: argparse.Namespace, paths: Sequence[str] | None = None):
+    from campaign_tools.authoring.campaign_yaml import validate_paths
+
+    slots = getattr(args, "slots", None) or shell_settings().homepage_slots
+    result = validate_paths(list(paths or [args.campaigns]), slots=slots)
+    strict = getattr(args, "strict", False)
+    for diagnostic in result.diagnostics:
+        print(diagnostic.format(), file=sys.stderr)
+    if not result.ok or (strict and result.warnings):
+        raise CliError(f"{len(result.errors)} error(s), {len(result.warnings)} warning(s); nothing was done")
+    return result
+
+
+# ------------------------------------------------------------------ commands
+
+
+def _window_line(campaign, now: datetime) -> str:
+    """``id: <local start> -> <local end> (zone); UTC <start> -> <end>; now <state>``."""
+    from datetime import timezone
+
+    from chalicelib.domain.states import state_at
+
+    zone = campaign.zone
+
+    def show(at: datetime | None, tz) -> str:
+        return "open-ended" if at is None else at.astimezone(tz).isoformat()
+
+    return (
+        f"{campaign.id}: {show(campaign.starts_at, zone)} -> {show(campaign.ends_at, zone)} ({campaign.timezone}); "
+        f"UTC {show(campaign.starts_at, timezone.utc)} -> {show(campaign.ends_at, timezone.utc)}; "
+        f"now {state_at(campaign, now)}"
+    )
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    paths = args.paths or [args.campaigns]
+    result = _validated(args, paths)
+    if args.verbose:
+        now = system_clock()
+        for campaign in result.campaigns:
+            print(_window_line(campaign, now))
+    print(f"{len(result.campaigns)} campaign(s) valid, {len(result.warnings)} warning(s)")
+    return 0
+
+
+def _publisher(args: argparse.Namespace):
+    from chalicelib.releases.publishing import Publisher
+
+    store, settings = _store(args)
+    actor = publisher_name()
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False, timeout=5
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    clock = _stage_clock(store, args.stage)
+    return Publisher(store, clock, actor=actor, commit=commit, progress=_progress_bar), settings
+
+
+def _progress_bar(total: int):
+    """A progress bar on stderr for large publishes (shown only on a terminal)."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="item", desc="writing", file=sys.stderr, disable=None if total > 25 else True, leave=False)
+
+    def advance(n: int) -> None:
+        bar.update(n)
+        if bar.n >= total:
+            bar.close()
+
+    return advance
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    result = _validated(args)
+    publisher, settings = _publisher(args)
+    print(f"stage {settings.stage}, table {settings.table_name}")
+    print(publisher.plan(result.campaigns).describe())
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    if args.dry_run:
+        return cmd_plan(args)
+    result = _validated(args)
+    if not result.campaigns:  # a publish makes exactly these files live: none would remove every campaign
+        raise CliError(f"no campaign file in {args.campaigns}; nothing was published "
+                       "(to take a campaign off, remove its file and publish the others; `campaign rollback` undoes a publish)")
+    publisher, settings = _publisher(args)
+    plan, release = publisher.publish(result.campaigns)
+    print(f"stage {settings.stage}, table {settings.table_name}")
+    print(plan.describe())
+    if release is None:
+        print("nothing changed; nothing was written")
+    else:
+        print(f"release {release.number} is live (previous: {release.previous or 'none'})")
+    return 0
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    publisher, settings = _publisher(args)
+    old, new = publisher.rollback(args.to)
+    print(f"stage {settings.stage}: release {new.number} is live again (was {old.number})")
+    return 0
+
+
+def cmd_releases(args: argparse.Namespace) -> int:
+    store, _ = _store(args)
+    current = store.get_current_release()
+    for release in store.list_releases(limit=args.limit):
+        mark = "*" if current is not None and current.number == release.number else " "
+        print(
+            f"{mark} {release.number:>4}  {release.published_at}  {release.published_by or '-'}  "
+            f"{release.commit or '-'}  {len(release.manifest)} campaign(s)"
+        )
+    return 0
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    from chalicelib.web.pages import site
+    from chalicelib.releases.catalog import YamlCatalog
+    from chalicelib.web.pages.common import Links, pick_lang
+
+    if not args.homepage and not args.id:
+        raise CliError("give a campaign ID, or --homepage")
+    result = _validated(args)
+    settings = shell_settings()
+    source = YamlCatalog(result.campaigns, slots=settings.homepage_slots, rotation_minutes=settings.rotation_minutes)
+    lang = pick_lang(args.lang)
+    links = Links(prefix="", lang=lang)
+    fmt = "json" if args.json else "html"
+    if args.homepage:
+        page = site.home(source, args.at, lang, fmt, links, settings.homepage_slots, settings.rotation_minutes)
+    else:
+        if source.campaign(args.id) is None:
+            print(f"note: no campaign {args.id!r} in {args.campaigns}; showing what a consumer would get", file=sys.stderr)
+        page = site.campaign(source, args.id, args.at, lang, fmt, links)
+    if args.json:
+        output = json.dumps({"status": page.status, "body": json.loads(page.body)}, ensure_ascii=False, indent=2)
+    else:
+        output = page.body
+        print(f"HTTP {page.status}, Cache-Control: {page.headers.get('Cache-Control', '-')}", file=sys.stderr)
+    target = args.output
+    if args.open and not target:
+        import tempfile
+
+        suffix = ".json" if args.json else ".html"
+        target = tempfile.NamedTemporaryFile("w", suffix=suffix, prefix=f"preview-{args.id or 'home'}-", delete=False).name
+    if target:
+        Path(target).write_text(output + ("\n" if args.json else ""), encoding="utf-8")
+        if args.open:
+            import webbrowser
+
+            print(f"opening {target}", file=sys.stderr)
+            webbrowser.open(Path(target).resolve().as_uri())
+    else:
+        sys.stdout.write(output + "\n")
+    return 0
+
+
+def cmd_rotate(args: argparse.Namespace) -> int:
+    if args.simulate:
+        return _simulate(args)
+    store, settings = _store(args)
+    if args.history is not None:
+        now = int(_stage_clock(store, args.stage)().timestamp())
+        for doc in store.rotation_history(limit=args.history, now_epoch_s=now):
+            skus = " ".join(f"{s['campaign_id']}/{s['sku']}{'*' if s['pinned'] else ''}" for s in doc["slots"])
+            print(f"{doc['rotation']:>6}  {doc['rotated_at']}  {doc.get('inputs_digest', '')}  {skus}")
+        return 0
+    from chalicelib.homepage.job import run_rotation
+
+    at = args.at or _stage_clock(store, args.stage)()
+    outcome = run_rotation(store, at, settings.homepage_slots, settings.rotation_history_days)
+    print(outcome.message)
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from chalicelib.homepage.job import entries_from_campaigns, simulate
+
+    if args.start is None or args.end is None:
+        raise CliError("--simulate needs --from T1 and --to T2")
+    if args.start >= args.end:
+        raise CliError("--from must be before --to")
+    result = _validated(args)
+    settings = shell_settings()
+    slots = args.slots or settings.homepage_slots
+    runs = simulate(entries_from_campaigns(result.campaigns), args.start, args.end, slots, settings.rotation_minutes)
+    if args.json:
+        print(json.dumps([r.to_json() for r in runs], ensure_ascii=False, indent=2))
+    else:
+        for run in runs:
+            row = " ".join(f"{s.pick.campaign_id}/{s.pick.sku}{'*' if s.pinned else ''}" for s in run.view)
+            print(f"{run.rotation:>5}  {run.at.isoformat()}  {row}")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from campaign_tools.authoring.schema import schema_json_text
+
+    sys.stdout.write(schema_json_text())
+    return 0
+
+
+def cmd_sign(args: argparse.Namespace) -> int:
+    """Print the Standard Webhooks headers for a body (FILE, stdin or ``--body``), or a curl command."""
+    from campaign_tools.sign import signed_output
+
+    file = None if args.body is not None or args.file in (None, "-") else args.file
+    body = args.body.encode("utf-8") if args.body is not None else Path(file).read_bytes() if file else sys.stdin.buffer.read()
+    secret = args.secret or shell_settings().system_signing_secret
+    try:
+        print(signed_output(body, secret, args.id, args.timestamp, args.curl, file))
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from campaign_tools.serve import serve
+
+    return serve(
+        campaigns=args.campaigns,
+        host=args.host,
+        port=args.port,
+        dynamodb_port=args.dynamodb_port,
+        at=args.at,
+    )
+
+
+# ------------------------------------------------------------------ parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="campaign", description="Campaign platform: validate, publish, preview, rotate.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser, stage: bool = False) -> None:
+        p.add_argument("--campaigns", default=DEFAULT_CAMPAIGNS, metavar="DIR", help="campaign folder (default campaigns/)")
+        if stage:
+            p.add_argument("--stage", default="local", choices=STAGES, help="default: local")
+            p.add_argument("--dynamodb-port", type=int, default=LOCAL_DYNAMODB_PORT, help="embedded DynamoDB port (local stage)")
+
+    p = sub.add_parser("validate", help="check campaign files or folders")
+    p.add_argument("paths", nargs="*", metavar="PATH")
+    p.add_argument("--slots", type=_positive, help="homepage slots for the pin check (default HOMEPAGE_SLOTS or 8)")
+    p.add_argument("--strict", action="store_true", help="warnings fail the run")
+    p.add_argument("-v", "--verbose", action="store_true", help="print each window in its zone and in UTC")
+    common(p)
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("plan", help="what a publish would change; writes nothing")
+    common(p, stage=True)
+    p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser("publish", help="validate, then publish atomically")
+    p.add_argument("--dry-run", action="store_true", help="the same as plan")
+    common(p, stage=True)
+    p.set_defaults(func=cmd_publish)
+
+    p = sub.add_parser("rollback", help="make the previous release live again")
+    p.add_argument("--to", type=_positive, metavar="RELEASE")
+    common(p, stage=True)
+    p.set_defaults(func=cmd_rollback)
+
+    p = sub.add_parser("releases", help="list the kept releases")
+    p.add_argument("--limit", type=_positive, default=10)
+    common(p, stage=True)
+    p.set_defaults(func=cmd_releases)
+
+    p = sub.add_parser("preview", help="render a page at an instant from the YAML, with no AWS")
+    p.add_argument("id", nargs="?", metavar="ID")
+    p.add_argument("--at", type=_instant, required=True, metavar="TIME", help="ISO 8601 with offset")
+    p.add_argument("--lang", default="zh-CN", choices=("zh-CN", "en"))
+    p.add_argument("-o", "--output", metavar="FILE")
+    p.add_argument("--json", action="store_true", help='print {"status", "body"} of the JSON route')
+    p.add_argument("--homepage", action="store_true", help="preview the homepage (rotation simulated)")
+    p.add_argument("--open", action="store_true", help="open the page in a browser (static files are not served)")
+    common(p)
+    p.set_defaults(func=cmd_preview)
+
+    p = sub.add_parser("rotate", help="run one homepage rotation (or simulate, or show history)")
+    p.add_argument("--at", type=_instant, metavar="TIME")
+    p.add_argument("--simulate", action="store_true", help="print rotations between --from and --to; writes nothing")
+    p.add_argument("--from", dest="start", type=_instant, metavar="T1")
+    p.add_argument("--to", dest="end", type=_instant, metavar="T2")
+    p.add_argument("--slots", type=_positive)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--history", type=_positive, nargs="?", const=10, metavar="N", help="print the last N rotations")
+    common(p, stage=True)
+    p.set_defaults(func=cmd_rotate)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of the campaign YAML")
+    p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("sign", help="print the webhook-* headers that sign a body (Standard Webhooks)")
+    p.add_argument("file", nargs="?", metavar="FILE", help="the exact body bytes (default: stdin)")
+    p.add_argument("--body", metavar="JSON", help="the body as text instead of FILE")
+    p.add_argument("--secret", help="whsec_... (default: SYSTEM_SIGNING_SECRET)")
+    p.add_argument("--id", help="webhook-id (default: a random msg_...)")
+    p.add_argument("--timestamp", type=int, metavar="UNIX", help="webhook-timestamp (default: now)")
+    p.add_argument("--curl", metavar="URL", help="print a curl command that POSTs the body to URL")
+    p.set_defaults(func=cmd_sign)
+
+    p = sub.add_parser("serve", help="the local stack: embedded DynamoDB, publish, app, rotation timer")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--dynamodb-port", type=int, default=LOCAL_DYNAMODB_PORT)
+    p.add_argument("--at", type=_instant, metavar="TIME", help="start the local clock at TIME")
+    common(p)
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (CliError, PlatformError, SettingsError) as exc:
+        print(f"campaign {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except (BotoCoreError, ClientError) as exc:
+        print(f"campaign {args.command}: error: DynamoDB: {exc}", file=sys.stderr)
+        if getattr(args, "stage", None) == "local":
+            print("  is the local stack running? start it with `make run` (or `campaign serve`)", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `campaign ... | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,365 @@
+"""The donation books as a service: record sales, refunds and point donations; read totals and the ledger.
+
+The rules (with worked examples) are in :mod:`chalicelib.books.rules`;
+the items and the transactions in :mod:`chalicelib.store.book_items` and
+:mod:`chalicelib.store.books`.
+
+Each sale, refund or point donation is one DynamoDB transaction that writes
+its idempotency item (``ORDER#``/``REFUND#``/``POINTS#``, first write wins),
+ADDs to one of ``counter_shards`` counter items (chosen by a hash of the id,
+so a replay hits the same shard) and puts its ledger entry (left out when
+0.00) in one of ``ledger_shards`` ledger partitions. So at every instant
+``raised == sum of the ledger``. Idempotency: the same id and the same body
+answer 200 with the first answer's body; the same id with another body is
+409; a replay cancels its transaction, so it never moves a total.
+
+Times: a sale's ledger ``at`` is its ``paid_at``; a refund's or a point
+donation's is the time of receipt on the campaign clock (``received_at``).
+"""
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Mapping, Sequence
+
+from chalicelib.domain import states
+from chalicelib.store.book_items import (
+    POINTS_SK,
+    REFUND_SK,
+    CampaignBooks,
+    LedgerEntry,
+    OrderRecord,
+    Receipt,
+    order_pk,
+    points_pk,
+    receipt_item,
+    refund_pk,
+    split_attribute,
+)
+from chalicelib.store.books import BooksStore, DuplicateId, StaleOrder
+from chalicelib.books.rules import RefundTooLarge, apply_refund, mask_ref, points_value_fen, sale_donation_fen, shard_of
+from chalicelib import staleness
+from chalicelib.errors import IdempotencyConflict, NotFound, StoreUnavailable, Unprocessable
+from chalicelib.domain.model import Campaign, fen_to_yuan_str
+from chalicelib.web.pages.common import CharityTotals
+from chalicelib.webhooks.requests import PointDonationRequest, RefundRequest, SaleRequest
+
+COUNTER_SHARDS = 256  # may grow, never shrink: readers sum shards 0..N-1 (docs/donations.md)
+LEDGER_SHARDS = 32  # the same rule
+PAGE_SIZE = 100
+REFUND_ATTEMPTS = 8
+
+
+# ------------------------------------------------------------------ the service
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The answer of a system route: 201 and the new body, or 200 and the first answer's body."""
+
+    status: int
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LedgerPage:
+    entries: list[LedgerEntry]
+    next_position: str | None
+
+
+class _Cache:
+    """Per-key values with a TTL, dropped by :meth:`invalidate` (writes in this container)."""
+
+    def __init__(self, monotonic: Callable[[], float], ttl_s: float) -> None:
+        self._monotonic = monotonic
+        self._ttl_s = ttl_s
+        self._lock = threading.Lock()
+        self._values: dict[Any, tuple[float, Any]] = {}
+        self._generation: dict[str, int] = {}
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            hit = self._values.get(key)
+            if hit is not None and self._monotonic() - hit[0] < self._ttl_s:
+                return hit[1]
+            return None
+
+    def get_stale(self, key: Any, max_age_s: float) -> Any:
+        """The value under ``key`` even past its TTL, if read at most ``max_age_s`` seconds ago."""
+        with self._lock:
+            hit = self._values.get(key)
+            if hit is not None and self._monotonic() - hit[0] <= max_age_s:
+                return hit[1]
+            return None
+
+    def generation(self, campaign_id: str) -> int:
+        with self._lock:
+            return self._generation.get(campaign_id, 0)
+
+    def put(self, key: Any, campaign_id: str, generation: int, value: Any) -> None:
+        with self._lock:
+            if self._generation.get(campaign_id, 0) == generation:  # no write landed since the read began
+                self._values[key] = (self._monotonic(), value)
+
+    def invalidate(self, campaign_id: str) -> None:
+        with self._lock:
+            self._generation[campaign_id] = self._generation.get(campaign_id, 0) + 1
+            for key in [k for k in self._values if k[1] == campaign_id]:
+                del self._values[key]
+
+
+class Books:
+    """Records sales, refunds and point donations; reads totals and the ledger.
+
+    Parameters
+    ----------
+    store:
+        the data layer (:class:`~chalicelib.store.books.BooksStore`).
+    campaigns:
+        ``campaign_id -> Campaign | None`` from the live release (the catalog).
+    counter_shards, ledger_shards, page_size:
+        see ``docs/donations.md``; tests use small values.
+    monotonic, cache_ttl_s:
+        the in-container cache of totals and of each ledger's first page.
+    nonce:
+        the random part of a ledger key (injected for tests).
+    """
+
+    def __init__(
+        self,
+        store: BooksStore,
+        campaigns: Callable[[str], Campaign | None],
+        *,
+        counter_shards: int = COUNTER_SHARDS,
+        ledger_shards: int = LEDGER_SHARDS,
+        page_size: int = PAGE_SIZE,
+        monotonic: Callable[[], float] = time.monotonic,
+        cache_ttl_s: float = 5.0,
+        nonce: Callable[[], str] = lambda: secrets.token_hex(8),
+    ) -> None:
+        self.store = store
+        self._campaigns = campaigns
+        self.counter_shards = counter_shards
+        self.ledger_shards = ledger_shards
+        self.page_size = page_size
+        self._cache = _Cache(monotonic, cache_ttl_s)
+        self._nonce = nonce
+
+    # ---------------------------------------------------------- writes
+
+    def record_sale(self, req: SaleRequest, received_at: datetime) -> Outcome:
+        """``POST /api/sales``. 201 new, 200 replay; raises Unprocessable (422), IdempotencyConflict (409)."""
+        campaign = self._campaigns(req.campaign_id)
+        try:
+            pick = _check_sale(campaign, req)
+        except Unprocessable:
+            existing = self.store.get_order(req.order_id)  # a replay still answers after a re-publish
+            if existing is not None:
+                return _replay(existing.receipt, req.fingerprint, "order_id", req.order_id)
+            raise
+        assert campaign is not None
+        rate = campaign.donation_rate_percent(req.sku)
+        donation = sale_donation_fen(req.amount_fen, rate)
+        response = {"order_id": req.order_id, "campaign_id": campaign.id, "donation": fen_to_yuan_str(donation), "status": "recorded"}
+        order = OrderRecord(
+            order_id=req.order_id,
+            campaign_id=campaign.id,
+            sku=req.sku,
+            quantity=req.quantity,
+            merchant_id=pick.merchant.id,
+            county_code=pick.county.code,
+            paid_fen=req.amount_fen,
+            paid_at=req.paid_at.isoformat(),
+            rate_percent=rate,
+            donation_fen=donation,
+            refunded_fen=0,
+            version=0,
+            receipt=Receipt(req.fingerprint, response),
+        )
+        deltas = {
+            "sales_fen": req.amount_fen,
+            "orders": 1,
+            "raised_sales_fen": donation,
+            split_attribute(pick.county.code, pick.merchant.id): req.amount_fen,
+        }
+        ledger = self._ledger_item(campaign.id, req.order_id, order_pk(req.order_id), LedgerEntry(req.paid_at, "sale", mask_ref(req.order_id), donation))
+        try:
+            self.store.put_sale(order, received_at, (campaign.id, shard_of(req.order_id, self.counter_shards), deltas), ledger)
+        except DuplicateId:
+            return _replay(self._must(self.store.get_order(req.order_id)).receipt, req.fingerprint, "order_id", req.order_id)
+        self._cache.invalidate(campaign.id)
+        return Outcome(201, response)
+
+    def record_refund(self, req: RefundRequest, received_at: datetime) -> Outcome:
+        """``POST /api/refunds``. Raises NotFound (404, unknown order), Unprocessable (422, more than
+        is left), IdempotencyConflict (409). Retries when another refund of the order lands first."""
+        for _ in range(REFUND_ATTEMPTS):
+            order, receipt = self.store.get_order_and_refund(req.order_id, req.refund_id)
+            if receipt is not None:
+                return _replay(receipt, req.fingerprint, "refund_id", req.refund_id)
+            if order is None:
+                raise NotFound(f"no order {req.order_id!r} is recorded", field="order_id")
+            try:
+                math = apply_refund(order.paid_fen, order.refunded_fen, order.donation_fen, req.amount_fen, order.rate_percent)
+            except RefundTooLarge as exc:
+                raise Unprocessable(
+                    f"amount: {fen_to_yuan_str(req.amount_fen)} is more than the {fen_to_yuan_str(exc.left_fen)} "
+                    f"left to refund on order {req.order_id!r}",
+                    field="amount",
+                ) from None
+            response = {"refund_id": req.refund_id, "order_id": req.order_id, "donation_reversed": fen_to_yuan_str(math.reversal_fen)}
+            item = receipt_item(
+                refund_pk(req.refund_id), REFUND_SK, Receipt(req.fingerprint, response), received_at,
+                order_id=req.order_id, campaign_id=order.campaign_id, amount_fen=req.amount_fen, reversed_fen=math.reversal_fen,
+            )
+            deltas = {
+                "sales_fen": -req.amount_fen,
+                "refunds": 1,
+                "raised_sales_fen": -math.reversal_fen,
+                split_attribute(order.county_code, order.merchant_id): -req.amount_fen,
+            }
+            entry = LedgerEntry(received_at, "refund", mask_ref(req.order_id), -math.reversal_fen)
+            ledger = self._ledger_item(order.campaign_id, req.refund_id, refund_pk(req.refund_id), entry)
+            totals = (order.campaign_id, shard_of(req.refund_id, self.counter_shards), deltas)
+            try:
+                self.store.put_refund(item, order, math.refunded_fen, math.donation_fen, totals, ledger)
+            except (DuplicateId, StaleOrder):
+                continue  # read both again: a replay answers from the receipt; a rival refund changes what is left
+            self._cache.invalidate(order.campaign_id)
+            return Outcome(201, response)
+        raise StoreUnavailable(f"order {req.order_id!r} kept changing under this refund; retry it")
+
+    def record_points(self, req: PointDonationRequest, received_at: datetime) -> Outcome:
+        """``POST /api/point-donations``. Raises Unprocessable (422: not a live charity sale with
+        ``points_per_yuan``), IdempotencyConflict (409)."""
+        campaign = self._campaigns(req.campaign_id)
+        try:
+            points_per_yuan = _check_points(campaign, req, received_at)
+        except Unprocessable:
+            existing = self.store.get_receipt(points_pk(req.donation_id), POINTS_SK)
+            if existing is not None:
+                return _replay(existing, req.fingerprint, "donation_id", req.donation_id)
+            raise
+        assert campaign is not None
+        amount = points_value_fen(req.points, points_per_yuan)
+        response = {"donation_id": req.donation_id, "amount": fen_to_yuan_str(amount)}
+        item = receipt_item(
+            points_pk(req.donation_id), POINTS_SK, Receipt(req.fingerprint, response), received_at,
+            campaign_id=campaign.id, member_id=req.member_id, points=req.points, amount_fen=amount,
+        )
+        deltas = {"raised_points_fen": amount, "point_donations": 1, "points": req.points}
+        entry = LedgerEntry(received_at, "points", mask_ref(req.donation_id), amount)
+        ledger = self._ledger_item(campaign.id, req.donation_id, points_pk(req.donation_id), entry)
+        try:
+            self.store.put_point_donation(item, (campaign.id, shard_of(req.donation_id, self.counter_shards), deltas), ledger)
+        except DuplicateId:
+            receipt = self._must(self.store.get_receipt(points_pk(req.donation_id), POINTS_SK))
+            return _replay(receipt, req.fingerprint, "donation_id", req.donation_id)
+        self._cache.invalidate(campaign.id)
+        return Outcome(201, response)
+
+    # ---------------------------------------------------------- reads
+
+    def totals(self, campaign_id: str) -> CharityTotals:
+        """The page figures of a campaign (a :data:`~chalicelib.web.pages.common.TotalsSource`), cached."""
+        books = self.books([campaign_id])[campaign_id]
+        return CharityTotals(books.raised_sales_fen, books.raised_points_fen, books.sales_fen)
+
+    def books(self, campaign_ids: Sequence[str]) -> Mapping[str, CampaignBooks]:
+        """Each campaign's summed counters; cached ``cache_ttl_s`` per container, dropped by local writes."""
+        out: dict[str, CampaignBooks] = {}
+        missing: list[str] = []
+        for cid in campaign_ids:
+            hit = self._cache.get(("books", cid))
+            if hit is None:
+                missing.append(cid)
+            else:
+                out[cid] = hit
+        if missing:
+            generations = {cid: self._cache.generation(cid) for cid in missing}
+            try:
+                fetched = self.store.get_campaign_books(missing, self.counter_shards)
+            except StoreUnavailable as exc:
+                out.update(self._stale([("books", cid) for cid in missing], exc))
+                return out
+            for cid, books in fetched.items():
+                self._cache.put(("books", cid), cid, generations[cid], books)
+                out[cid] = books
+        return out
+
+    def _stale(self, keys: Sequence[tuple[str, str]], error: StoreUnavailable) -> dict[str, Any]:
+        """During an outage: ``campaign id -> value`` of ``keys`` read within
+        ``STALE_IF_ERROR_S`` (the request is marked stale), else ``error`` is raised (a 503)."""
+        values = {key[1]: self._cache.get_stale(key, staleness.STALE_IF_ERROR_S) for key in keys}
+        if any(value is None for value in values.values()):
+            raise error
+        staleness.mark()
+        return values
+
+    def ledger_page(self, campaign_id: str, position: str | None) -> LedgerPage:
+        """``page_size`` entries older than ``position`` (newest first); the first page is cached."""
+        key = ("ledger", campaign_id)
+        if position is None:
+            hit = self._cache.get(key)
+            if hit is not None:
+                return hit
+        generation = self._cache.generation(campaign_id)
+        try:
+            entries, more = self.store.query_ledger(campaign_id, position, self.page_size, self.ledger_shards)
+        except StoreUnavailable as exc:
+            if position is not None:
+                raise  # later pages are not kept: a 503
+            return self._stale([key], exc)[campaign_id]
+        page = LedgerPage(entries, entries[-1].position if more and entries else None)
+        if position is None:
+            self._cache.put(key, campaign_id, generation, page)
+        return page
+
+    # ---------------------------------------------------------- helpers
+
+    def _ledger_item(self, campaign_id: str, ident: str, source: str, entry: LedgerEntry) -> dict[str, Any] | None:
+        """The ledger item of ``entry``, or ``None`` for a 0.00 entry (the brief: left out)."""
+        if entry.amount_fen == 0:
+            return None
+        return entry.to_item(campaign_id, shard_of(ident, self.ledger_shards), self._nonce(), source)
+
+    @staticmethod
+    def _must(value: Any) -> Any:
+        if value is None:  # a condition failed on an item a consistent read cannot see: never expected
+            raise StoreUnavailable("the store answered inconsistently; retry the request")
+        return value
+
+
+def _replay(receipt: Receipt, fingerprint: str, field: str, ident: str) -> Outcome:
+    """Same id + same body -> 200 with the first answer; same id + another body -> 409."""
+    if receipt.fingerprint == fingerprint:
+        return Outcome(200, receipt.response)
+    raise IdempotencyConflict(f"{field} {ident!r} was already used with a different body", field=field)
+
+
+def _check_sale(campaign: Campaign | None, req: SaleRequest) -> Any:
+    """The pick sold, if the sale can be recorded; else Unprocessable naming the field."""
+    if campaign is None:
+        raise Unprocessable(f"campaign_id: no campaign {req.campaign_id!r} is published", field="campaign_id")
+    pick = campaign.pick(req.sku)
+    if pick is None:
+        raise Unprocessable(f"sku: {req.sku!r} is not a product of campaign {campaign.id!r}", field="sku")
+    if req.paid_at < campaign.starts_at or (campaign.ends_at is not None and req.paid_at >= campaign.ends_at):
+        window = f"[{campaign.starts_at.isoformat()}, {campaign.ends_at.isoformat() if campaign.ends_at else 'open'})"
+        raise Unprocessable(f"paid_at: {req.paid_at.isoformat()} is outside the campaign's window {window}", field="paid_at")
+    return pick
+
+
+def _check_points(campaign: Campaign | None, req: PointDonationRequest, at: datetime) -> int:
+    """``points_per_yuan`` of a live charity sale that takes points; else Unprocessable (campaign_id)."""
+    if campaign is None:
+        raise Unprocessable(f"campaign_id: no campaign {req.campaign_id!r} is published", field="campaign_id")
+    if campaign.charity is None or not campaign.charity.points_per_yuan:
+        raise Unprocessable(f"campaign_id: {campaign.id!r} does not take point donations", field="campaign_id")
+    state = states.state_at(campaign, at)
+    if state != states.LIVE:
+        raise Unprocessable(f"campaign_id: {campaign.id!r} is not live now ({state}); points cannot be donated", field="campaign_id")
+    return campaign.charity.points_per_yuan

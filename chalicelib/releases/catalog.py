@@ -1,0 +1,214 @@
+"""Where pages get their campaigns: the published release, or YAML for previews.
+
+Both sources offer the same three reads, so a handler and ``campaign
+preview`` render through the same code (:mod:`chalicelib.web.pages.common`):
+
+- ``campaign(id) -> Campaign | None``
+- ``catalog() -> list[dict]``: the compact summaries of every campaign
+- ``rotation(at) -> dict | None``: the homepage rotation document
+
+:class:`StoreCatalog` caches in the container: the release pointer for at
+most ``release_ttl_s`` seconds (5 s), campaign versions for the container's
+life (they are immutable, addressed by content digest), and the rotation
+for at most ``rotation_ttl_s`` seconds. The state of a page is always
+computed at request time from the request's instant, so a cache never
+serves a page past its boundary.
+
+DynamoDB requests (issue 7; counted in ``tests/functional/test_read_counts.py``):
+a campaign page in a container that has not seen it is one ``BatchGetItem``
+(the pointer with the campaign's head item), a homepage in a cold container
+is one ``BatchGetItem`` (the pointer with the rotation), and a warm page is
+none. After the 5 s of the pointer, a page re-reads the pointer alone
+(``GetItem``), unless it would also need its campaign or rotation.
+
+When DynamoDB fails (:class:`~chalicelib.errors.StoreUnavailable`), a value
+read within the last ``stale_if_error_s`` seconds (600) is served instead and
+the request is marked stale (:mod:`chalicelib.staleness`), so the response can
+say so; with nothing cached, the error propagates (a 503 page).
+"""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from typing import Any, Callable, Sequence, TypeVar
+
+from chalicelib.homepage.job import StoredRotation, entries_from_campaigns, rotation_doc, simulate
+from chalicelib.domain.model import Campaign, campaign_from_doc, campaign_to_doc
+from chalicelib.releases.publishing import catalog_entry
+from chalicelib import staleness
+from chalicelib.errors import StoreUnavailable
+from chalicelib.web.page_cache import PageCache
+from chalicelib.store.releases import CampaignHead, Release, Store
+
+T = TypeVar("T")
+_NO_CATALOG: tuple[dict[str, Any], ...] = ()
+
+
+class StoreCatalog:
+    """Reads the live release from DynamoDB, with the in-container cache."""
+
+    def __init__(
+        self,
+        store: Store,
+        monotonic: Callable[[], float] = time.monotonic,
+        release_ttl_s: float = 5.0,
+        rotation_ttl_s: float = 5.0,
+        stale_if_error_s: float = 600.0,
+    ) -> None:
+        self.store = store
+        self._monotonic = monotonic
+        self._release_ttl_s = release_ttl_s
+        self._rotation_ttl_s = rotation_ttl_s
+        self._stale_if_error_s = stale_if_error_s
+        self._release: tuple[float, Release | None] | None = None
+        self._rotation: tuple[float, dict[str, Any] | None] | None = None
+        self._versions: dict[tuple[str, str], Campaign | None] = {}
+        self._parsed: StoredRotation | None = None
+        self._reconciled: tuple[StoredRotation, Release, StoredRotation] | None = None
+        self.page_cache = PageCache(monotonic)
+
+    def _cached(self, entry: tuple[float, T] | None, ttl_s: float, read: Callable[[], T]) -> tuple[float, T]:
+        now = self._monotonic()
+        if entry is not None and now - entry[0] < ttl_s:
+            return entry
+        try:
+            return (now, read())
+        except StoreUnavailable:
+            if entry is None or now - entry[0] > self._stale_if_error_s:
+                raise
+            staleness.mark()
+            return entry
+
+    def release(self) -> Release | None:
+        self._release = self._cached(self._release, self._release_ttl_s, self.store.get_current_release)
+        return self._release[1]
+
+    def _fresh(self, entry: tuple[float, Any] | None, ttl_s: float) -> bool:
+        return entry is not None and self._monotonic() - entry[0] < ttl_s
+
+    def campaign(self, campaign_id: str) -> Campaign | None:
+        """The live release's version of ``campaign_id``, or ``None`` when the release has none.
+
+        Reads, when needed: the pointer together with the campaign's head item
+        (one ``BatchGetItem``) when this container holds no version of it under
+        the pointer it knows; else the pointer alone (``GetItem``) once its 5 s
+        are up; then, only if the head did not match the release, the version
+        itself (``GetItem``). Raises ``StoreUnavailable`` with nothing to serve stale.
+        """
+        if self._fresh(self._release, self._release_ttl_s) or self._holds(campaign_id):
+            release = self.release()
+        else:
+            heads: list[CampaignHead] = []
+
+            def read() -> Release | None:
+                found, head = self.store.get_release_with_head(campaign_id)
+                heads.extend([] if head is None else [head])
+                return found
+
+            self._release = self._cached(self._release, 0.0, read)
+            release = self._release[1]
+            for head in heads:
+                if release is not None and release.manifest.get(campaign_id) == head.digest:
+                    self._versions.setdefault((campaign_id, head.digest), campaign_from_doc(head.doc))
+        if release is None or campaign_id not in release.manifest:
+            return None
+        key = (campaign_id, release.manifest[campaign_id])
+        if key not in self._versions:
+            doc = self.store.get_campaign_doc(*key)
+            self._versions[key] = None if doc is None else campaign_from_doc(doc)
+        return self._versions[key]
+
+    def _holds(self, campaign_id: str) -> bool:
+        """Whether a version of ``campaign_id`` under the last pointer read is cached."""
+        release = None if self._release is None else self._release[1]
+        return release is not None and (campaign_id, release.manifest.get(campaign_id)) in self._versions
+
+    def catalog(self) -> Sequence[dict[str, Any]]:
+        """The release's own (cached) list: the same object until the next publish. Read only."""
+        release = self.release()
+        return _NO_CATALOG if release is None else release.catalog  # type: ignore[return-value]
+
+    def rotation(self, at: datetime) -> dict[str, Any] | None:
+        """The stored rotation document. When neither it nor the pointer was read
+        within its TTL (a cold container), both come in one ``BatchGetItem``."""
+        if self._fresh(self._rotation, self._rotation_ttl_s) or self._fresh(self._release, self._release_ttl_s):
+            self._rotation = self._cached(self._rotation, self._rotation_ttl_s, self.store.get_rotation)
+            return self._rotation[1]
+        pair: list[dict[str, Any] | None] = []
+
+        def read() -> Release | None:
+            release, rotation = self.store.get_release_and_rotation()
+            pair.append(rotation)
+            return release
+
+        self._release = self._cached(self._release, 0.0, read)
+        if pair:
+            self._rotation = (self._release[0], pair[0])
+        else:  # the pointer is served stale: so is the rotation, if it was read recently enough
+            self._rotation = self._cached(self._rotation, 0.0, self._unavailable)
+        return self._rotation[1]
+
+    @staticmethod
+    def _unavailable() -> Any:
+        raise StoreUnavailable("DynamoDB is unavailable")
+
+    def stored_rotation(self, at: datetime) -> StoredRotation | None:
+        """The rotation with its slots parsed once per document read.
+
+        A rotation computed from another release than the live one (a publish
+        or a rollback came after it, or raced it) is checked against the live
+        campaigns (:meth:`StoredRotation.against`), once per rotation and
+        release: its picks that the live release dropped are not shown.
+        """
+        doc = self.rotation(at)
+        if doc is None:
+            return None
+        if self._parsed is None or self._parsed.doc is not doc:
+            self._parsed = StoredRotation.parse(doc)
+        release = self.release()
+        if release is None or doc.get("release") == release.number:
+            return self._parsed
+        seen = self._reconciled
+        if seen is None or seen[0] is not self._parsed or seen[1] is not release:
+            seen = self._reconciled = (self._parsed, release, self._parsed.against(self.campaign))
+        return seen[2]
+
+
+class YamlCatalog:
+    """Campaigns straight from validated YAML, with no AWS (``campaign preview``).
+
+    The homepage rotation is the simulation from the earliest homepage
+    campaign start up to ``at``, every ``rotation_minutes``, so a preview at
+    any instant shows a rotation the schedule could have produced.
+    """
+
+    page_cache = None  # a preview always renders afresh
+
+    def __init__(self, campaigns: Sequence[Campaign], slots: int = 8, rotation_minutes: int = 15) -> None:
+        self._campaigns = {c.id: c for c in campaigns}
+        self._slots = slots
+        self._minutes = rotation_minutes
+
+    def campaign(self, campaign_id: str) -> Campaign | None:
+        return self._campaigns.get(campaign_id)
+
+    def catalog(self) -> list[dict[str, Any]]:
+        return [catalog_entry(campaign_to_doc(c)) for c in sorted(self._campaigns.values(), key=lambda c: c.id)]
+
+    def rotation(self, at: datetime) -> dict[str, Any] | None:
+        entries = entries_from_campaigns(self._campaigns.values())
+        live_now = [e for e in entries if e.live_at(at)]
+        if not live_now:
+            return None
+        # Simulate the last day of rotations before ``at``: enough for the
+        # turn order to be realistic, bounded in cost.
+        start = at - timedelta(days=1)
+        runs = simulate(entries, start, at + timedelta(microseconds=1), self._slots, self._minutes)
+        if not runs:
+            return None
+        last = runs[-1]
+        return rotation_doc(last.result, last.at, None)
+
+    def stored_rotation(self, at: datetime) -> StoredRotation | None:
+        doc = self.rotation(at)
+        return None if doc is None else StoredRotation.parse(doc)

@@ -1,0 +1,307 @@
+"""Releases: plan, publish and roll back a set of campaigns.
+
+A publish is atomic for readers (the brief, "CLI"): the campaign documents
+are content-addressed (``CAMPAIGN#<id> / V#<sha256>``) and never change once
+written, and the new release becomes live in one conditional ``PutItem`` of
+the ``RELEASE/CURRENT`` pointer. Readers follow the pointer, so they see the
+old set or the new set, never a mix; a publish that fails before the flip
+leaves the live set as it was.
+
+Writes per publish: one per new or changed campaign document, one per
+homepage campaign (the release's homepage items, which the rotation reads
+with one ``Query``), the release record, the pointer (with the live number
+the rotation reads, in one transaction), and after the
+flip one head item per new or changed campaign (``CAMPAIGN#<id>/HEAD``, a
+copy of the document that lets a cold container read a page in one request;
+see :mod:`chalicelib.store.releases`). An unchanged re-publish writes nothing.
+
+The heads are written after the flip, so a publish that fails before it
+leaves no head ahead of the live release. A head that is not written (a
+failure after the flip, or a losing race) costs readers one more read,
+never a wrong page: readers check its digest against the release.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Mapping, Sequence
+
+from botocore.exceptions import ClientError
+
+from chalicelib.errors import NothingToRollBack, ReleaseConflict, StoreUnavailable
+from chalicelib.domain.model import Campaign, campaign_to_doc
+from chalicelib.store.releases import CampaignHead, Release, Store
+
+_log = logging.getLogger(__name__)
+
+
+def doc_digest(doc: Mapping[str, Any]) -> str:
+    """SHA-256 hex of the canonical JSON of a campaign document."""
+    text = json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def catalog_entry(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The compact summary of a campaign kept in the release item."""
+    charity = doc.get("charity")
+    products = doc.get("products") or []
+    return {
+        "id": doc["id"],
+        "kind": doc["kind"],
+        "title": doc["title"],
+        "summary": doc.get("summary"),
+        "timezone": doc["timezone"],
+        "teaser_from": doc.get("teaser_from"),
+        "starts_at": doc["starts_at"],
+        "ends_at": doc.get("ends_at"),
+        "image": products[0]["image"] if products else None,
+        "products": len(products),
+        "charity": None
+        if charity is None
+        else {k: charity[k] for k in ("rate", "goal", "beneficiary", "beneficiaries", "partner")},
+    }
+
+
+def homepage_entry(doc: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What the rotation needs of a homepage campaign, or ``None`` if it has no homepage block."""
+    home = doc.get("homepage")
+    if home is None:
+        return None
+    return {
+        "campaign_id": doc["id"],
+        "weight": home["weight"],
+        "pinned": list(home["pinned"]),
+        "starts_at": doc["starts_at"],
+        "ends_at": doc.get("ends_at"),
+        "picks": [
+            {"sku": p["sku"], "name": p["name"], "price": p["price"], "image": p["image"]}
+            for p in doc["products"]
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class Change:
+    """One line of a plan: ``what`` is ``campaign`` or ``pick``; ``action`` add/remove/change."""
+
+    action: str
+    what: str
+    campaign_id: str
+    sku: str | None = None
+    fields: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        sign = {"add": "+", "remove": "-", "change": "~"}[self.action]
+        name = self.campaign_id if self.sku is None else f"{self.campaign_id} / {self.sku}"
+        detail = f" ({', '.join(self.fields)})" if self.fields else ""
+        return f"  {sign} {self.what} {name}{detail}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    current: int | None
+    changes: tuple[Change, ...] = ()
+    docs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    release_changed: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not self.release_changed
+
+    def describe(self) -> str:
+        head = f"live release: {self.current if self.current is not None else 'none'}"
+        if self.empty:
+            return f"{head}\nno changes: a publish would write nothing"
+        lines = [head] + [c.describe() for c in self.changes]
+        adds = sum(1 for c in self.changes if c.action == "add" and c.what == "campaign")
+        changes = sum(1 for c in self.changes if c.action == "change" and c.what == "campaign")
+        removes = sum(1 for c in self.changes if c.action == "remove" and c.what == "campaign")
+        lines.append(f"campaigns: {adds} to add, {changes} to change, {removes} to remove")
+        return "\n".join(lines)
+
+
+def _diff_fields(old: Mapping[str, Any], new: Mapping[str, Any], skip: Sequence[str] = ()) -> tuple[str, ...]:
+    keys = sorted((set(old) | set(new)) - set(skip))
+    return tuple(k for k in keys if old.get(k) != new.get(k))
+
+
+def _diff_campaign(cid: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
+    changes: list[Change] = []
+    fields = _diff_fields(old, new, skip=("products",))
+    old_picks = {p["sku"]: p for p in old.get("products", [])}
+    new_picks = {p["sku"]: p for p in new.get("products", [])}
+    pick_changes: list[Change] = []
+    for sku, pick in new_picks.items():
+        if sku not in old_picks:
+            pick_changes.append(Change("add", "pick", cid, sku))
+        elif old_picks[sku] != pick:
+            pick_changes.append(Change("change", "pick", cid, sku, _diff_fields(old_picks[sku], pick)))
+    for sku in old_picks:
+        if sku not in new_picks:
+            pick_changes.append(Change("remove", "pick", cid, sku))
+    order_changed = [s for s in old_picks if s in new_picks] != [s for s in new_picks if s in old_picks]
+    if order_changed:
+        fields = fields + ("products order",)
+    if fields or pick_changes:
+        changes.append(Change("change", "campaign", cid, None, fields))
+        changes.extend(pick_changes)
+    return changes
+
+
+class Publisher:
+    """Plans, publishes and rolls back releases on a :class:`Store`.
+
+    ``clock`` gives the aware publish time; ``actor`` and ``commit`` are
+    recorded on the release (who published, and the git commit if any).
+    """
+
+    KEEP_RELEASES = 10
+
+    def __init__(
+        self,
+        store: Store,
+        clock,
+        actor: str = "",
+        commit: str = "",
+        progress: Callable[[int], Callable[[int], None]] | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.actor = actor
+        self.commit = commit
+        # progress(total) -> advance(n): the CLI's progress bar for large publishes
+        self._progress = progress
+
+    def _current_docs(self, current: Release | None) -> dict[str, dict[str, Any]]:
+        docs: dict[str, dict[str, Any]] = {}
+        if current is None:
+            return docs
+        for cid, digest in current.manifest.items():
+            doc = self.store.get_campaign_doc(cid, digest)
+            if doc is not None:
+                docs[cid] = doc
+        return docs
+
+    def plan(self, campaigns: Sequence[Campaign]) -> Plan:
+        """Compare ``campaigns`` with the live release. Reads only."""
+        return self._plan(campaigns, self.store.get_current_release(consistent=True))
+
+    def _plan(self, campaigns: Sequence[Campaign], current: Release | None) -> Plan:
+        new_docs = {c.id: campaign_to_doc(c) for c in sorted(campaigns, key=lambda c: c.id)}
+        old_docs = self._current_docs(current)
+        changes: list[Change] = []
+        for cid, doc in new_docs.items():
+            if cid not in old_docs:
+                changes.append(Change("add", "campaign", cid))
+                changes.extend(Change("add", "pick", cid, p["sku"]) for p in doc["products"])
+            else:
+                changes.extend(_diff_campaign(cid, old_docs[cid], doc))
+        for cid in sorted(old_docs):
+            if cid not in new_docs:
+                changes.append(Change("remove", "campaign", cid))
+        new_manifest = {cid: doc_digest(doc) for cid, doc in new_docs.items()}
+        release_changed = current is None or dict(current.manifest) != new_manifest
+        return Plan(
+            current=None if current is None else current.number,
+            changes=tuple(changes),
+            docs=new_docs,
+            release_changed=release_changed,
+        )
+
+    def publish(self, campaigns: Sequence[Campaign]) -> tuple[Plan, Release | None]:
+        """Publish ``campaigns`` as a new release; returns the plan and the new release.
+
+        Returns ``(plan, None)`` and writes nothing when nothing changed.
+        Raises ``ReleaseConflict`` when another publish won the race.
+        """
+        # The flip is conditional on the release this plan was made against, so a publish that
+        # lands in between makes ours fail (and say so) rather than silently replace it.
+        current = self.store.get_current_release(consistent=True)
+        plan = self._plan(campaigns, current)
+        if plan.empty:
+            return plan, None
+        manifest = {cid: doc_digest(doc) for cid, doc in plan.docs.items()}
+        old_manifest = {} if current is None else dict(current.manifest)
+        new_versions = [
+            (cid, manifest[cid], doc)
+            for cid, doc in plan.docs.items()
+            if old_manifest.get(cid) != manifest[cid]
+        ]
+        entries = [(cid, e) for cid, e in ((cid, homepage_entry(doc)) for cid, doc in plan.docs.items()) if e]
+        advance = None if self._progress is None else self._progress(len(new_versions) + len(entries))
+        self.store.put_campaign_versions(new_versions, advance)
+        latest = self.store.list_releases(limit=1)
+        # Numbers are never reused, not even one whose publish failed after writing homepage items.
+        taken = [current.number if current else 0, self.store.latest_homepage_release()]
+        number = max(taken + [r.number for r in latest]) + 1
+        self.store.put_homepage_entries(number, entries, advance)
+        now: datetime = self.clock()
+        release = Release(
+            number=number,
+            manifest=manifest,
+            catalog=[catalog_entry(doc) for doc in plan.docs.values()],
+            published_at=now.isoformat(),
+            published_by=self.actor,
+            commit=self.commit,
+            previous=0 if current is None else current.number,
+        )
+        self.store.put_release_record(release)
+        try:
+            self.store.flip_current(release, None if current is None else current.number)
+        except ReleaseConflict:
+            # Our own flip may have landed with its answer lost (a 5xx), so that the SDK's retry
+            # failed the condition. Release numbers are never reused: if the pointer names ours, it won.
+            live = self.store.get_current_release(consistent=True)
+            if live is None or live.number != release.number:
+                raise
+        self._write_heads([(cid, CampaignHead(digest, doc)) for cid, digest, doc in new_versions])
+        self.prune(keep={release.number, release.previous})
+        return plan, release
+
+    def _write_heads(self, heads: Sequence[tuple[str, CampaignHead]]) -> None:
+        """Refresh the head items after a flip. The release is live whatever happens
+        here: a failure is logged, and readers fall back to the version item."""
+        try:
+            self.store.put_campaign_heads(heads)
+        except (StoreUnavailable, ClientError) as exc:
+            _log.warning("release is live, but %d head item(s) were not refreshed: %s", len(heads), exc)
+
+    def prune(self, keep: set[int]) -> list[int]:
+        """Delete releases past the newest ``KEEP_RELEASES`` (never one in ``keep``).
+
+        Returns the numbers deleted. Runs after the pointer flip, so a failure
+        here never affects the live set.
+        """
+        numbers = self.store.release_numbers()
+        doomed = [n for n in numbers[self.KEEP_RELEASES :] if n not in keep]
+        for number in doomed:
+            self.store.delete_release(number)
+        return doomed
+
+    def rollback(self, to: int | None = None) -> tuple[Release, Release]:
+        """Make an earlier release live again; returns ``(from, to)``.
+
+        ``to`` defaults to the release that was live before the current one.
+        Raises ``NothingToRollBack`` when there is none, ``ReleaseConflict``
+        on a race.
+        """
+        current = self.store.get_current_release(consistent=True)
+        if current is None:
+            raise NothingToRollBack("nothing is published yet")
+        target_number = current.previous if to is None else to
+        if not target_number or target_number == current.number:
+            raise NothingToRollBack(f"release {current.number} has no earlier release to go back to")
+        target = self.store.get_release(target_number)
+        if target is None:
+            raise NothingToRollBack(f"release {target_number} is not kept")
+        self.store.flip_current(target, current.number)
+        moved = [(cid, digest) for cid, digest in target.manifest.items() if current.manifest.get(cid) != digest]
+        docs = [(cid, digest, self.store.get_campaign_doc(cid, digest)) for cid, digest in moved]
+        self._write_heads([(cid, CampaignHead(digest, doc)) for cid, digest, doc in docs if doc is not None])
+        return current, target
+
+
+__all__ = ["Change", "Plan", "Publisher", "ReleaseConflict", "catalog_entry", "doc_digest", "homepage_entry"]
