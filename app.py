@@ -1,13 +1,13 @@
 """Routes and the schedule. Each handler parses the request, calls chalicelib, shapes the response."""
 from chalice import Chalice, Rate
 
-from chalicelib.web.pages import ledger as ledger_pages
 from chalicelib import observability
-from chalicelib.web.pages import site
-from chalicelib.webhooks import routes as system_api
-from chalicelib.web import http as web
 from chalicelib.homepage.job import run_rotation
+from chalicelib.web import http as web
+from chalicelib.web.pages import ledger as ledger_pages
+from chalicelib.web.pages import site
 from chalicelib.web.static_files import static_response
+from chalicelib.webhooks import routes as system_api
 from chalicelib.wiring import services
 
 # env={}: Chalice would otherwise read and write os.environ["AWS_EXECUTION_ENV"] at import.

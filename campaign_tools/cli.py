@@ -16,10 +16,6 @@ from typing import Sequence
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.clock import parse_instant, system_clock
-from chalicelib.errors import PlatformError
-from chalicelib.settings import SettingsError
-
 from campaign_tools.stages import (
     DEFAULT_CAMPAIGNS,
     LOCAL_DYNAMODB_PORT,
@@ -29,6 +25,10 @@ from campaign_tools.stages import (
     shell_settings,
     stage_settings,
 )
+from chalicelib.clock import parse_instant, system_clock
+from chalicelib.errors import PlatformError
+from chalicelib.settings import SettingsError
+
 
 def _instant(text: str) -> datetime:
     try:
@@ -86,8 +86,6 @@ def _window_line(campaign, now: datetime) -> str:
     """``id: <local start> -> <local end> (zone); UTC <start> -> <end>; now <state>``."""
     from datetime import timezone
 
-    from chalicelib.domain.states import state_at
-
     zone = campaign.zone
 
     def show(at: datetime | None, tz) -> str:
@@ -96,7 +94,7 @@ def _window_line(campaign, now: datetime) -> str:
     return (
         f"{campaign.id}: {show(campaign.starts_at, zone)} -> {show(campaign.ends_at, zone)} ({campaign.timezone}); "
         f"UTC {show(campaign.starts_at, timezone.utc)} -> {show(campaign.ends_at, timezone.utc)}; "
-        f"now {state_at(campaign, now)}"
+        f"now {campaign.window.state_at(now)}"
     )
 
 
@@ -186,8 +184,8 @@ def cmd_releases(args: argparse.Namespace) -> int:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
-    from chalicelib.web.pages import site
     from chalicelib.releases.catalog import YamlCatalog
+    from chalicelib.web.pages import site
     from chalicelib.web.pages.common import Links, pick_lang
 
     if not args.homepage and not args.id:

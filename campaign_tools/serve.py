@@ -49,11 +49,10 @@ class LocalStack:
 
     def publish(self) -> str:
         from campaign_tools.authoring.campaign_yaml import validate_paths
+        from campaign_tools.sign import ensure_local_secret
         from chalicelib.releases.publishing import Publisher
         from chalicelib.store.releases import Store, create_table
         from chalicelib.wiring import build, configure, dynamodb_resource
-
-        from campaign_tools.sign import ensure_local_secret
 
         # Without SYSTEM_SIGNING_SECRET, a random secret for this run (printed by serve()).
         self.settings, self.generated_secret = ensure_local_secret(stage_settings("local", self.dynamodb_port))

@@ -11,14 +11,14 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.store.books import BooksStore
-from chalicelib.releases.catalog import StoreCatalog
-from chalicelib.clock import Clock, system_clock
-from chalicelib.web.cursors import CursorSigner
 from chalicelib.books.service import Books
-from chalicelib.web.pages.common import TotalsSource, no_totals
-from chalicelib.store.releases import Store
+from chalicelib.books.totals import TotalsSource, no_totals
+from chalicelib.clock import Clock, system_clock
+from chalicelib.releases.catalog import StoreCatalog
 from chalicelib.settings import Settings
+from chalicelib.store.books import BooksStore
+from chalicelib.store.releases import Store
+from chalicelib.web.cursors import CursorSigner
 from chalicelib.webhooks.signing import SecretSource, WebhookVerifier
 
 

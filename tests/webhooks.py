@@ -14,12 +14,12 @@ import secrets
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
+from campaign_tools.local_dynamodb import install_item_rollback
+from campaign_tools.sign import sign_headers
 from chalicelib import wiring
 from chalicelib.clock import FixedClock
-from campaign_tools.local_dynamodb import install_item_rollback
 from chalicelib.settings import Settings
 from chalicelib.webhooks.signing import secret_key
-from campaign_tools.sign import sign_headers
 from tests.conftest import TABLE
 
 

@@ -34,18 +34,29 @@ from typing import Iterator, Mapping, Sequence
 
 from yaml.nodes import MappingNode, Node
 
+from campaign_tools.authoring.yaml_nodes import MAX_FILE_BYTES, NodeReader, compose_text, did_you_mean, show
+from chalicelib.domain.ids import is_campaign_id
 from chalicelib.domain.model import (
-    ENDORSEMENT_KINDS, KINDS, LANGS, Campaign, Charity, County, Endorsement, Homepage,
-    Merchant, Pick, Sight, Text, fen_to_yuan_str,
+    ENDORSEMENT_KINDS,
+    KINDS,
+    LANGS,
+    Campaign,
+    Charity,
+    County,
+    Endorsement,
+    Homepage,
+    Merchant,
+    Pick,
+    Sight,
+    Text,
 )
-from campaign_tools.authoring.yaml_nodes import MAX_FILE_BYTES, NodeReader, compose_text, did_you_mean, join, show
+from chalicelib.domain.money import fen_to_yuan_str
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_SLOTS = 8
 SHORTEST_LIVE = timedelta(hours=1)
 LONGEST_LIVE = timedelta(days=400)
 
-_ID = re.compile(r"[a-z0-9-]{3,64}", re.ASCII)
 _TIME = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)(Z|[+-]\d{2}:\d{2})?", re.ASCII)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
@@ -243,8 +254,8 @@ def _read_campaign(r: NodeReader, root: Node, expected_id: str | None) -> Campai
     charity = _read_charity(r, top.get("charity"), kind, root)
     tourism = _read_tourism(r, top.get("tourism"), kind)
     if kind and kind != "regional_store" and "ends_at" not in top:
-        r.error(root, f'missing required key "ends_at" (only a regional_store may run without an end); '
-                      f"add ends_at: 2026-10-18T00:00:00")
+        r.error(root, 'missing required key "ends_at" (only a regional_store may run without an end); '
+                      "add ends_at: 2026-10-18T00:00:00")
     starts_at, ends_at = times["starts_at"], times["ends_at"]
     if starts_at and ends_at and ends_at > starts_at and not SHORTEST_LIVE <= ends_at - starts_at <= LONGEST_LIVE:
         span = "under 1 hour" if ends_at - starts_at < SHORTEST_LIVE else "over 400 days"
@@ -263,7 +274,7 @@ def _read_id(r: NodeReader, node: Node | None, expected_id: str | None) -> str |
     cid = None if node is None else r.string(node, "id")
     if cid is None:
         return None
-    if not _ID.fullmatch(cid):
+    if not is_campaign_id(cid):
         r.error(node, f"id: {show(cid)} is not a valid id; use 3 to 64 characters of a-z, 0-9 and -")
     elif expected_id is not None and cid != expected_id:
         r.error(node, f'id: "{cid}" differs from the file name "{expected_id}"; '

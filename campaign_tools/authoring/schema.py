@@ -36,6 +36,7 @@ import copy
 import json
 from typing import Any
 
+from chalicelib.domain.ids import CAMPAIGN_ID_PATTERN
 from chalicelib.domain.model import ENDORSEMENT_KINDS, KINDS
 
 __all__ = ["campaign_json_schema", "schema_json_text"]
@@ -43,7 +44,7 @@ __all__ = ["campaign_json_schema", "schema_json_text"]
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
-ID_PATTERN = r"^[a-z0-9-]{3,64}$"
+ID_PATTERN = CAMPAIGN_ID_PATTERN
 MONEY_PATTERN = r"^\d+(\.\d{1,2})?$"
 PERCENT_PATTERN = r"^\d+(\.\d+)?%$"
 # Date and time, minutes required, seconds and fraction optional, offset optional.

@@ -43,14 +43,20 @@ from typing import Callable, Iterator
 
 import yaml
 from yaml.composer import Composer, ComposerError
-from yaml.scanner import ScannerError
 from yaml.error import Mark
 from yaml.events import (
-    AliasEvent, Event, MappingEndEvent, MappingStartEvent, ScalarEvent, SequenceEndEvent, SequenceStartEvent,
+    AliasEvent,
+    Event,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
     StreamEndEvent,
 )
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
+from yaml.scanner import ScannerError
 
 try:  # libyaml is in PyYAML's wheels; a build without it is only slower
     from yaml.cyaml import CParser

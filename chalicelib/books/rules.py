@@ -50,7 +50,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from chalicelib.domain.model import donation_fen
+from chalicelib.domain.money import donation_fen
 
 
 def sale_donation_fen(amount_fen: int, rate_percent: Decimal | None) -> int:

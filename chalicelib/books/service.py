@@ -25,11 +25,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Mapping, Sequence
 
-from chalicelib.domain import states
+from chalicelib import staleness
+from chalicelib.books.rules import RefundTooLarge, apply_refund, mask_ref, points_value_fen, sale_donation_fen, shard_of
+from chalicelib.books.totals import CampaignBooks, CharityTotals
+from chalicelib.domain import window
+from chalicelib.domain.model import Campaign
+from chalicelib.domain.money import fen_to_yuan_str
+from chalicelib.errors import IdempotencyConflict, NotFound, StoreUnavailable, Unprocessable
 from chalicelib.store.book_items import (
     POINTS_SK,
     REFUND_SK,
-    CampaignBooks,
     LedgerEntry,
     OrderRecord,
     Receipt,
@@ -40,11 +45,6 @@ from chalicelib.store.book_items import (
     split_attribute,
 )
 from chalicelib.store.books import BooksStore, DuplicateId, StaleOrder
-from chalicelib.books.rules import RefundTooLarge, apply_refund, mask_ref, points_value_fen, sale_donation_fen, shard_of
-from chalicelib import staleness
-from chalicelib.errors import IdempotencyConflict, NotFound, StoreUnavailable, Unprocessable
-from chalicelib.domain.model import Campaign, fen_to_yuan_str
-from chalicelib.web.pages.common import CharityTotals
 from chalicelib.webhooks.requests import PointDonationRequest, RefundRequest, SaleRequest
 
 COUNTER_SHARDS = 256  # may grow, never shrink: readers sum shards 0..N-1 (docs/donations.md)
@@ -264,9 +264,9 @@ class Books:
     # ---------------------------------------------------------- reads
 
     def totals(self, campaign_id: str) -> CharityTotals:
-        """The page figures of a campaign (a :data:`~chalicelib.web.pages.common.TotalsSource`), cached."""
+        """The page figures of a campaign (a :data:`~chalicelib.books.totals.TotalsSource`), cached."""
         books = self.books([campaign_id])[campaign_id]
-        return CharityTotals(books.raised_sales_fen, books.raised_points_fen, books.sales_fen)
+        return books.charity_totals()
 
     def books(self, campaign_ids: Sequence[str]) -> Mapping[str, CampaignBooks]:
         """Each campaign's summed counters; cached ``cache_ttl_s`` per container, dropped by local writes."""
@@ -347,9 +347,9 @@ def _check_sale(campaign: Campaign | None, req: SaleRequest) -> Any:
     pick = campaign.pick(req.sku)
     if pick is None:
         raise Unprocessable(f"sku: {req.sku!r} is not a product of campaign {campaign.id!r}", field="sku")
-    if req.paid_at < campaign.starts_at or (campaign.ends_at is not None and req.paid_at >= campaign.ends_at):
-        window = f"[{campaign.starts_at.isoformat()}, {campaign.ends_at.isoformat() if campaign.ends_at else 'open'})"
-        raise Unprocessable(f"paid_at: {req.paid_at.isoformat()} is outside the campaign's window {window}", field="paid_at")
+    if not campaign.window.live_at(req.paid_at):
+        span = f"[{campaign.starts_at.isoformat()}, {campaign.ends_at.isoformat() if campaign.ends_at else 'open'})"
+        raise Unprocessable(f"paid_at: {req.paid_at.isoformat()} is outside the campaign's window {span}", field="paid_at")
     return pick
 
 
@@ -359,7 +359,7 @@ def _check_points(campaign: Campaign | None, req: PointDonationRequest, at: date
         raise Unprocessable(f"campaign_id: no campaign {req.campaign_id!r} is published", field="campaign_id")
     if campaign.charity is None or not campaign.charity.points_per_yuan:
         raise Unprocessable(f"campaign_id: {campaign.id!r} does not take point donations", field="campaign_id")
-    state = states.state_at(campaign, at)
-    if state != states.LIVE:
+    state = campaign.window.state_at(at)
+    if state != window.LIVE:
         raise Unprocessable(f"campaign_id: {campaign.id!r} is not live now ({state}); points cannot be donated", field="campaign_id")
     return campaign.charity.points_per_yuan

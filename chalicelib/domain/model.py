@@ -1,8 +1,9 @@
 """The campaign model: frozen values with no I/O.
 
-Money is integer fen (1 yuan = 100 fen). Rates are ``Decimal`` percent
-(``Decimal("5.5")`` means 5.5 %). Times are aware ``datetime`` values; the
-campaign's own IANA ``timezone`` is kept for display.
+Money is integer fen (1 yuan = 100 fen) and rates ``Decimal`` percent
+(:mod:`chalicelib.domain.money`). Times are aware ``datetime`` values
+(:mod:`chalicelib.domain.times`); the campaign's own IANA ``timezone`` is
+kept for display, and its window is :attr:`Campaign.window`.
 
 The document codec (``campaign_to_doc`` / ``campaign_from_doc``) turns a
 campaign into plain JSON values (money as ``"39.90"`` strings, times as ISO
@@ -12,9 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
+
+from chalicelib.domain.money import fen_to_yuan_str, parse_percent, parse_yuan, percent_str
+from chalicelib.domain.times import parse_stored, parse_stored_or_none, stored_or_none
+from chalicelib.domain.window import Window
 
 DEFAULT_LANG = "zh-CN"
 LANGS = ("zh-CN", "en")
@@ -125,6 +130,11 @@ class Campaign:
     tourism: tuple[Sight, ...] = ()
 
     @property
+    def window(self) -> Window:
+        """When the campaign is teased, live and ended (:mod:`chalicelib.domain.window`)."""
+        return Window(self.starts_at, self.ends_at, self.teaser_from)
+
+    @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
@@ -147,62 +157,7 @@ class Campaign:
         return self.charity.rate_percent
 
 
-# ---------------------------------------------------------------- money and rates
-
-_CENT = Decimal("0.01")
-
-
-def yuan_to_fen(amount: Decimal) -> int:
-    """``Decimal("39.90")`` -> ``3990``. Raises ``ValueError`` past 2 decimals."""
-    fen = amount * 100
-    if fen != fen.to_integral_value():
-        raise ValueError(f"{amount} has more than 2 decimals")
-    return int(fen)
-
-
-def fen_to_yuan_str(fen: int) -> str:
-    """``3990`` -> ``"39.90"``; ``-250`` -> ``"-2.50"`` (exactly 2 decimals)."""
-    return str((Decimal(fen) / 100).quantize(_CENT))
-
-
-def percent_str(rate_percent: Decimal) -> str:
-    """``Decimal("5.50")`` -> ``"5.5%"``; ``Decimal("8")`` -> ``"8%"``."""
-    text = format(rate_percent.normalize(), "f")
-    return f"{text}%"
-
-
-def parse_percent(text: str) -> Decimal:
-    """``"5.5%"`` -> ``Decimal("5.5")``. Raises ``ValueError`` when not ``N%``."""
-    stripped = text.strip()
-    if not stripped.endswith("%"):
-        raise ValueError(f"{text!r} is not a percentage like 5.5%")
-    return Decimal(stripped[:-1].strip())
-
-
-def donation_fen(amount_fen: int, rate_percent: Decimal) -> int:
-    """``amount × rate`` rounded half up to the fen (the brief, "Donations are exact").
-
-    >>> donation_fen(1250, Decimal("1"))     # 12.50 at 1 % -> 0.13
-    13
-    """
-    exact = Decimal(amount_fen) * rate_percent / 100
-    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
 # ---------------------------------------------------------------- document codec
-
-
-def _dt(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _parse_dt(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        raise ValueError(f"naive datetime in document: {value}")
-    return parsed
 
 
 def _text(value: Text | None) -> dict[str, str] | None:
@@ -214,7 +169,7 @@ def _money(fen: int | None) -> str | None:
 
 
 def _parse_money(text: str | None) -> int | None:
-    return None if text is None else yuan_to_fen(Decimal(text))
+    return None if text is None else parse_yuan(text)
 
 
 def _rate(value: Decimal | None) -> str | None:
@@ -251,9 +206,9 @@ def campaign_to_doc(campaign: Campaign) -> dict[str, Any]:
         "title": campaign.title.to_doc(),
         "summary": _text(campaign.summary),
         "timezone": campaign.timezone,
-        "teaser_from": _dt(campaign.teaser_from),
-        "starts_at": _dt(campaign.starts_at),
-        "ends_at": _dt(campaign.ends_at),
+        "teaser_from": stored_or_none(campaign.teaser_from),
+        "starts_at": stored_or_none(campaign.starts_at),
+        "ends_at": stored_or_none(campaign.ends_at),
         "homepage": None
         if campaign.homepage is None
         else {"weight": campaign.homepage.weight, "pinned": list(campaign.homepage.pinned)},
@@ -284,7 +239,7 @@ def campaign_from_doc(doc: Mapping[str, Any]) -> Campaign:
             Pick(
                 sku=p["sku"],
                 name=Text(p["name"]),
-                price_fen=yuan_to_fen(Decimal(p["price"])),
+                price_fen=parse_yuan(p["price"]),
                 list_price_fen=_parse_money(p.get("list_price")),
                 merchant=Merchant(p["merchant"]["id"], Text(p["merchant"]["name"])),
                 county=County(p["county"]["code"], Text(p["county"]["name"])),
@@ -303,16 +258,16 @@ def campaign_from_doc(doc: Mapping[str, Any]) -> Campaign:
         title=Text(doc["title"]),
         summary=Text.from_doc(doc.get("summary")),
         timezone=doc["timezone"],
-        teaser_from=_parse_dt(doc.get("teaser_from")),
-        starts_at=_parse_dt(doc["starts_at"]),  # type: ignore[arg-type]
-        ends_at=_parse_dt(doc.get("ends_at")),
+        teaser_from=parse_stored_or_none(doc.get("teaser_from")),
+        starts_at=parse_stored(doc["starts_at"]),
+        ends_at=parse_stored_or_none(doc.get("ends_at")),
         homepage=None if home is None else Homepage(int(home["weight"]), tuple(home["pinned"])),
         products=tuple(products),
         charity=None
         if charity is None
         else Charity(
             rate_percent=parse_percent(charity["rate"]),
-            goal_fen=yuan_to_fen(Decimal(charity["goal"])),
+            goal_fen=parse_yuan(charity["goal"]),
             beneficiary=Text(charity["beneficiary"]),
             beneficiaries=charity.get("beneficiaries"),
             partner=Text(charity["partner"]),
@@ -337,9 +292,4 @@ __all__ = [
     "Text",
     "campaign_from_doc",
     "campaign_to_doc",
-    "donation_fen",
-    "fen_to_yuan_str",
-    "parse_percent",
-    "percent_str",
-    "yuan_to_fen",
 ]

@@ -48,6 +48,7 @@ from datetime import datetime
 from typing import Iterable, Mapping, Sequence
 
 from chalicelib.domain.model import Text
+from chalicelib.domain.window import Window
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,8 @@ class HomepageEntry:
         return tuple(p for p in self.picks if p.sku not in pins)
 
     def live_at(self, at: datetime) -> bool:
-        return self.starts_at <= at and (self.ends_at is None or at < self.ends_at)
+        """Whether its campaign is live at ``at`` (:meth:`chalicelib.domain.window.Window.live_at`)."""
+        return Window(self.starts_at, self.ends_at).live_at(at)
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,8 @@ class Slot:
     ends_at: datetime | None
 
     def live_at(self, at: datetime) -> bool:
-        return self.starts_at <= at and (self.ends_at is None or at < self.ends_at)
+        """Whether the pick's campaign is live at ``at`` (:meth:`chalicelib.domain.window.Window.live_at`)."""
+        return Window(self.starts_at, self.ends_at).live_at(at)
 
 
 @dataclass(frozen=True)

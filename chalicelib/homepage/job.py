@@ -12,17 +12,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from chalicelib.domain.model import Campaign, Text, campaign_to_doc
+from chalicelib.domain.money import fen_to_yuan_str, yuan_to_fen
+from chalicelib.domain.times import parse_stored, parse_stored_or_none
 from chalicelib.errors import RotationConflict
-from chalicelib.domain.model import Campaign, Text, campaign_to_doc, fen_to_yuan_str, yuan_to_fen
+from chalicelib.homepage.engine import HomepageEntry, RotationResult, RotationState, Slot, SlotPick, homepage_view, rotate
 from chalicelib.releases.publishing import homepage_entry
 from chalicelib.store.releases import Store
-from chalicelib.homepage.engine import HomepageEntry, RotationResult, RotationState, Slot, SlotPick, homepage_view, rotate
 
 log = logging.getLogger(__name__)
-
-
-def _dt(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
 
 
 def entry_from_doc(doc: Mapping[str, Any]) -> HomepageEntry:
@@ -31,8 +29,8 @@ def entry_from_doc(doc: Mapping[str, Any]) -> HomepageEntry:
     return HomepageEntry(
         campaign_id=cid,
         weight=int(doc["weight"]),
-        starts_at=_dt(doc["starts_at"]),  # type: ignore[arg-type]
-        ends_at=_dt(doc.get("ends_at")),
+        starts_at=parse_stored(doc["starts_at"]),
+        ends_at=parse_stored_or_none(doc.get("ends_at")),
         pinned=tuple(doc.get("pinned") or ()),
         picks=tuple(
             SlotPick(cid, p["sku"], Text(p["name"]), yuan_to_fen(Decimal(p["price"])), p["image"])
@@ -68,7 +66,7 @@ def slot_from_doc(doc: Mapping[str, Any]) -> Slot:
     pick = SlotPick(
         doc["campaign_id"], doc["sku"], Text(doc["name"]), yuan_to_fen(Decimal(doc["price"])), doc["image"]
     )
-    return Slot(int(doc["position"]), pick, bool(doc["pinned"]), _dt(doc["starts_at"]), _dt(doc.get("ends_at")))  # type: ignore[arg-type]
+    return Slot(int(doc["position"]), pick, bool(doc["pinned"]), parse_stored(doc["starts_at"]), parse_stored_or_none(doc.get("ends_at")))
 
 
 def rotation_doc(result: RotationResult, at: datetime, release: int | None) -> dict[str, Any]:
@@ -135,7 +133,7 @@ class StoredRotation:
             doc,
             tuple(slot_from_doc(s) for s in doc.get("slots", [])),
             tuple(slot_from_doc(s) for s in doc.get("spares", [])),
-            datetime.fromisoformat(doc["rotated_at"]),
+            parse_stored(doc["rotated_at"]),
         )
 
     def view(self, at: datetime, count: int) -> list[Slot]:

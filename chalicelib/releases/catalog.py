@@ -32,13 +32,13 @@ import time
 from datetime import datetime, timedelta
 from typing import Any, Callable, Sequence, TypeVar
 
-from chalicelib.homepage.job import StoredRotation, entries_from_campaigns, rotation_doc, simulate
-from chalicelib.domain.model import Campaign, campaign_from_doc, campaign_to_doc
-from chalicelib.releases.publishing import catalog_entry
 from chalicelib import staleness
+from chalicelib.domain.model import Campaign, campaign_from_doc, campaign_to_doc
 from chalicelib.errors import StoreUnavailable
-from chalicelib.web.page_cache import PageCache
+from chalicelib.homepage.job import StoredRotation, entries_from_campaigns, rotation_doc, simulate
+from chalicelib.releases.publishing import catalog_entry
 from chalicelib.store.releases import CampaignHead, Release, Store
+from chalicelib.web.page_cache import PageCache
 
 T = TypeVar("T")
 _NO_CATALOG: tuple[dict[str, Any], ...] = ()

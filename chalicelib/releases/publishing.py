@@ -31,8 +31,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 from botocore.exceptions import ClientError
 
-from chalicelib.errors import NothingToRollBack, ReleaseConflict, StoreUnavailable
 from chalicelib.domain.model import Campaign, campaign_to_doc
+from chalicelib.errors import NothingToRollBack, ReleaseConflict, StoreUnavailable
 from chalicelib.store.releases import CampaignHead, Release, Store
 
 _log = logging.getLogger(__name__)

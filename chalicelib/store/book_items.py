@@ -19,12 +19,13 @@ The idempotency ids are scoped per route by their prefix (``ORDER#``,
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Mapping
 
-from chalicelib.domain.model import parse_percent, percent_str
+from chalicelib.domain.money import parse_percent, percent_str
+from chalicelib.domain.times import parse_stored
 
 ORDER_SK = "ORDER"
 REFUND_SK = "REFUND"
@@ -175,35 +176,12 @@ class LedgerEntry:
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> "LedgerEntry":
         return cls(
-            at=datetime.fromisoformat(str(item["at"])),
+            at=parse_stored(str(item["at"])),
             kind=str(item["kind"]),
             ref=str(item["ref"]),
             amount_fen=as_int(item["amount_fen"]),
             position=str(item["SK"]),
         )
-
-
-@dataclass(frozen=True)
-class CampaignBooks:
-    """A campaign's counters summed over its shards (integer fen and counts).
-
-    ``sales_fen`` is the paid amount of its orders net of refunds;
-    ``by_county``/``by_merchant`` split it by county code and merchant id.
-    """
-
-    sales_fen: int = 0
-    orders: int = 0
-    refunds: int = 0
-    raised_sales_fen: int = 0
-    raised_points_fen: int = 0
-    point_donations: int = 0
-    points: int = 0
-    by_county: dict[str, int] = field(default_factory=dict)
-    by_merchant: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def raised_fen(self) -> int:
-        return self.raised_sales_fen + self.raised_points_fen
 
 
 def receipt_item(pk: str, sk: str, receipt: Receipt, received_at: datetime, **attributes: Any) -> dict[str, Any]:

@@ -29,14 +29,15 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from chalicelib.books.totals import CampaignBooks
+from chalicelib.errors import StoreUnavailable
 from chalicelib.store.book_items import (
     COUNTERS,
     LEDGER_TOP,
-    SPLIT_PREFIX,
     ORDER_SK,
     REFUND_SK,
+    SPLIT_PREFIX,
     TOTALS_SK,
-    CampaignBooks,
     LedgerEntry,
     OrderRecord,
     Receipt,
@@ -47,7 +48,6 @@ from chalicelib.store.book_items import (
     split_of,
     totals_pk,
 )
-from chalicelib.errors import StoreUnavailable
 from chalicelib.store.releases import batch_get_items
 
 RETRYABLE_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}

@@ -62,6 +62,7 @@ from chalicelib.store.keys import (  # noqa: F401  (some re-exported for callers
     version_sk,
 )
 
+
 def batch_get_items(
     call: Callable[..., Any],
     client: Any,

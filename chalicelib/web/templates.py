@@ -38,11 +38,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 
 import jinja2
 
-from chalicelib.domain.model import Text, fen_to_yuan_str
+from chalicelib.domain.model import Text
+from chalicelib.domain.money import fen_to_yuan_str
+from chalicelib.domain.times import parse_stored
 
 ROOT = Path(__file__).resolve().parents[2]  # the folder that holds chalicelib/
 TEMPLATES_DIR = ROOT / "templates"
@@ -170,7 +172,8 @@ def zone_label(zone: str, lang: str) -> str:
 
 
 def _aware(at: datetime | str) -> datetime:
-    return datetime.fromisoformat(at) if isinstance(at, str) else at
+    """An instant a template holds: an aware ``datetime``, or stored text (:func:`chalicelib.domain.times.parse_stored`)."""
+    return parse_stored(at) if isinstance(at, str) else at
 
 
 def _local_date_time(at: datetime | str, zone: str, lang: str, with_year: bool = True) -> str:

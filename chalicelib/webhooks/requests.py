@@ -35,13 +35,13 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.domain.ids import is_campaign_id
 from chalicelib.errors import BadRequest, Unprocessable
 
 MAX_BODY_BYTES = 16 * 1024
 MAX_ID_CHARS = 128
 MAX_QUANTITY = 1_000_000
 MAX_POINTS = 10**12
-CAMPAIGN_ID = re.compile(r"^[a-z0-9-]{3,64}\Z")
 _MONEY = re.compile(r"^(0|[1-9][0-9]{0,9})(\.[0-9]{1,2})?\Z")  # at most 9,999,999,999.99 yuan
 
 
@@ -113,7 +113,7 @@ def _identifier(value: Any, field: str) -> str:
 
 
 def _campaign_id(value: Any, field: str = "campaign_id") -> str:
-    if not isinstance(value, str) or not CAMPAIGN_ID.match(value):
+    if not isinstance(value, str) or not is_campaign_id(value):
         raise Unprocessable(f"{field}: no such campaign (ids are [a-z0-9-]{{3,64}})", field=field)
     return value
 

@@ -18,8 +18,8 @@ from typing import Any, Callable, Mapping
 
 from chalicelib.books.service import Books, Outcome
 from chalicelib.web.pages.common import JSON, PageResponse
-from chalicelib.webhooks.signing import WebhookVerifier
 from chalicelib.webhooks.requests import parse_point_donation, parse_refund, parse_sale
+from chalicelib.webhooks.signing import WebhookVerifier
 
 
 def _respond(outcome: Outcome) -> PageResponse:

@@ -40,7 +40,6 @@ import re
 import secrets
 import threading
 import time
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping
 
@@ -48,7 +47,7 @@ from standardwebhooks.webhooks import Webhook
 
 from chalicelib.clock import Clock
 from chalicelib.errors import StoreUnavailable, Unauthorized
-from chalicelib.settings import Settings, SettingsError
+from chalicelib.settings import Settings
 
 log = logging.getLogger(__name__)
 

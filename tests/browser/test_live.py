@@ -221,7 +221,8 @@ def rendered_page(route_url: str, page_response) -> callable:
 def test_progress_bar_splits_sales_and_points(charity_site, open_tab, width):
     # GIVEN the charity sale with 24,000 yuan raised from sales and 6,000 from points (half the goal)
     from campaign_tools.authoring.campaign_yaml import validate_paths
-    from chalicelib.web.pages.common import CharityTotals, Links, campaign_page
+    from chalicelib.books.totals import CharityTotals
+    from chalicelib.web.pages.common import Links, campaign_page
 
     campaign = next(c for c in validate_paths([str(ROOT / "campaigns")]).campaigns if c.id == "bazhong-pork-charity")
     totals = CharityTotals(raised_from_sales_fen=2_400_000, raised_from_points_fen=600_000, sales_fen=44_036_697)

@@ -4,8 +4,8 @@ import pytest
 
 from chalicelib import wiring
 from chalicelib.releases.publishing import Publisher
-from chalicelib.store.releases import Store
 from chalicelib.settings import Settings
+from chalicelib.store.releases import Store
 from tests.conftest import ROOT, TABLE
 
 

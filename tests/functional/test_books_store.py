@@ -9,12 +9,12 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from botocore.exceptions import ClientError
 
+from chalicelib.books.service import Books
+from chalicelib.domain.model import County, Merchant, Text
+from chalicelib.errors import StoreUnavailable
+from chalicelib.releases.catalog import StoreCatalog
 from chalicelib.store.book_items import LedgerEntry, ledger_pk, totals_pk
 from chalicelib.store.books import BooksStore, DuplicateId
-from chalicelib.releases.catalog import StoreCatalog
-from chalicelib.books.service import Books
-from chalicelib.errors import StoreUnavailable
-from chalicelib.domain.model import County, Merchant, Text
 from chalicelib.store.releases import Store
 from chalicelib.webhooks.requests import PointDonationRequest, RefundRequest, SaleRequest
 from tests.factories import campaign, charity_sale, local

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 
+from campaign_tools.sign import generate_secret, sign_headers
 from chalicelib.clock import FixedClock
 from chalicelib.domain.model import County, Merchant, Text
 from chalicelib.settings import Settings
-from campaign_tools.sign import generate_secret, sign_headers
 from tests.factories import campaign, charity_sale, local
 from tests.webhooks import webhook_services
 
@@ -267,7 +267,7 @@ def test_only_visible_charity_sales_have_a_ledger(client, live, clock):
 def test_pages_show_the_real_totals(client, live, clock):
     post(client, "/api/sales", sale(amount="2000.00"))  # 109.00
     post(client, "/api/point-donations", {"donation_id": "PD-1", "campaign_id": CID, "member_id": "M-1", "points": 100_000})  # 1000.00
-    html = client.http.get(f"/charity?lang=en").body.decode()
+    html = client.http.get("/charity?lang=en").body.decode()
     assert "1,109.00" in html or "1109.00" in html
     page = client.http.get(f"/campaigns/{CID}?lang=en").body.decode()
     assert "1,109.00" in page or "1109.00" in page

@@ -15,14 +15,13 @@ from decimal import Decimal
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib import observability
-from chalicelib import wiring
+from campaign_tools.sign import generate_secret, sign_headers
+from chalicelib import observability, wiring
 from chalicelib.clock import FixedClock
 from chalicelib.homepage.job import run_rotation
 from chalicelib.releases.publishing import Publisher
-from chalicelib.store.releases import Store, create_table
 from chalicelib.settings import Settings
-from campaign_tools.sign import generate_secret, sign_headers
+from chalicelib.store.releases import Store, create_table
 from tests.conftest import TABLE
 from tests.factories import campaign, charity_sale, local
 from tests.faults import DynamoFaults, no_backoff

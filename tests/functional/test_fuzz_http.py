@@ -21,8 +21,7 @@ from hypothesis import strategies as st
 
 from campaign_tools.sign import generate_secret
 from tests.factories import campaign, charity_sale, local
-from tests.webhooks import sign_any
-from tests.webhooks import webhook_services
+from tests.webhooks import sign_any, webhook_services
 
 SECRET = generate_secret()
 WALL = datetime(2031, 5, 6, 7, 8, 9, tzinfo=timezone.utc)

@@ -20,8 +20,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib import observability
 from campaign_tools.sign import generate_secret, sign_headers
+from chalicelib import observability
 from tests.factories import campaign, charity_sale, local
 from tests.local_stack import LocalStack, fetch
 from tests.logs import deployed_observability

@@ -10,10 +10,9 @@ import json
 
 import pytest
 
-from chalicelib import observability
-from chalicelib import wiring
-from chalicelib.releases.catalog import StoreCatalog
+from chalicelib import observability, wiring
 from chalicelib.observability import NAMESPACE, SERVICE, Observability
+from chalicelib.releases.catalog import StoreCatalog
 from chalicelib.settings import Settings
 from tests.factories import campaign, local
 from tests.faults import DownStore

@@ -5,12 +5,13 @@ from datetime import timedelta
 
 import pytest
 
+from chalicelib.books.totals import CharityTotals
+from chalicelib.homepage.job import run_rotation
+from chalicelib.releases.catalog import StoreCatalog
+from chalicelib.web.page_cache import COUNTDOWN_TOKENS, CountdownBody, PageCache
 from chalicelib.web.pages import common as pages
 from chalicelib.web.pages import site
-from chalicelib.releases.catalog import StoreCatalog
-from chalicelib.homepage.job import run_rotation
-from chalicelib.web.page_cache import COUNTDOWN_TOKENS, CountdownBody, PageCache
-from chalicelib.web.pages.common import CharityTotals, Links
+from chalicelib.web.pages.common import Links
 from tests.factories import campaign, charity_sale, local
 
 MS = timedelta(milliseconds=1)

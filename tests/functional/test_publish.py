@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.errors import NothingToRollBack, ReleaseConflict, StoreUnavailable
 from chalicelib.domain.model import campaign_to_doc
+from chalicelib.errors import NothingToRollBack, ReleaseConflict, StoreUnavailable
 from chalicelib.releases.publishing import Publisher
 from chalicelib.store.releases import Store
 from tests.factories import campaign, charity_sale, pick

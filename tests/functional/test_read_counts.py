@@ -12,11 +12,11 @@ from dataclasses import replace
 import pytest
 
 from chalicelib import wiring
-from chalicelib.homepage.job import run_rotation
 from chalicelib.domain.model import Text, campaign_to_doc
+from chalicelib.homepage.job import run_rotation
 from chalicelib.releases.publishing import Publisher, doc_digest
-from chalicelib.store.releases import CampaignHead, Store
 from chalicelib.settings import Settings
+from chalicelib.store.releases import CampaignHead, Store
 from tests.conftest import TABLE
 from tests.factories import campaign, charity_sale, local
 

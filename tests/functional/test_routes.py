@@ -198,11 +198,11 @@ def test_store_outage_is_a_friendly_503(client, services):
 
 
 def test_outage_serves_a_cached_page_stale_for_up_to_ten_minutes(table, clock, publish):
-    from chalicelib.web.pages import site
-    from chalicelib.releases.catalog import StoreCatalog
     from chalicelib.errors import StoreUnavailable
-    from chalicelib.web.pages.common import Links
+    from chalicelib.releases.catalog import StoreCatalog
     from chalicelib.store.releases import Store
+    from chalicelib.web.pages import site
+    from chalicelib.web.pages.common import Links
 
     class Switch(Store):
         down = False

@@ -6,12 +6,12 @@ from datetime import datetime, timezone
 
 import pytest
 
+from campaign_tools.sign import generate_secret, sign_headers
 from chalicelib import wiring
 from chalicelib.clock import FixedClock
 from chalicelib.errors import StoreUnavailable, Unauthorized
 from chalicelib.settings import Settings
 from chalicelib.webhooks.signing import SecretSource, WebhookVerifier
-from campaign_tools.sign import generate_secret, sign_headers
 from tests.conftest import TABLE
 from tests.factories import charity_sale, local
 

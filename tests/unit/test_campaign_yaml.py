@@ -17,7 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from campaign_tools.authoring.campaign_yaml import (
-    Diagnostic, ValidationResult, find_campaign, load_campaign_file, load_campaign_text, validate_paths,
+    Diagnostic,
+    ValidationResult,
+    find_campaign,
+    load_campaign_file,
+    load_campaign_text,
+    validate_paths,
 )
 from chalicelib.domain.model import County, Endorsement, Homepage, Merchant, Sight, Text, campaign_from_doc, campaign_to_doc
 

@@ -2,7 +2,8 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.domain.model import campaign_from_doc, campaign_to_doc, donation_fen, fen_to_yuan_str, percent_str, yuan_to_fen
+from chalicelib.domain.model import campaign_from_doc, campaign_to_doc
+from chalicelib.domain.money import donation_fen, fen_to_yuan_str, percent_str, yuan_to_fen
 from tests.factories import charity_sale
 
 

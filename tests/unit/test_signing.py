@@ -8,12 +8,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from campaign_tools.sign import ensure_local_secret, generate_secret, sign_headers
 from chalicelib.clock import FixedClock
-from chalicelib.web.cursors import CursorSigner
 from chalicelib.errors import BadRequest, Unauthorized
 from chalicelib.settings import Settings
+from chalicelib.web.cursors import CursorSigner
 from chalicelib.webhooks.signing import ClockedWebhook, SecretSource, WebhookVerifier, secret_key
-from campaign_tools.sign import ensure_local_secret, generate_secret, sign_headers
 
 # A wall clock far from the real one: proves the tolerance reads the injected clock.
 WALL = datetime(2031, 5, 6, 7, 8, 9, tzinfo=timezone.utc)

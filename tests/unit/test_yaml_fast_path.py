@@ -9,7 +9,6 @@ corpus, each place the two parsers are known to differ, and mutations of all of 
 """
 from __future__ import annotations
 
-
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings

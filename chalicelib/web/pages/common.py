@@ -18,11 +18,15 @@ from datetime import datetime
 from typing import Any, Callable, Iterable, Mapping, Sequence
 from urllib.parse import quote
 
-from chalicelib.domain import states
-from chalicelib.domain.model import DEFAULT_LANG, LANGS, Campaign, Text, fen_to_yuan_str, percent_str
+from chalicelib.books.totals import CharityTotals, TotalsSource, no_totals
+from chalicelib.domain import window
+from chalicelib.domain.model import DEFAULT_LANG, LANGS, Campaign, Text
+from chalicelib.domain.money import fen_to_yuan_str, percent_str
+from chalicelib.domain.times import parse_stored, parse_stored_or_none
+from chalicelib.domain.window import Window
+from chalicelib.homepage.engine import Slot
 from chalicelib.web.page_cache import COUNTDOWN_TOKENS, CountdownBody, PageCache
 from chalicelib.web.templates import remaining, render
-from chalicelib.homepage.engine import Slot
 
 HTML = "text/html; charset=utf-8"
 JSON = "application/json"
@@ -115,30 +119,6 @@ def pick_lang(requested: str | None) -> str:
 
 
 @dataclass(frozen=True)
-class CharityTotals:
-    """A charity campaign's books, integer fen.
-
-    ``sales_fen`` is the gross paid amount of its orders net of refunds.
-    """
-
-    raised_from_sales_fen: int = 0
-    raised_from_points_fen: int = 0
-    sales_fen: int = 0
-
-    @property
-    def raised_fen(self) -> int:
-        return self.raised_from_sales_fen + self.raised_from_points_fen
-
-
-TotalsSource = Callable[[str], CharityTotals]
-
-
-def no_totals(campaign_id: str) -> CharityTotals:
-    """The totals of a stage with no sales recorded (previews from YAML)."""
-    return CharityTotals()
-
-
-@dataclass(frozen=True)
 class Links:
     """Builds URLs under ``prefix`` (``""`` locally and on a custom domain;
     ``"/api"`` on the raw execute-api URL) in the page's language.
@@ -193,12 +173,12 @@ class PageResponse:
 
 
 # "public, max-age=N" for every N a page may carry (0 to the 300 s cap), built once.
-_CACHE_CONTROL = tuple(f"public, max-age={n}" for n in range(states.MAX_AGE_CAP_S + 1))
+_CACHE_CONTROL = tuple(f"public, max-age={n}" for n in range(window.MAX_AGE_CAP_S + 1))
 
 
 def _cache(seconds: int) -> dict[str, str]:
     """The ``Cache-Control`` header of a page cacheable for ``seconds`` (a fresh dict, the caller's to change)."""
-    value = _CACHE_CONTROL[seconds] if 0 <= seconds <= states.MAX_AGE_CAP_S else f"public, max-age={seconds}"
+    value = _CACHE_CONTROL[seconds] if 0 <= seconds <= window.MAX_AGE_CAP_S else f"public, max-age={seconds}"
     return {"Cache-Control": value}
 
 
@@ -228,7 +208,7 @@ def _iso(at: datetime | None, campaign: Campaign) -> str | None:
 
 def campaign_json(campaign: Campaign, state: str, lang: str, totals: CharityTotals | None) -> dict[str, Any]:
     """The ``/api/campaigns/{id}`` body (the brief's shape; teaser and ended carry no prices)."""
-    show_prices = state == states.LIVE
+    show_prices = state == window.LIVE
     products = []
     for p in campaign.products:
         item: dict[str, Any] = {
@@ -300,15 +280,15 @@ def campaign_page(
     labels = LABELS[lang]
     if campaign is None:
         return error_response(404, "not_found", f"no campaign {campaign_id!r}", fmt, lang, links, UNKNOWN_MAX_AGE_S)
-    state = states.state_at(campaign, at)
-    until = states.next_change(campaign, at)
-    max_age = states.max_age_s(until, at)
-    if state == states.HIDDEN:
+    state = campaign.window.state_at(at)
+    until = campaign.window.next_change(at)
+    max_age = window.max_age_s(until, at)
+    if state == window.HIDDEN:
         return error_response(404, "not_found", f"no campaign {campaign_id!r}", fmt, lang, links, max_age)
     campaign_totals = totals(campaign.id) if campaign.charity is not None else None
-    if campaign_totals is not None and state == states.LIVE:
+    if campaign_totals is not None and state == window.LIVE:
         max_age = min(max_age, LIVE_TOTALS_MAX_AGE_S)
-    status = states.STATUS[state]
+    status = window.STATUS[state]
     headers = _cache(max_age)
     # links as its two fields: a Links in the key would hash in Python on every lookup
     key = ("campaign", fmt, campaign.id, lang, links.prefix, links.lang, state, campaign_totals)
@@ -355,30 +335,26 @@ def _cached(cache: PageCache | None, key: Any, anchor: object, make: Callable[[]
     return make() if cache is None else cache.get_or_render(key, anchor, make)
 
 
-def _dt(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
 @dataclass(frozen=True)
 class CatalogTimes:
     """A catalog's instants, parsed (ISO 8601 text -> aware datetimes) once per homepage view.
 
-    ``rows``: ``(entry, starts_at, ends_at)`` in catalog order; ``boundaries``:
+    ``rows``: ``(entry, its live window)`` in catalog order; ``boundaries``:
     every ``teaser_from``, ``starts_at`` and ``ends_at``, sorted.
     """
 
-    rows: tuple[tuple[Mapping[str, Any], datetime, datetime | None], ...]
+    rows: tuple[tuple[Mapping[str, Any], Window], ...]
     boundaries: tuple[datetime, ...]
 
     @classmethod
     def parse(cls, catalog: Sequence[Mapping[str, Any]]) -> "CatalogTimes":
-        rows = tuple((entry, datetime.fromisoformat(entry["starts_at"]), _dt(entry.get("ends_at"))) for entry in catalog)
-        instants = (_dt(entry.get(key)) for entry in catalog for key in ("teaser_from", "starts_at", "ends_at"))
+        rows = tuple((entry, Window(parse_stored(entry["starts_at"]), parse_stored_or_none(entry.get("ends_at")))) for entry in catalog)
+        instants = (parse_stored_or_none(entry.get(key)) for entry in catalog for key in ("teaser_from", "starts_at", "ends_at"))
         return cls(rows, tuple(sorted(b for b in instants if b is not None)))
 
     def live(self, at: datetime) -> list[Mapping[str, Any]]:
-        """The entries live at ``at`` (``starts_at <= at < ends_at``), in catalog order."""
-        return [entry for entry, starts, ends in self.rows if starts <= at and (ends is None or at < ends)]
+        """The entries live at ``at`` (:meth:`Window.live_at`), in catalog order."""
+        return [entry for entry, window in self.rows if window.live_at(at)]
 
     def next_change(self, at: datetime) -> datetime | None:
         """The first boundary strictly after ``at``, or ``None``."""
@@ -391,7 +367,7 @@ def _live_catalog(catalog: Sequence[Mapping[str, Any]], at: datetime) -> list[Ma
 
 
 def _catalog_max_age(catalog: Sequence[Mapping[str, Any]], at: datetime) -> int:
-    return states.max_age_s(CatalogTimes.parse(catalog).next_change(at), at)
+    return window.max_age_s(CatalogTimes.parse(catalog).next_change(at), at)
 
 
 def slot_json(slot: Slot, lang: str, links: Links) -> dict[str, Any]:
@@ -482,7 +458,7 @@ def homepage(
     if not isinstance(view, HomepageView):
         view = HomepageView.build(view, CatalogTimes.parse(catalog), at)
     # max_age_s grows with its boundary: the earliest boundary gives the smallest max-age.
-    max_age = states.max_age_s(view.cache_until, at)
+    max_age = window.max_age_s(view.cache_until, at)
     if next_rotation_s is not None:
         max_age = min(max_age, max(0, next_rotation_s))
     headers = _cache(max_age)
@@ -520,11 +496,11 @@ def charity_channel(
             continue
         from decimal import Decimal
 
-        from chalicelib.domain.model import yuan_to_fen
+        from chalicelib.domain.money import yuan_to_fen
 
         goal = yuan_to_fen(Decimal(entry["charity"]["goal"]))
         t = totals(entry["id"])
         rows.append({"entry": entry, "goal": goal, "totals": t, "percent": min(100, t.raised_fen * 100 // goal)})
-    max_age = min(_catalog_max_age(catalog, at), LIVE_TOTALS_MAX_AGE_S if rows else states.MAX_AGE_CAP_S)
+    max_age = min(_catalog_max_age(catalog, at), LIVE_TOTALS_MAX_AGE_S if rows else window.MAX_AGE_CAP_S)
     html = render("charity.html", lang=lang, L=LABELS[lang], links=links, path="/charity", rows=rows, Text=Text)
     return PageResponse(200, html, HTML, _cache(max_age))

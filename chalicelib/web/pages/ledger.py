@@ -34,14 +34,15 @@ from datetime import datetime
 from typing import Any, Mapping, Protocol
 
 from chalicelib import staleness
-from chalicelib.domain import states
-from chalicelib.store.book_items import CampaignBooks
-from chalicelib.web.cursors import CursorSigner
 from chalicelib.books.service import Books
-from chalicelib.domain.model import Campaign, Text, fen_to_yuan_str
+from chalicelib.books.totals import CampaignBooks
+from chalicelib.domain import window
+from chalicelib.domain.ids import is_campaign_id
+from chalicelib.domain.model import Campaign, Text
+from chalicelib.domain.money import fen_to_yuan_str
+from chalicelib.web.cursors import CursorSigner
 from chalicelib.web.pages.common import HTML, JSON, LABELS, LIVE_TOTALS_MAX_AGE_S, Links, PageResponse, error_response
 from chalicelib.web.templates import render
-from chalicelib.webhooks.requests import CAMPAIGN_ID
 
 LEDGER_ROUTE = "ledger"  # what a cursor is bound to (the HTML page and its JSON twin share cursors)
 
@@ -113,7 +114,7 @@ def _labels(lang: str) -> dict[str, str]:
 
 
 def _max_age(campaign: Campaign, at: datetime) -> int:
-    return min(LIVE_TOTALS_MAX_AGE_S, states.max_age_s(states.next_change(campaign, at), at))
+    return min(LIVE_TOTALS_MAX_AGE_S, window.max_age_s(campaign.window.next_change(at), at))
 
 
 def _headers(seconds: int) -> dict[str, str]:
@@ -136,10 +137,10 @@ def ledger(
 
     During an outage, a first page and totals read within 10 minutes are served stale
     (:mod:`chalicelib.staleness`)."""
-    campaign = source.campaign(campaign_id) if CAMPAIGN_ID.match(campaign_id) else None
-    if campaign is None or campaign.charity is None or states.state_at(campaign, at) == states.HIDDEN:
+    campaign = source.campaign(campaign_id) if is_campaign_id(campaign_id) else None
+    if campaign is None or campaign.charity is None or campaign.window.state_at(at) == window.HIDDEN:
         # a hidden charity sale's ledger appears at its teaser: never cache the 404 past it
-        max_age = 10 if campaign is None else min(10, states.max_age_s(states.next_change(campaign, at), at))
+        max_age = 10 if campaign is None else min(10, window.max_age_s(campaign.window.next_change(at), at))
         return error_response(404, "not_found", f"no charity sale {campaign_id!r} has a ledger", fmt, lang, links, max_age)
     position = cursors.decode(LEDGER_ROUTE, campaign.id, cursor) if cursor else None
     page = books.ledger_page(campaign.id, position)
@@ -165,7 +166,7 @@ def ledger(
         links=links,
         path=f"/campaigns/{campaign.id}/ledger",
         campaign=campaign,
-        state=states.state_at(campaign, at),
+        state=campaign.window.state_at(at),
         totals=totals,
         goal=goal,
         percent=min(100, totals.raised_fen * 100 // goal),
@@ -192,7 +193,7 @@ def impact_figures(source: Source, books: Books, at: datetime, lang: str) -> dic
         campaign = source.campaign(entry["id"])
         if campaign is not None:
             everyone.append(campaign)  # a hidden campaign's teaser changes the page too
-            if states.state_at(campaign, at) != states.HIDDEN:
+            if campaign.window.state_at(at) != window.HIDDEN:
                 campaigns.append(campaign)
     sums = books.books([c.id for c in campaigns]) if campaigns else {}
     county_names: dict[str, Text] = {}
@@ -212,7 +213,7 @@ def impact_figures(source: Source, books: Books, at: datetime, lang: str) -> dic
             all_merchants[mid] = all_merchants.get(mid, 0) + fen
         row: dict[str, Any] = {
             "campaign": campaign,
-            "state": states.state_at(campaign, at),
+            "state": campaign.window.state_at(at),
             "sales_fen": b.sales_fen,
             "orders": b.orders,
             "counties": _named(b.by_county, county_names, lang, "code"),
@@ -238,7 +239,7 @@ def impact_figures(source: Source, books: Books, at: datetime, lang: str) -> dic
         "counties": _named(all_counties, county_names, lang, "code"),
         "merchants": _named(all_merchants, merchant_names, lang, "id"),
         "charity": charity,
-        "max_age": min([LIVE_TOTALS_MAX_AGE_S] + [states.max_age_s(states.next_change(c, at), at) for c in everyone]),
+        "max_age": min([LIVE_TOTALS_MAX_AGE_S] + [window.max_age_s(c.window.next_change(at), at) for c in everyone]),
     }
 
 

@@ -7,18 +7,17 @@ when it was built from values served stale during an outage (:mod:`chalicelib.st
 """
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Any, Mapping, Protocol, Sequence
 
-from chalicelib.web.pages import common as pages
 from chalicelib import staleness
-from chalicelib.homepage.job import StoredRotation
+from chalicelib.books.totals import TotalsSource, no_totals
+from chalicelib.domain.ids import is_campaign_id
 from chalicelib.domain.model import Campaign
+from chalicelib.homepage.job import StoredRotation
 from chalicelib.web.page_cache import PageCache
-from chalicelib.web.pages.common import CatalogTimes, HomepageView, Links, PageResponse, TotalsSource, no_totals
-
-CAMPAIGN_ID = re.compile(r"^[a-z0-9-]{3,64}\Z")  # the brief's id rule
+from chalicelib.web.pages import common as pages
+from chalicelib.web.pages.common import CatalogTimes, HomepageView, Links, PageResponse
 
 
 class Source(Protocol):
@@ -35,7 +34,7 @@ def campaign(
     source: Source, campaign_id: str, at: datetime, lang: str, fmt: str, links: Links, totals: TotalsSource = no_totals
 ) -> PageResponse:
     """``/campaigns/{id}`` and ``/api/campaigns/{id}``. An id that cannot exist is 404 with no read."""
-    found = source.campaign(campaign_id) if CAMPAIGN_ID.match(campaign_id) else None
+    found = source.campaign(campaign_id) if is_campaign_id(campaign_id) else None
     return pages.campaign_page(found, campaign_id, at, lang, fmt, links, totals, source.page_cache)
 
 
