@@ -125,13 +125,14 @@ def install_item_rollback() -> Callable[[], None]:
 
         def all_items(self: Any) -> list[Any]:
             table, hash_key = getattr(_querying, "partition", None) or (None, None)
-            if table is not self:
+            if table is None or table is not self:
                 return original_all_items(self)
-            partition = self.items.get(hash_key, {})
+            partition = table.items.get(hash_key, {})
             return sorted(partition.values(), key=lambda item: item.range_key)
 
         backend.transact_write_items = transact_write_items  # type: ignore[method-assign]
-        models.copy = _TablesAsIs(Table)  # type: ignore[attr-defined]
+        # moto deep-copies every table for a transaction; this stand-in copies only the items written.
+        models.copy = _TablesAsIs(Table)  # type: ignore[assignment]
         Table.query = query  # type: ignore[method-assign]
         Table.all_items = all_items  # type: ignore[method-assign]
 
@@ -139,7 +140,7 @@ def install_item_rollback() -> Callable[[], None]:
         global _original
         with _installed:
             backend.transact_write_items = original  # type: ignore[method-assign]
-            models.copy = copy  # type: ignore[attr-defined]
+            models.copy = copy
             Table.query = original_query  # type: ignore[method-assign]
             Table.all_items = original_all_items  # type: ignore[method-assign]
             _original = None

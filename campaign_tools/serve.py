@@ -119,7 +119,7 @@ def _send_at_once(server: Any) -> None:
     import functools
 
     handler = server.RequestHandlerClass
-    base = handler.func if isinstance(handler, functools.partial) else handler
+    base: Any = handler.func if isinstance(handler, functools.partial) else handler
     quick = type(base.__name__, (base,), {"disable_nagle_algorithm": True})
     if isinstance(handler, functools.partial):
         server.RequestHandlerClass = functools.partial(quick, *handler.args, **handler.keywords)

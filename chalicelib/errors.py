@@ -4,7 +4,6 @@
 
     PlatformError (500)
     ├── NotFound (404)            unknown campaign, or one not visible yet
-    ├── Gone (410)                a campaign past its ends_at
     ├── BadRequest (400)          a malformed request
     ├── Unauthorized (401)        a system request that is unsigned, badly signed or stale
     ├── Unprocessable (422)       a well-formed request whose values are refused
@@ -13,6 +12,9 @@
     ├── ReleaseConflict (409)     the release pointer moved under a publish/rollback
     ├── RotationConflict (409)    another rotation run wrote this rotation first
     └── NothingToRollBack (409)   there is no previous release
+
+An ended campaign's 410 is not an exception: it is a page with the final
+result, whose status comes from :data:`chalicelib.domain.window.STATUS`.
 
 Every error may carry ``field``: the request field it is about (``"amount"``),
 which the JSON error body names (``{"error", "field", "message"}``).
@@ -23,6 +25,8 @@ from __future__ import annotations
 
 
 class PlatformError(Exception):
+    """The base of every refusal the platform answers with a status (500 when nothing more precise fits)."""
+
     STATUS_CODE = 500
     CODE = "internal_error"
 
@@ -32,16 +36,15 @@ class PlatformError(Exception):
 
 
 class NotFound(PlatformError):
+    """An unknown campaign, order or file, or a campaign that is not visible yet."""
+
     STATUS_CODE = 404
     CODE = "not_found"
 
 
-class Gone(PlatformError):
-    STATUS_CODE = 410
-    CODE = "gone"
-
-
 class BadRequest(PlatformError):
+    """A request that cannot be read: malformed JSON, a missing field, a wrong type."""
+
     STATUS_CODE = 400
     CODE = "bad_request"
 
@@ -68,20 +71,28 @@ class IdempotencyConflict(PlatformError):
 
 
 class StoreUnavailable(PlatformError):
+    """DynamoDB cannot serve us now (unreachable, throttled past the retries, a missing table); raised by chalicelib.store."""
+
     STATUS_CODE = 503
     CODE = "unavailable"
 
 
 class ReleaseConflict(PlatformError):
+    """The release pointer moved under a publish or rollback (a rival publish won); run the command again."""
+
     STATUS_CODE = 409
     CODE = "release_conflict"
 
 
 class RotationConflict(PlatformError):
+    """Another rotation run wrote this rotation number first (the schedule and ``campaign rotate`` raced)."""
+
     STATUS_CODE = 409
     CODE = "rotation_conflict"
 
 
 class NothingToRollBack(PlatformError):
+    """``campaign rollback`` found no earlier release to make live."""
+
     STATUS_CODE = 409
     CODE = "nothing_to_roll_back"

@@ -152,7 +152,7 @@ def validate_paths(paths: Sequence[str | Path], *, slots: int = DEFAULT_SLOTS) -
         unique.append(item)
     diagnostics.extend(_check_pins(unique, slots))
     diagnostics.extend(_check_prices(unique))
-    campaigns = tuple(sorted((item.campaign for item in unique), key=lambda c: c.id))  # type: ignore[union-attr]
+    campaigns = tuple(sorted((item.campaign for item in unique), key=lambda c: c.id))
     return ValidationResult(
         campaigns=campaigns,
         sources=MappingProxyType({cid: item.path for cid, item in sorted(by_id.items())}),
@@ -267,7 +267,7 @@ def _read_campaign(r: NodeReader, root: Node, expected_id: str | None) -> Campai
         id=cid, kind=kind, title=title, timezone=zone_name, starts_at=starts_at, ends_at=ends_at,
         products=tuple(products), summary=summary, teaser_from=times["teaser_from"],
         homepage=homepage, charity=charity, tourism=tuple(tourism),
-    )  # type: ignore[arg-type]
+    )
 
 
 def _read_id(r: NodeReader, node: Node | None, expected_id: str | None) -> str | None:
@@ -354,7 +354,7 @@ def _time(r: NodeReader, node: Node | None, key: str, zone: tzinfo) -> datetime 
 def _check_order(r: NodeReader, top: dict[str, Node], times: dict[str, datetime | None]) -> None:
     keys = [k for k in ("teaser_from", "starts_at", "ends_at") if times[k] is not None]
     for earlier, later in zip(keys, keys[1:]):
-        if not times[earlier] < times[later]:  # type: ignore[operator]
+        if not times[earlier] < times[later]:
             r.error(top[later], f"{later}: {show(top[later].value)} is not after {earlier} "
                                 f"({show(top[earlier].value)}); {later} must be later than {earlier}")
 
@@ -421,7 +421,7 @@ def _read_products(r: NodeReader, node: Node | None, kind: str | None) -> list[P
             image=_image(r, p.get("image"), f"{where}.image"), list_price_fen=list_price,
             endorsement=_endorsement(r, p.get("endorsement"), f"{where}.endorsement"),
             donation_rate_percent=rate,
-        ))  # type: ignore[arg-type]
+        ))
     return picks
 
 
@@ -441,7 +441,7 @@ def _endorsement(r: NodeReader, node: Node | None, where: str) -> Endorsement | 
     if kind is not None and kind not in ENDORSEMENT_KINDS:
         r.error(found["kind"], f"{where}.kind: {show(kind)} is not an endorsement kind; "
                                f"{did_you_mean(kind, ENDORSEMENT_KINDS)}write government or association")
-    return Endorsement(_text(r, found.get("by"), f"{where}.by"), kind)  # type: ignore[arg-type]
+    return Endorsement(_text(r, found.get("by"), f"{where}.by"), kind)
 
 
 def _read_homepage(r: NodeReader, node: Node | None, products: list[Pick]) -> Homepage | None:
@@ -464,7 +464,7 @@ def _read_homepage(r: NodeReader, node: Node | None, products: list[Pick]) -> Ho
             r.error(item, f'{where}: "{sku}" is not the SKU of a product in this campaign; '
                           f"{did_you_mean(sku, skus)}{choices}")
         pinned.append(sku)
-    return Homepage(weight, tuple(pinned))  # type: ignore[arg-type]
+    return Homepage(weight, tuple(pinned))
 
 
 def _read_charity(r: NodeReader, node: Node | None, kind: str | None, root: Node) -> Charity | None:
@@ -486,7 +486,7 @@ def _read_charity(r: NodeReader, node: Node | None, kind: str | None, root: Node
         goal_fen=None if "goal" not in found else r.money_fen(found["goal"], "charity.goal"),
         beneficiary=_text(r, found.get("beneficiary"), "charity.beneficiary"),
         partner=_text(r, found.get("partner"), "charity.partner"), **opt,
-    )  # type: ignore[arg-type]
+    )
 
 
 def _read_tourism(r: NodeReader, node: Node | None, kind: str | None) -> list[Sight]:
@@ -502,7 +502,7 @@ def _read_tourism(r: NodeReader, node: Node | None, kind: str | None) -> list[Si
         if found is not None:
             sights.append(Sight(_text(r, found.get("name"), f"{where}.name"),
                                 _text(r, found.get("summary"), f"{where}.summary"),
-                                _image(r, found.get("image"), f"{where}.image")))  # type: ignore[arg-type]
+                                _image(r, found.get("image"), f"{where}.image")))
     return sights
 
 
@@ -520,13 +520,12 @@ def _overlap(a: Campaign, b: Campaign) -> bool:
 
 def _check_pins(items: list[_Loaded], slots: int) -> list[Diagnostic]:
     """At each start of a homepage campaign, the pins of the campaigns live then must fit ``slots``."""
-    pinning = [i for i in items if i.campaign.homepage and i.campaign.homepage.pinned]  # type: ignore[union-attr]
+    pinning = [i for i in items if i.campaign.homepage and i.campaign.homepage.pinned]
     found: list[Diagnostic] = []
     reported: set[frozenset[str]] = set()
-    for instant in sorted({i.campaign.starts_at for i in pinning}):  # type: ignore[union-attr]
-        live = [i for i in pinning if i.campaign.starts_at <= instant
-                and (i.campaign.ends_at is None or instant < i.campaign.ends_at)]  # type: ignore[union-attr]
-        counts = {i.campaign.id: len(i.campaign.homepage.pinned) for i in live}  # type: ignore[union-attr]
+    for instant in sorted({i.campaign.starts_at for i in pinning}):
+        live = [i for i in pinning if i.campaign.window.live_at(instant)]
+        counts = {i.campaign.id: len(i.campaign.homepage.pinned) for i in live}
         if sum(counts.values()) <= slots or frozenset(counts) in reported:
             continue
         reported.add(frozenset(counts))
@@ -546,10 +545,10 @@ def _check_prices(items: list[_Loaded]) -> list[Diagnostic]:
     for n, later in enumerate(items):
         for earlier in items[:n]:
             a, b = earlier.campaign, later.campaign
-            if not _overlap(a, b):  # type: ignore[arg-type]
+            if not _overlap(a, b):
                 continue
-            prices = {p.sku: (j, p.price_fen) for j, p in enumerate(a.products)}  # type: ignore[union-attr]
-            for j, pick in enumerate(b.products):  # type: ignore[union-attr]
+            prices = {p.sku: (j, p.price_fen) for j, p in enumerate(a.products)}
+            for j, pick in enumerate(b.products):
                 if pick.sku in prices and prices[pick.sku][1] != pick.price_fen:
                     other_j, other_fen = prices[pick.sku]
                     line = earlier.values.get(f"products[{other_j}].price", (1, 1))[0]

@@ -103,7 +103,7 @@ class _BoundedComposer(Composer):
         self.depth = 0
         self.alias_marks: list[Mark] = []
 
-    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+    def compose_node(self, parent: Node | None, index: object) -> Node | None:
         if self.check_event(AliasEvent):
             self.alias_marks.append(self.peek_event().start_mark)
         self.depth += 1
@@ -144,7 +144,8 @@ def _compose_events(get_event: Callable[[], Event], text: str, max_depth: int) -
     anchor, a second document) this raises :class:`_Fallback`, and so it does on the
     events libyaml is known to produce differently (see the module's docstring).
     """
-    resolve, tags = Resolver().resolve, {}  # a plain scalar's tag depends on its text only: remember it
+    resolve = Resolver().resolve
+    tags: dict[str, str] = {}  # a plain scalar's tag depends on its text only: remember it
     anchors: dict[str, Node] = {}
     alias_marks: list[Mark] = []
     # Open collections, innermost last: [node, is a mapping, key waiting for its value,
@@ -230,7 +231,7 @@ def _compose_events(get_event: Callable[[], Event], text: str, max_depth: int) -
     after = get_event()
     if type(after) is not StreamEndEvent:
         raise _Fallback("a second document", ComposerError(
-            "expected a single document in the stream", root.start_mark, "but found another document", after.start_mark))
+            "expected a single document in the stream", None if root is None else root.start_mark, "but found another document", after.start_mark))
     return root, alias_marks
 
 

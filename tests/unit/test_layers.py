@@ -1,0 +1,82 @@
+"""The import graph of the runtime, built from the source (docs/architecture.md, "The map").
+
+- ``chalicelib`` never imports ``campaign_tools`` (the tools import the runtime, never the reverse);
+- no two runtime modules import each other, directly or through others;
+- importing ``app`` (what Lambda does) loads no YAML reader, no moto, no tool module.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("chalicelib", "campaign_tools")
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """The project modules ``path`` imports (at any depth of the file, function-local ones too)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {name for name in found if name.split(".")[0] in PACKAGES}
+
+
+def graph() -> dict[str, set[str]]:
+    """``module -> the project modules it imports`` for every module of both packages and app.py."""
+    files = [ROOT / "app.py"] + [p for pkg in PACKAGES for p in sorted((ROOT / pkg).rglob("*.py"))]
+    modules = {_module_name(p): p for p in files}
+    edges: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        # "from chalicelib.web import http" names a module; "from chalicelib.web.http import x" names one too.
+        edges[name] = {m for m in _imports(path) if m in modules and m != name}
+        edges[name] -= {m for m in edges[name] if path.name != "__init__.py" and name.startswith(m + ".")}
+    return edges
+
+
+def test_the_runtime_never_imports_the_tools():
+    offenders = {m: sorted(t for t in targets if t.startswith("campaign_tools")) for m, targets in graph().items() if m.startswith("chalicelib") or m == "app"}
+    assert {m: t for m, t in offenders.items() if t} == {}
+
+
+def test_the_runtime_has_no_import_cycle():
+    edges = {m: {t for t in ts if t.startswith("chalicelib") and not t.endswith("__init__")} for m, ts in graph().items() if m.startswith("chalicelib")}
+    packages = {m for m in edges if (ROOT / m.replace(".", "/") / "__init__.py").exists()}
+    edges = {m: ts - packages for m, ts in edges.items() if m not in packages}
+    state: dict[str, int] = {}
+    cycles: list[list[str]] = []
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(edges.get(node, ())):
+            if state.get(nxt) == 1:
+                cycles.append(path[path.index(nxt):] + [nxt] if nxt in path else [node, nxt])
+            elif nxt not in state:
+                visit(nxt, path + [nxt])
+        state[node] = 2
+
+    for module in sorted(edges):
+        if module not in state:
+            visit(module, [module])
+    assert cycles == []
+
+
+def test_importing_app_loads_no_yaml_reader_moto_or_tool():
+    code = "import json, sys, app; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    loaded = set(json.loads(out.splitlines()[-1]))
+    assert {m for m in loaded if m.split(".")[0] in ("yaml", "_yaml", "moto", "campaign_tools", "boto3")} == set()
+    assert "chalicelib.domain.window" in loaded and "chalicelib.web.templates" in loaded
