@@ -13,7 +13,7 @@ from chalicelib.wiring import services
 # env={}: Chalice would otherwise read and write os.environ["AWS_EXECUTION_ENV"] at import.
 # configure_logs=False: logging belongs to chalicelib.observability (JSON lines, Powertools).
 app = Chalice(app_name="campaign-platform", configure_logs=False, env={})
-app.register_middleware(observability.middleware, "all")
+app.register_middleware(lambda event, get_response: services().observability.middleware(event, get_response), "all")
 web.bind_request_getter(lambda: app.current_request)
 
 
@@ -25,7 +25,7 @@ def _ctx():
 
 def _viewed(page_name, page):
     """Count the page view by state (CloudWatch metric PageViews) and make the response."""
-    observability.record_page_view(page_name, observability.page_state(page))
+    services().observability.page_view(page_name, observability.page_state(page))
     return web.to_response(page)
 
 
@@ -148,7 +148,7 @@ def rotate_homepage(event):
     try:
         outcome = run_rotation(svc.store, svc.clock(), s.homepage_slots, s.rotation_history_days)
     except Exception:
-        observability.record_rotation("failed")
+        svc.observability.rotation("failed")
         raise
-    observability.record_rotation("written" if outcome.written else "lost", outcome.slots)
+    svc.observability.rotation("written" if outcome.written else "lost", outcome.slots)
     return {"rotation": outcome.rotation, "written": outcome.written, "message": outcome.message}

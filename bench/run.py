@@ -135,13 +135,13 @@ def bare_app():
 
 def handler_section(table, clock) -> None:
     import app as app_module
-    from chalicelib import wiring
     from campaign_tools.authoring.campaign_yaml import validate_paths
+    from chalicelib import wiring
     from chalicelib.homepage.job import run_rotation
     from chalicelib.releases.publishing import Publisher
-    from chalicelib.web.templates import environment
-    from chalicelib.store.releases import Store
     from chalicelib.settings import Settings
+    from chalicelib.store.releases import Store
+    from chalicelib.web.templates import environment
 
     campaigns = validate_paths([ROOT / "campaigns"]).campaigns
     Publisher(Store(table), clock).publish(campaigns)
@@ -186,12 +186,14 @@ def handler_section(table, clock) -> None:
         clock.set(moving)
         return app_module.app(page_event, None)
 
-    def deployed(event):  # a deployed stage's observability: EMF lines and INFO logs, written to /dev/null
-        observability.configure(deployed_obs)
+    local_obs = wiring.services().observability
+
+    def deployed(event):  # a deployed stage's observability: EMF lines and INFO logs, written to a sink
+        wiring.services().observability = deployed_obs
         try:
             return app_module.app(event, None)
         finally:
-            observability.configure(None)
+            wiring.services().observability = local_obs
 
     from chalicelib import observability
 
@@ -209,7 +211,7 @@ def handler_section(table, clock) -> None:
         "home, deployed": lambda: deployed(home_event),
     }, number=200, rounds=15)
     clock.set(start)
-    observability.current().logger()  # the shared log handler back on the local stage's stream
+    local_obs.logger()  # the shared log handler back on the local stage's stream
     floor = best.pop("floor")
     row("handler", "bare Chalice hello-world route (floor)", us(floor), "1.00x (rounds interleaved, best of each)")
     labels = {
@@ -289,8 +291,8 @@ def validate_section() -> None:
     the file (chalicelib/yaml_compose.py: libyaml, or PyYAML's pure parser where the two may differ)."""
     import contextlib
 
-    from campaign_tools.cli import main as cli
     from campaign_tools.authoring.yaml_compose import LIBYAML_ERRORS_FROM_CHARS, compose
+    from campaign_tools.cli import main as cli
     from tests.yaml_inputs import products_campaign
 
     hostile = {
@@ -382,17 +384,15 @@ def sale_body(order_id: str, amount: str = "88.00", sku: str = "PRK-3103") -> by
 
 def books_section(table_factory) -> None:
     """DynamoDB requests per recorded sale, and the ledger page at 10 and 10,000 donations."""
-    from concurrent.futures import ThreadPoolExecutor
 
     import app as app_module
-    from chalicelib import wiring
     from campaign_tools.authoring.campaign_yaml import validate_paths
+    from campaign_tools.sign import sign_headers
+    from chalicelib import wiring
     from chalicelib.clock import FixedClock
     from chalicelib.releases.publishing import Publisher
-    from chalicelib.store.releases import Store
     from chalicelib.settings import Settings
-    from campaign_tools.sign import sign_headers
-    from chalicelib.webhooks.requests import SaleRequest
+    from chalicelib.store.releases import Store
 
     clock = FixedClock(datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc))
     campaigns = validate_paths([ROOT / "campaigns"]).campaigns
@@ -422,8 +422,8 @@ def books_section(table_factory) -> None:
         # The entries are written as the books write them (one item per entry, spread over the
         # ledger shards), in batches: recording 10,000 sales one transaction at a time against
         # moto's server would take minutes and measure moto, not the ledger read.
-        from chalicelib.store.book_items import LedgerEntry
         from chalicelib.books.rules import shard_of
+        from chalicelib.store.book_items import LedgerEntry
 
         books = services.books
         paid = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)
@@ -545,7 +545,6 @@ def main() -> int:
     import boto3
 
     from campaign_tools.local_dynamodb import EmbeddedDynamoDB
-
     from chalicelib.clock import FixedClock
     from chalicelib.store.releases import create_table
 

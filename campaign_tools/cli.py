@@ -244,7 +244,8 @@ def cmd_rotate(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from chalicelib.homepage.job import entries_from_campaigns, simulate
+    from chalicelib.homepage.simulation import simulate
+    from chalicelib.homepage.stored import entries_from_campaigns
 
     if args.start is None or args.end is None:
         raise CliError("--simulate needs --from T1 and --to T2")

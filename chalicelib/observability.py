@@ -10,16 +10,16 @@ Nothing happens at import: Powertools is imported, and the logger and the
 metric sets are built, on first use (the first invocation), so importing
 ``app`` stays cheap and reads no environment variable.
 
-One invocation (the Chalice middleware :func:`middleware`, registered in
-``app.py`` for every event type):
+One invocation (the Chalice middleware :meth:`Observability.middleware`, registered in
+``app.py`` for every event type on the container's instance, which
+:func:`chalicelib.wiring.build` makes):
 
 1. clears the per-request log keys and binds ``request_id`` (API Gateway's
    ``requestContext.requestId``, also the correlation id),
    ``lambda_request_id`` (the Lambda context's ``aws_request_id``), and
    ``campaign_id`` when the route has one;
-2. runs the handler, which records metrics with the ``record_*`` functions
-   below (and may :func:`bind` more log keys, e.g. a webhook's
-   ``campaign_id``);
+2. runs the handler, which records metrics with the methods below (and may
+   :meth:`~Observability.bind` more log keys, e.g. a webhook's ``campaign_id``);
 3. logs one ``request`` line (method, route, path, status, ``duration_ms``):
    at WARNING for a 5xx answer or one slower than :data:`SLOW_REQUEST_MS` (1 s),
    else at DEBUG (see below); ``invocation`` for a scheduled event, and
@@ -33,19 +33,19 @@ Metrics, namespace :data:`NAMESPACE`; every one also has the dimensions
 ================================  =========  ================================  ==========================
 metric                            unit       dimensions                        recorded by
 ================================  =========  ================================  ==========================
-``PageViews``                     Count      ``page``, ``state``               :func:`record_page_view`
-``Rotations``                     Count      ``outcome``                       :func:`record_rotation`
-``RotationSlots``                 Count      ``outcome``                       :func:`record_rotation`
-``SalesRecorded``                 Count      ``kind``                          :func:`record_sale`
-``SalesAmountFen``                None       ``kind``                          :func:`record_sale`
-``DonationsFen``                  None       ``source`` (sale, points)         :func:`record_sale`, :func:`record_point_donation`
-``Refunds``                       Count      (none)                            :func:`record_refund`
-``RefundsAmountFen``              None       (none)                            :func:`record_refund`
-``DonationsReversedFen``          None       (none)                            :func:`record_refund`
-``PointDonations``                Count      (none)                            :func:`record_point_donation`
-``PointsDonated``                 Count      (none)                            :func:`record_point_donation`
-``SystemRequests``                Count      ``route``, ``status``             :func:`record_system_request`
-``InvocationErrors``              Count      ``event``                         :func:`middleware`
+``PageViews``                     Count      ``page``, ``state``               :meth:`~Observability.page_view`
+``Rotations``                     Count      ``outcome``                       :meth:`~Observability.rotation`
+``RotationSlots``                 Count      ``outcome``                       :meth:`~Observability.rotation`
+``SalesRecorded``                 Count      ``kind``                          :meth:`~Observability.sale`
+``SalesAmountFen``                None       ``kind``                          :meth:`~Observability.sale`
+``DonationsFen``                  None       ``source`` (sale, points)         :meth:`~Observability.sale`, ``point_donation``
+``Refunds``                       Count      (none)                            :meth:`~Observability.refund`
+``RefundsAmountFen``              None       (none)                            :meth:`~Observability.refund`
+``DonationsReversedFen``          None       (none)                            :meth:`~Observability.refund`
+``PointDonations``                Count      (none)                            :meth:`~Observability.point_donation`
+``PointsDonated``                 Count      (none)                            :meth:`~Observability.point_donation`
+``SystemRequests``                Count      ``route``, ``status``             :meth:`~Observability.system_request`
+``InvocationErrors``              Count      ``event``                         :meth:`~Observability.middleware`
 ================================  =========  ================================  ==========================
 
 Amounts are integer fen (1/100 yuan), never floats of yuan: CloudWatch sums
@@ -55,10 +55,10 @@ distinct dimension value is a billed custom metric); they ride in the logs.
 Where the output goes (:meth:`Observability.for_stage`): on a deployed stage
 metrics are printed to stdout and logs are written at INFO. On the ``local``
 stage (``campaign serve``, the tests) metrics are dropped and logs are
-written at WARNING, so a terminal is not flooded. Tests inject their own
-:class:`Observability` with :func:`configure` to capture both.
+written at WARNING, so a terminal is not flooded. Tests hand their own
+:class:`Observability` to :func:`chalicelib.wiring.build` to capture both.
 
-Why a healthy request's line is DEBUG (issue 7: a warm page within 3x a bare
+Why a healthy request's line is DEBUG (docs/scale.md: a warm page within 3x a bare
 Chalice route). A Powertools log record costs about 60-80 us here, more than
 a whole bare Chalice request, while a disabled one costs about 1 us. Every
 request is still on record without it: API Gateway's access log and Lambda's
@@ -216,6 +216,80 @@ class Observability:
                 self._emit(line)
         return len(lines)
 
+    # ------------------------------------------------------------ what handlers record
+
+    def page_view(self, page: str, state: str) -> None:
+        """One consumer page served: ``page`` is ``campaign``, ``homepage``, ``charity``,
+        ``ledger`` or ``impact`` (HTML and JSON alike); ``state`` one of :data:`PAGE_STATES`."""
+        self.add("PageViews", "Count", 1, page=page, state=state)
+
+    def rotation(self, outcome: str, slots: int = 0) -> None:
+        """One homepage rotation run: ``outcome`` ``written`` (with the ``slots`` it filled),
+        ``lost`` (another run wrote first) or ``failed``."""
+        self.add("Rotations", "Count", 1, outcome=outcome)
+        self.add("RotationSlots", "Count", slots, outcome=outcome)
+
+    def sale(self, kind: str, amount_fen: int, donation_fen: int) -> None:
+        """A sale recorded for the first time (not a replay): the campaign ``kind``
+        (``featured``, ``charity_sale``, ``regional_store``), the paid ``amount_fen``
+        and the order's ``donation_fen`` (0 for kinds other than charity sales)."""
+        self.add("SalesRecorded", "Count", 1, kind=kind)
+        self.add("SalesAmountFen", "None", amount_fen, kind=kind)
+        if donation_fen:
+            self.add("DonationsFen", "None", donation_fen, source="sale")
+
+    def refund(self, amount_fen: int, donation_reversed_fen: int) -> None:
+        """A refund recorded for the first time: its ``amount_fen`` and the donation it reversed."""
+        self.add("Refunds", "Count", 1)
+        self.add("RefundsAmountFen", "None", amount_fen)
+        self.add("DonationsReversedFen", "None", donation_reversed_fen)
+
+    def point_donation(self, points: int, amount_fen: int) -> None:
+        """A point donation recorded for the first time: ``points`` given, worth ``amount_fen``."""
+        self.add("PointDonations", "Count", 1)
+        self.add("PointsDonated", "Count", points)
+        if amount_fen:
+            self.add("DonationsFen", "None", amount_fen, source="points")
+
+    def system_request(self, route: str, status: int) -> None:
+        """One signed system request answered: ``route`` (``sales``, ``refunds``,
+        ``point-donations``) and its HTTP ``status`` (201, 200 replay, 401, 409, 422, ...)."""
+        self.add("SystemRequests", "Count", 1, route=route, status=str(status))
+
+    # ------------------------------------------------------------ the middleware
+
+    def middleware(self, event: Any, get_response: Callable[[Any], Any]) -> Any:
+        """Chalice middleware for every event type: log keys, one summary line, metrics flushed.
+
+        Registered in ``app.py`` for every event type, on the container's instance (built by
+        :func:`chalicelib.wiring.build`).
+        Exceptions from the handler are logged with their traceback and re-raised
+        (Chalice then answers 500 for HTTP; the route decorators in
+        :mod:`chalicelib.web.http` catch everything first, so this is the last line).
+        """
+        obs = self
+        keys = _request_keys(event)
+        obs.begin(**keys)
+        started = time.perf_counter()
+        kind = "http" if "method" in keys else "scheduled"
+        try:
+            response = get_response(event)
+        except Exception:
+            obs.add("InvocationErrors", "Count", 1, event=kind)
+            obs.logger().exception("unhandled error", extra={"duration_ms": _ms(started)})
+            obs.flush()
+            raise
+        status = getattr(response, "status_code", None)
+        if kind == "http":
+            duration_ms = _ms(started)
+            logger = obs.logger()
+            notable = (status or 0) >= 500 or duration_ms >= obs.slow_request_ms
+            (logger.warning if notable else logger.debug)("request", extra={"status": status, "duration_ms": duration_ms})
+        else:
+            obs.logger().info("invocation", extra={"result": response, "duration_ms": _ms(started)})
+        obs.flush()
+        return response
+
 
 _powertools: Any = None
 _powertools_lock = threading.Lock()
@@ -274,35 +348,8 @@ def _route_library_logs(logger: Any) -> None:
     _library_logs_routed = True
 
 
-_current: Observability | None = None
-_current_lock = threading.Lock()
-
-
-def current() -> Observability:
-    """The container's :class:`Observability`, built on first use for the stage of the settings."""
-    global _current
-    if _current is None:
-        from chalicelib.wiring import services
-
-        settings = services().settings
-        with _current_lock:
-            if _current is None:
-                _current = Observability.for_stage(settings.stage, settings.log_level)
-    return _current
-
-
-def configure(new: Observability | None) -> None:
-    """Replace the instance (tests); ``None`` goes back to the lazy default."""
-    global _current
-    with _current_lock:
-        _current = new
-
-
-# ---------------------------------------------------------------- what handlers call
-
-
 def page_state(page: Any) -> str:
-    """The ``state`` dimension for a rendered page (:class:`chalicelib.web.pages.common.PageResponse`).
+    """The ``state`` dimension for a rendered page (any response with ``status`` and an optional ``state``).
 
     The campaign state when the page carries one (``teaser``, ``live``,
     ``ended``); else from the status: 404 ``not_found``, 410 ``ended``,
@@ -319,67 +366,6 @@ def page_state(page: Any) -> str:
     if status >= 500:
         return "error"
     return "ok"
-
-
-def record_page_view(page: str, state: str) -> None:
-    """One consumer page served: ``page`` is ``campaign``, ``homepage``, ``charity``,
-    ``ledger`` or ``impact`` (HTML and JSON alike); ``state`` one of :data:`PAGE_STATES`."""
-    current().add("PageViews", "Count", 1, page=page, state=state)
-
-
-def record_rotation(outcome: str, slots: int = 0) -> None:
-    """One homepage rotation run: ``outcome`` ``written`` (with the ``slots`` it filled),
-    ``lost`` (another run wrote first) or ``failed``."""
-    obs = current()
-    obs.add("Rotations", "Count", 1, outcome=outcome)
-    obs.add("RotationSlots", "Count", slots, outcome=outcome)
-
-
-def record_sale(kind: str, amount_fen: int, donation_fen: int) -> None:
-    """A sale recorded for the first time (not a replay): the campaign ``kind``
-    (``featured``, ``charity_sale``, ``regional_store``), the paid ``amount_fen``
-    and the order's ``donation_fen`` (0 for kinds other than charity sales)."""
-    obs = current()
-    obs.add("SalesRecorded", "Count", 1, kind=kind)
-    obs.add("SalesAmountFen", "None", amount_fen, kind=kind)
-    if donation_fen:
-        obs.add("DonationsFen", "None", donation_fen, source="sale")
-
-
-def record_refund(amount_fen: int, donation_reversed_fen: int) -> None:
-    """A refund recorded for the first time: its ``amount_fen`` and the donation it reversed."""
-    obs = current()
-    obs.add("Refunds", "Count", 1)
-    obs.add("RefundsAmountFen", "None", amount_fen)
-    obs.add("DonationsReversedFen", "None", donation_reversed_fen)
-
-
-def record_point_donation(points: int, amount_fen: int) -> None:
-    """A point donation recorded for the first time: ``points`` given, worth ``amount_fen``."""
-    obs = current()
-    obs.add("PointDonations", "Count", 1)
-    obs.add("PointsDonated", "Count", points)
-    if amount_fen:
-        obs.add("DonationsFen", "None", amount_fen, source="points")
-
-
-def record_system_request(route: str, status: int) -> None:
-    """One signed system request answered: ``route`` (``sales``, ``refunds``,
-    ``point-donations``) and its HTTP ``status`` (201, 200 replay, 401, 409, 422, ...)."""
-    current().add("SystemRequests", "Count", 1, route=route, status=str(status))
-
-
-def bind(**keys: Any) -> None:
-    """Add log keys for the rest of this invocation, e.g. ``bind(campaign_id=...)`` in a webhook."""
-    current().bind(**keys)
-
-
-def log() -> Any:
-    """The JSON logger, for handlers that log more than the request line."""
-    return current().logger()
-
-
-# ---------------------------------------------------------------- the middleware
 
 
 def _request_keys(event: Any) -> dict[str, Any]:
@@ -401,38 +387,6 @@ def _request_keys(event: Any) -> dict[str, Any]:
     if keys.get("request_id") is None:
         keys["request_id"] = keys["lambda_request_id"]
     return keys
-
-
-def middleware(event: Any, get_response: Callable[[Any], Any]) -> Any:
-    """Chalice middleware for every event type: log keys, one summary line, metrics flushed.
-
-    Registered in ``app.py`` with ``app.register_middleware(observability.middleware, "all")``.
-    Exceptions from the handler are logged with their traceback and re-raised
-    (Chalice then answers 500 for HTTP; the route decorators in
-    :mod:`chalicelib.web.http` catch everything first, so this is the last line).
-    """
-    obs = current()
-    keys = _request_keys(event)
-    obs.begin(**keys)
-    started = time.perf_counter()
-    kind = "http" if "method" in keys else "scheduled"
-    try:
-        response = get_response(event)
-    except Exception:
-        obs.add("InvocationErrors", "Count", 1, event=kind)
-        obs.logger().exception("unhandled error", extra={"duration_ms": _ms(started)})
-        obs.flush()
-        raise
-    status = getattr(response, "status_code", None)
-    if kind == "http":
-        duration_ms = _ms(started)
-        logger = obs.logger()
-        notable = (status or 0) >= 500 or duration_ms >= obs.slow_request_ms
-        (logger.warning if notable else logger.debug)("request", extra={"status": status, "duration_ms": duration_ms})
-    else:
-        obs.logger().info("invocation", extra={"result": response, "duration_ms": _ms(started)})
-    obs.flush()
-    return response
 
 
 def _ms(started: float) -> float:

@@ -15,6 +15,7 @@ from chalicelib.books.service import Books
 from chalicelib.books.totals import TotalsSource, no_totals
 from chalicelib.clock import Clock, system_clock
 from chalicelib.releases.catalog import StoreCatalog
+from chalicelib.observability import Observability
 from chalicelib.settings import Settings
 from chalicelib.store.books import BooksStore
 from chalicelib.store.releases import Store
@@ -36,6 +37,7 @@ class Services:
     verifier: WebhookVerifier | None = None
     cursors: CursorSigner | None = None
     wall_clock: Clock = field(default=system_clock)
+    observability: Observability = field(default_factory=lambda: Observability.for_stage("local"))
 
 
 _lock = threading.Lock()
@@ -63,7 +65,12 @@ def dynamodb_resource(settings: Settings) -> Any:
 
 
 def build(
-    settings: Settings, clock: Clock = system_clock, table: Any = None, wall_clock: Clock = system_clock, ssm_client: Any = None
+    settings: Settings,
+    clock: Clock = system_clock,
+    table: Any = None,
+    wall_clock: Clock = system_clock,
+    ssm_client: Any = None,
+    observability: Observability | None = None,
 ) -> Services:
     """The services on ``table`` (created from ``settings`` when ``None``).
 
@@ -86,6 +93,7 @@ def build(
         verifier=WebhookVerifier(secrets, wall_clock),
         cursors=CursorSigner(lambda: secrets.derived_key(b"campaign-platform ledger cursor v1")),
         wall_clock=wall_clock,
+        observability=Observability.for_stage(settings.stage, settings.log_level) if observability is None else observability,
     )
 
 

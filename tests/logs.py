@@ -10,10 +10,10 @@ from chalicelib import observability
 from chalicelib.observability import Observability
 
 
-def deployed_observability(monkeypatch: Any, **options: Any) -> tuple[Observability, io.StringIO]:
+def deployed_observability(monkeypatch: Any, services: Any, **options: Any) -> tuple[Observability, io.StringIO]:
     """``(obs, stream)``: an ``Observability("prod", ...)`` with ``library_logs=True`` writing to
-    ``stream``, configured as the current one (``options``: its other arguments, e.g. ``emit``).
-    ``monkeypatch`` restores the ``chalicelib`` logger; call ``observability.configure(None)`` after."""
+    ``stream``, set on ``services`` (the built services the app serves from; ``options``: its other
+    arguments, e.g. ``emit``). ``monkeypatch`` restores the ``chalicelib`` logger."""
     library = logging.getLogger("chalicelib")
     monkeypatch.setattr(library, "handlers", list(library.handlers))
     monkeypatch.setattr(library, "propagate", library.propagate)
@@ -21,5 +21,5 @@ def deployed_observability(monkeypatch: Any, **options: Any) -> tuple[Observabil
     monkeypatch.setattr(observability, "_library_logs_routed", False)
     stream = io.StringIO()
     obs = Observability("prod", **{"emit": None, **options}, log_stream=stream, library_logs=True)
-    observability.configure(obs)
+    services.observability = obs
     return obs, stream

@@ -17,7 +17,7 @@ import os
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,14 +44,13 @@ def main() -> int:
     from chalice.test import Client
     from moto import mock_aws
 
-    from chalicelib import observability
-    from chalicelib import wiring
     from campaign_tools.authoring.campaign_yaml import validate_paths
+    from chalicelib import observability, wiring
     from chalicelib.clock import FixedClock
     from chalicelib.homepage.job import run_rotation
     from chalicelib.releases.publishing import Publisher
-    from chalicelib.store.releases import Store, create_table
     from chalicelib.settings import Settings
+    from chalicelib.store.releases import Store, create_table
 
     at = datetime(2026, 10, 17, 1, 0, tzinfo=timezone.utc)  # 09:00 in Shanghai
     result = validate_paths([ROOT / "campaigns"])
@@ -77,9 +76,8 @@ def main() -> int:
 
         for label, obs in (("logs+metrics on (prod)", observability.Observability("prod", emit=emf.append, log_stream=logs)),
                            ("logs+metrics off (local)", observability.Observability.for_stage("local"))):
-            observability.configure(obs)
             for path in ("/campaigns/poverty-day-2026", "/api/campaigns/poverty-day-2026", "/"):
-                wiring.configure(wiring.build(Settings(table_name="campaign-platform-figures"), clock, table))
+                wiring.configure(wiring.build(Settings(table_name="campaign-platform-figures"), clock, table, observability=obs))
                 with Client(app, stage_name="local", project_dir=str(ROOT)) as client:
                     calls.clear()
                     started = time.perf_counter()
@@ -102,7 +100,6 @@ def main() -> int:
                         f"Cache-Control: {first.headers.get('Cache-Control')}"
                     )
         wiring.configure(None)
-        observability.configure(None)
     log_lines = [l for l in logs.getvalue().splitlines() if l.strip()]
     requests = [l for l in log_lines if '"message":"request"' in l]
     print(f"log line per request: {statistics.median(len(l.encode()) + 1 for l in requests):.0f} bytes (median of {len(requests)})")

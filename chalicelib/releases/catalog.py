@@ -35,8 +35,9 @@ from typing import Any, Callable, Sequence, TypeVar
 from chalicelib import staleness
 from chalicelib.domain.model import Campaign, campaign_from_doc, campaign_to_doc
 from chalicelib.errors import StoreUnavailable
-from chalicelib.homepage.job import StoredRotation, entries_from_campaigns, rotation_doc, simulate
-from chalicelib.releases.publishing import catalog_entry
+from chalicelib.homepage.simulation import simulate
+from chalicelib.homepage.stored import StoredRotation, entries_from_campaigns, rotation_doc
+from chalicelib.releases.documents import catalog_entry
 from chalicelib.store.releases import CampaignHead, Release, Store
 from chalicelib.web.page_cache import PageCache
 

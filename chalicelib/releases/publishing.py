@@ -22,8 +22,6 @@ never a wrong page: readers check its digest against the release.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,55 +30,12 @@ from typing import Any, Callable, Mapping, Sequence
 from botocore.exceptions import ClientError
 
 from chalicelib.domain.model import Campaign, campaign_to_doc
+from chalicelib.homepage.stored import homepage_entry
+from chalicelib.releases.documents import catalog_entry, doc_digest
 from chalicelib.errors import NothingToRollBack, ReleaseConflict, StoreUnavailable
 from chalicelib.store.releases import CampaignHead, Release, Store
 
 _log = logging.getLogger(__name__)
-
-
-def doc_digest(doc: Mapping[str, Any]) -> str:
-    """SHA-256 hex of the canonical JSON of a campaign document."""
-    text = json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def catalog_entry(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """The compact summary of a campaign kept in the release item."""
-    charity = doc.get("charity")
-    products = doc.get("products") or []
-    return {
-        "id": doc["id"],
-        "kind": doc["kind"],
-        "title": doc["title"],
-        "summary": doc.get("summary"),
-        "timezone": doc["timezone"],
-        "teaser_from": doc.get("teaser_from"),
-        "starts_at": doc["starts_at"],
-        "ends_at": doc.get("ends_at"),
-        "image": products[0]["image"] if products else None,
-        "products": len(products),
-        "charity": None
-        if charity is None
-        else {k: charity[k] for k in ("rate", "goal", "beneficiary", "beneficiaries", "partner")},
-    }
-
-
-def homepage_entry(doc: Mapping[str, Any]) -> dict[str, Any] | None:
-    """What the rotation needs of a homepage campaign, or ``None`` if it has no homepage block."""
-    home = doc.get("homepage")
-    if home is None:
-        return None
-    return {
-        "campaign_id": doc["id"],
-        "weight": home["weight"],
-        "pinned": list(home["pinned"]),
-        "starts_at": doc["starts_at"],
-        "ends_at": doc.get("ends_at"),
-        "picks": [
-            {"sku": p["sku"], "name": p["name"], "price": p["price"], "image": p["image"]}
-            for p in doc["products"]
-        ],
-    }
 
 
 @dataclass(frozen=True)
@@ -102,10 +57,19 @@ class Change:
 
 @dataclass(frozen=True)
 class Plan:
+    """What a publish would do against the live release ``current`` (``None``: nothing published yet).
+
+    ``changes``: one line per campaign and pick added, changed or removed;
+    ``docs``: the planned campaign documents by id; ``release_changed``: whether
+    the manifest differs (else a publish writes nothing).
+    """
+
     current: int | None
     changes: tuple[Change, ...] = ()
     docs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     release_changed: bool = False
+    # campaign id -> content digest of the planned documents (the new release's manifest)
+    manifest: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -209,6 +173,7 @@ class Publisher:
             changes=tuple(changes),
             docs=new_docs,
             release_changed=release_changed,
+            manifest=new_manifest,
         )
 
     def publish(self, campaigns: Sequence[Campaign]) -> tuple[Plan, Release | None]:
@@ -223,7 +188,7 @@ class Publisher:
         plan = self._plan(campaigns, current)
         if plan.empty:
             return plan, None
-        manifest = {cid: doc_digest(doc) for cid, doc in plan.docs.items()}
+        manifest = dict(plan.manifest)
         old_manifest = {} if current is None else dict(current.manifest)
         new_versions = [
             (cid, manifest[cid], doc)
@@ -304,4 +269,4 @@ class Publisher:
         return current, target
 
 
-__all__ = ["Change", "Plan", "Publisher", "ReleaseConflict", "catalog_entry", "doc_digest", "homepage_entry"]
+__all__ = ["Change", "Plan", "Publisher"]

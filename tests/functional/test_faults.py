@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from campaign_tools.sign import generate_secret, sign_headers
-from chalicelib import observability, wiring
+from chalicelib import wiring
 from chalicelib.clock import FixedClock
 from chalicelib.homepage.job import run_rotation
 from chalicelib.releases.publishing import Publisher
@@ -73,9 +73,8 @@ def published(stage_table, clock):
 @pytest.fixture
 def logs(monkeypatch, services):
     """JSON log lines as a deployed stage writes them (chalicelib loggers included)."""
-    _, stream = deployed_observability(monkeypatch)
+    _, stream = deployed_observability(monkeypatch, services)
     yield lambda: [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
-    observability.configure(None)
 
 
 def _body(response):

@@ -21,7 +21,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from campaign_tools.sign import generate_secret, sign_headers
-from chalicelib import observability
 from tests.factories import campaign, charity_sale, local
 from tests.local_stack import LocalStack, fetch
 from tests.logs import deployed_observability
@@ -48,11 +47,10 @@ def services(table, clock):
 def captured(monkeypatch, services, caplog):
     """Everything logged or emitted: deployed-stage JSON logs and EMF lines, and every record at DEBUG."""
     emf: list[str] = []
-    _, stream = deployed_observability(monkeypatch, emit=emf.append, log_level="DEBUG")
+    _, stream = deployed_observability(monkeypatch, services, emit=emf.append, log_level="DEBUG")
     caplog.set_level(logging.DEBUG, logger="chalicelib")
     caplog.set_level(logging.DEBUG, logger="campaign-platform")
     yield lambda: stream.getvalue() + "\n".join(emf) + "\n".join(r.getMessage() + str(r.__dict__) for r in caplog.records)
-    observability.configure(None)
 
 
 def post(client, path, body, secret=SECRET, at=WALL, **headers):

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from chalicelib import observability, wiring
+from chalicelib import wiring
 from chalicelib.observability import NAMESPACE, SERVICE, Observability
 from chalicelib.releases.catalog import StoreCatalog
 from chalicelib.settings import Settings
@@ -50,9 +50,8 @@ class Captured:
 @pytest.fixture
 def captured(services):
     cap = Captured()
-    observability.configure(cap.obs)
-    yield cap
-    observability.configure(None)
+    services.observability = cap.obs
+    return cap
 
 
 def emf_shape(doc: dict) -> tuple[str, list[list[str]], list[tuple[str, str]]]:
@@ -124,7 +123,7 @@ def test_at_info_only_failed_or_slow_requests_are_logged(client, publish, clock,
     """The deployed default (INFO): a healthy request writes no line (issue 7's per-request cost),
     a slow one (here every one, with a 0 ms threshold) writes a WARNING, and so does a 5xx."""
     cap = Captured(log_level="INFO", slow_request_ms=slow_request_ms)
-    observability.configure(cap.obs)
+    services.observability = cap.obs
     try:
         publish(campaign())
         clock.set(local(2026, 10, 17, 9))
@@ -139,7 +138,7 @@ def test_at_info_only_failed_or_slow_requests_are_logged(client, publish, clock,
         lines = [(l["level"], l["status"]) for l in cap.logs if l["message"] == "request"]
         assert lines == [("WARNING", 503)]
     finally:
-        observability.configure(None)
+        services.observability = Observability.for_stage("local")
 
 
 def test_a_static_file_logs_but_counts_no_page_view(client, captured):
@@ -173,7 +172,7 @@ def test_a_failing_rotation_is_counted_logged_and_still_flushed(table, clock, ca
     from tests.conftest import ROOT
 
     missing = boto3.resource("dynamodb", region_name="us-east-1").Table("no-such-table")
-    wiring.configure(wiring.build(Settings(table_name="no-such-table"), clock, missing))
+    wiring.configure(wiring.build(Settings(table_name="no-such-table"), clock, missing, observability=captured.obs))
     try:
         with Client(app, stage_name="local", project_dir=str(ROOT)) as client:
             event = client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event", detail={}, resources=[])
@@ -190,11 +189,12 @@ def test_a_failing_rotation_is_counted_logged_and_still_flushed(table, clock, ca
 
 
 def test_the_donation_functions_write_exact_fen_amounts(captured):
-    observability.record_sale("charity_sale", amount_fen=110_000_00, donation_fen=5_995_00)
-    observability.record_sale("featured", amount_fen=39_90, donation_fen=0)
-    observability.record_refund(amount_fen=10_00, donation_reversed_fen=55)
-    observability.record_point_donation(points=1234, amount_fen=12_34)
-    observability.record_system_request("sales", 201)
+    obs = captured.obs
+    obs.sale("charity_sale", amount_fen=110_000_00, donation_fen=5_995_00)
+    obs.sale("featured", amount_fen=39_90, donation_fen=0)
+    obs.refund(amount_fen=10_00, donation_reversed_fen=55)
+    obs.point_donation(points=1234, amount_fen=12_34)
+    obs.system_request("sales", 201)
     # One EMF line per set of dimensions: kind=charity_sale, kind=featured, source=sale,
     # source=points, route+status, and none (refund and point counters).
     assert captured.obs.flush() == 6
@@ -218,10 +218,10 @@ def test_the_local_stage_drops_metrics_and_keeps_quiet():
 
 def test_bind_adds_keys_to_the_rest_of_the_invocation_only(captured):
     captured.obs.begin(request_id="r-1")
-    observability.bind(campaign_id="bazhong-pork-charity", order_id=None)
-    observability.log().info("sale recorded")
+    captured.obs.bind(campaign_id="bazhong-pork-charity", order_id=None)
+    captured.obs.logger().info("sale recorded")
     captured.obs.begin(request_id="r-2")
-    observability.log().info("next request")
+    captured.obs.logger().info("next request")
     first, second = captured.logs
     assert (first["request_id"], first["campaign_id"]) == ("r-1", "bazhong-pork-charity")
     assert "order_id" not in first
@@ -229,15 +229,12 @@ def test_bind_adds_keys_to_the_rest_of_the_invocation_only(captured):
     assert "campaign_id" not in second
 
 
-def test_on_deployed_stages_chalicelib_logs_are_json_too(monkeypatch):
+def test_on_deployed_stages_chalicelib_logs_are_json_too(monkeypatch, services):
     import logging
 
-    obs, stream = deployed_observability(monkeypatch)
-    try:
-        obs.begin(request_id="r-9", campaign_id="poverty-day-2026")
-        logging.getLogger("chalicelib.web.http").error("request failed: %s", "store_unavailable")
-    finally:
-        observability.configure(None)
+    obs, stream = deployed_observability(monkeypatch, services)
+    obs.begin(request_id="r-9", campaign_id="poverty-day-2026")
+    logging.getLogger("chalicelib.web.http").error("request failed: %s", "store_unavailable")
     [line] = [json.loads(l) for l in stream.getvalue().splitlines()]
     assert (line["level"], line["name"], line["message"]) == ("ERROR", "chalicelib.web.http", "request failed: store_unavailable")
     assert (line["request_id"], line["campaign_id"]) == ("r-9", "poverty-day-2026")

@@ -15,7 +15,8 @@ from dataclasses import replace
 import pytest
 
 from chalicelib.homepage.job import run_rotation
-from chalicelib.releases.publishing import Publisher, homepage_entry
+from chalicelib.homepage.stored import homepage_entry
+from chalicelib.releases.publishing import Publisher
 from chalicelib.store.releases import Store
 from tests.factories import campaign, charity_sale, local, pick
 

@@ -14,7 +14,8 @@ import pytest
 from chalicelib import wiring
 from chalicelib.domain.model import Text, campaign_to_doc
 from chalicelib.homepage.job import run_rotation
-from chalicelib.releases.publishing import Publisher, doc_digest
+from chalicelib.releases.documents import doc_digest
+from chalicelib.releases.publishing import Publisher
 from chalicelib.settings import Settings
 from chalicelib.store.releases import CampaignHead, Store
 from tests.conftest import TABLE

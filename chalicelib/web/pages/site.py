@@ -14,7 +14,7 @@ from chalicelib import staleness
 from chalicelib.books.totals import TotalsSource, no_totals
 from chalicelib.domain.ids import is_campaign_id
 from chalicelib.domain.model import Campaign
-from chalicelib.homepage.job import StoredRotation
+from chalicelib.homepage.stored import StoredRotation
 from chalicelib.web.page_cache import PageCache
 from chalicelib.web.pages import common as pages
 from chalicelib.web.pages.common import CatalogTimes, HomepageView, Links, PageResponse
