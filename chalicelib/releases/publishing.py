@@ -29,6 +29,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from botocore.exceptions import ClientError
 
+from chalicelib.clock import Clock
 from chalicelib.domain.model import Campaign, campaign_to_doc
 from chalicelib.homepage.stored import homepage_entry
 from chalicelib.releases.documents import catalog_entry, doc_digest
@@ -127,7 +128,7 @@ class Publisher:
     def __init__(
         self,
         store: Store,
-        clock,
+        clock: Clock,
         actor: str = "",
         commit: str = "",
         progress: Callable[[int], Callable[[int], None]] | None = None,
