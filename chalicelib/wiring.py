@@ -11,11 +11,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.books.service import Books
+from chalicelib.books.service import Books, BookSizes
 from chalicelib.books.totals import TotalsSource, no_totals
 from chalicelib.clock import Clock, system_clock
-from chalicelib.releases.catalog import StoreCatalog
 from chalicelib.observability import Observability
+from chalicelib.releases.catalog import StoreCatalog
 from chalicelib.settings import Settings
 from chalicelib.store.books import BooksStore
 from chalicelib.store.releases import Store
@@ -71,6 +71,7 @@ def build(
     wall_clock: Clock = system_clock,
     ssm_client: Any = None,
     observability: Observability | None = None,
+    book_sizes: BookSizes = BookSizes(),
 ) -> Services:
     """The services on ``table`` (created from ``settings`` when ``None``).
 
@@ -81,7 +82,7 @@ def build(
         table = dynamodb_resource(settings).Table(settings.table_name)
     store = Store(table)
     catalog = StoreCatalog(store)
-    books = Books(BooksStore(table), catalog.campaign)
+    books = Books(BooksStore(table), catalog.campaign, sizes=book_sizes)
     secrets = SecretSource(settings, ssm_client)
     return Services(
         settings=settings,

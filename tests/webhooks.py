@@ -17,6 +17,7 @@ from typing import Any, Iterator
 from campaign_tools.local_dynamodb import install_item_rollback
 from campaign_tools.sign import sign_headers
 from chalicelib import wiring
+from chalicelib.books.service import BookSizes
 from chalicelib.clock import FixedClock
 from chalicelib.settings import Settings
 from chalicelib.webhooks.signing import secret_key
@@ -43,10 +44,9 @@ def webhook_services(
     shards, ``page_size`` entries a ledger page; ``None`` keeps the default), and moto's
     per-item transaction rollback (``campaign_tools.local_dynamodb``). Undone on exit."""
     undo = install_item_rollback()
-    svc = wiring.build(Settings(table_name=TABLE, system_signing_secret=secret), clock, table, wall_clock=FixedClock(wall))
-    svc.books.counter_shards, svc.books.ledger_shards = 4, 3
-    if page_size is not None:
-        svc.books.page_size = page_size
+    sizes = BookSizes(counter_shards=4, ledger_shards=3, **({} if page_size is None else {"page_size": page_size}))
+    settings = Settings(table_name=TABLE, system_signing_secret=secret)
+    svc = wiring.build(settings, clock, table, wall_clock=FixedClock(wall), book_sizes=sizes)
     wiring.configure(svc)
     try:
         yield svc

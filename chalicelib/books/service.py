@@ -53,6 +53,20 @@ PAGE_SIZE = 100
 REFUND_ATTEMPTS = 8
 
 
+@dataclass(frozen=True)
+class BookSizes:
+    """How the books spread over the table: counter shards, ledger shards, entries a ledger page.
+
+    Shard counts may grow between deployments, never shrink (readers sum shards
+    ``0..N-1``); the arithmetic is in ``docs/donations.md``. Tests pass small ones to
+    :func:`chalicelib.wiring.build`.
+    """
+
+    counter_shards: int = COUNTER_SHARDS
+    ledger_shards: int = LEDGER_SHARDS
+    page_size: int = PAGE_SIZE
+
+
 # ------------------------------------------------------------------ the service
 
 
@@ -120,8 +134,8 @@ class Books:
         the data layer (:class:`~chalicelib.store.books.BooksStore`).
     campaigns:
         ``campaign_id -> Campaign | None`` from the live release (the catalog).
-    counter_shards, ledger_shards, page_size:
-        see ``docs/donations.md``; tests use small values.
+    sizes:
+        shards and page size (:class:`BookSizes`, ``docs/donations.md``); tests use small ones.
     monotonic, cache_ttl_s:
         the in-container cache of totals and of each ledger's first page.
     nonce:
@@ -133,18 +147,16 @@ class Books:
         store: BooksStore,
         campaigns: Callable[[str], Campaign | None],
         *,
-        counter_shards: int = COUNTER_SHARDS,
-        ledger_shards: int = LEDGER_SHARDS,
-        page_size: int = PAGE_SIZE,
+        sizes: BookSizes = BookSizes(),
         monotonic: Callable[[], float] = time.monotonic,
         cache_ttl_s: float = 5.0,
         nonce: Callable[[], str] = lambda: secrets.token_hex(8),
     ) -> None:
         self.store = store
         self._campaigns = campaigns
-        self.counter_shards = counter_shards
-        self.ledger_shards = ledger_shards
-        self.page_size = page_size
+        self.counter_shards = sizes.counter_shards
+        self.ledger_shards = sizes.ledger_shards
+        self.page_size = sizes.page_size
         self._cache = _Cache(monotonic, cache_ttl_s)
         self._nonce = nonce
 

@@ -31,9 +31,9 @@ from botocore.exceptions import ClientError
 
 from chalicelib.clock import Clock
 from chalicelib.domain.model import Campaign, campaign_to_doc
+from chalicelib.errors import NothingToRollBack, ReleaseConflict, StoreUnavailable
 from chalicelib.homepage.stored import homepage_entry
 from chalicelib.releases.documents import catalog_entry, doc_digest
-from chalicelib.errors import NothingToRollBack, ReleaseConflict, StoreUnavailable
 from chalicelib.store.releases import CampaignHead, Release, Store
 
 _log = logging.getLogger(__name__)

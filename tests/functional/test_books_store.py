@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib.books.service import Books
+from chalicelib.books.service import Books, BookSizes
 from chalicelib.domain.model import County, Merchant, Text
 from chalicelib.errors import StoreUnavailable
 from chalicelib.releases.catalog import StoreCatalog
@@ -53,7 +53,7 @@ def books(table, publish):
     publish(pledged_charity(), campaign())
     catalog = StoreCatalog(Store(table))
     nonces = iter(f"{i:016x}" for i in range(10**6))
-    return Books(BooksStore(table), catalog.campaign, counter_shards=8, ledger_shards=4, page_size=7, nonce=lambda: next(nonces))
+    return Books(BooksStore(table), catalog.campaign, sizes=BookSizes(counter_shards=8, ledger_shards=4, page_size=7), nonce=lambda: next(nonces))
 
 
 def sale(order_id: str, amount_fen: int, sku: str = "PORK-0001", paid_at: datetime = local(2026, 12, 1, 10), cid: str = "bazhong-pork-charity"):
@@ -266,7 +266,7 @@ def test_entries_of_zero_are_left_out(books):
 def test_totals_are_cached_per_container_for_five_seconds_and_dropped_by_a_local_write(table, publish, counter):
     publish(pledged_charity())
     now = [1000.0]
-    books = Books(BooksStore(table), StoreCatalog(Store(table)).campaign, counter_shards=8, monotonic=lambda: now[0])
+    books = Books(BooksStore(table), StoreCatalog(Store(table)).campaign, sizes=BookSizes(counter_shards=8), monotonic=lambda: now[0])
     books.record_sale(sale("ORD-2026-000001", 10000), RECEIVED)
     counter.reset()
     assert books.totals("bazhong-pork-charity").raised_from_sales_fen == 545

@@ -86,7 +86,7 @@ def public_pages(client):
             response = client.http.get(f"{path}?lang={lang}")
             assert response.status_code == 200, path
             pages[f"{path}?lang={lang}"] = response.body.decode()
-        cursor, html_cursor = None, None
+        cursor = None
         while True:  # every page of the ledger, JSON and HTML
             suffix = f"&cursor={cursor}" if cursor else ""
             json_page = client.http.get(f"/api/campaigns/{CID}/ledger?lang={lang}{suffix}")

@@ -159,13 +159,14 @@ def test_any_run_of_consecutive_rotations_stays_within_two(specs, slots, rotatio
 def test_joins_and_leaves_never_reset_a_campaigns_turn_order(specs, slots, schedule):
     entries = [entry(f"c{i}", w, n) for i, (w, n) in enumerate(specs)]
     state, shown = RotationState(), {e.campaign_id: [] for e in entries}
+    previous_key = None
     for number, live_ids in enumerate(schedule, start=1):
         live = [e for i, e in enumerate(entries) if i in live_ids]
         result = rotate(live, slots, state, number)
         state = result.state
         for s in result.slots:
             shown[s.pick.campaign_id].append(s.pick.sku)
-        if live and state.live_key != (previous_key if number > 1 else None):
+        if live and state.live_key != previous_key:
             assert state.base_rotation == number
         previous_key = state.live_key
     for e in entries:
