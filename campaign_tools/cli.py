@@ -1,4 +1,4 @@
-"""The ``campaign`` command (the brief, "CLI").
+"""The ``campaign`` command (README, "The CLI").
 
 Exit status: 0 success, 1 validation errors or a failed operation, 2 bad
 usage (argparse). Errors go to stderr; results to stdout.

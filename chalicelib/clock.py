@@ -21,7 +21,7 @@ def parse_instant(text: str) -> datetime:
     """ISO 8601 with an offset -> aware UTC datetime.
 
     Raises ``ValueError`` for text that is not ISO 8601 or has no offset
-    (the brief: "TIME is ISO 8601 with an offset"). ``Z`` is accepted.
+    (a command line TIME is ISO 8601 with an offset, README "The CLI"). ``Z`` is accepted.
     """
     try:
         value = datetime.fromisoformat(text.strip())

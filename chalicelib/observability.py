@@ -306,7 +306,7 @@ class _InvocationKeys(logging.Filter):
     Powertools' formatter writes a record's extra attributes as keys, so this
     is the ``Logger.append_keys`` effect, paid only when a line is written
     (most requests write none): binding keys through Powertools cost about
-    12 us a request, a third of a bare Chalice route (issue 7). A key the
+    12 us a request, a third of a bare Chalice route (docs/scale.md). A key the
     call itself passed (``extra=``) wins.
     """
 

@@ -3,7 +3,7 @@
 ``Settings.from_env()`` is called lazily by :mod:`chalicelib.wiring` (never at
 import time). Tests build ``Settings(...)`` directly.
 
-Environment variables (the brief, "Homepage rotation" and "HTTP (systems)"):
+Environment variables (docs/runbook.md names the deployed values):
 
 ==========================  ===========================================  =========
 variable                    meaning                                      default

@@ -3,7 +3,7 @@
 The text is read by :mod:`campaign_tools.authoring.yaml_nodes`, which keeps what the person typed
 (``0123`` stays ``"0123"``, ``39.90`` is exactly 39.90) and refuses what YAML would
 silently convert. Every problem in a file is collected; nothing here raises on any
-input. The rules are those of the brief (PRODUCT.md, "Campaign YAML (v1)").
+input. The rules are those of docs/yaml.md.
 
 Per file (:func:`load_campaign_text`, :func:`load_campaign_file`): syntax, limits,
 schema, types, ``teaser_from < starts_at < ends_at``, and warnings for a campaign
@@ -12,7 +12,7 @@ unique, the pinned SKUs of the homepage campaigns live at any instant fit in
 ``slots``, and (a warning) one SKU has one price in campaigns that overlap.
 
 Key paths in messages index lists from 0: ``products[0]`` is the first product.
-Bounds the brief leaves open: times have a year from 2000 to 2100, whole numbers
+Bounds of our own (docs/yaml.md): times have a year from 2000 to 2100, whole numbers
 are at most 999,999,999, amounts have at most 12 digits before the point.
 
 Example: ``load_campaign_text(text, "campaigns/x.yaml", expected_id="x")`` returns

@@ -67,7 +67,7 @@ _BREAKS = "\n\r\x85\u2028\u2029"
 
 # From this many characters on, a text libyaml refuses is reported with libyaml's error
 # (its wording, its position) instead of being read again by the pure parser, which reads
-# about 110 KiB a second: issue 9 gives `campaign validate` 2 s a file, and files this
+# about 110 KiB a second: `campaign validate` has 2 s a file (docs/yaml.md), and files this
 # large are generated, not typed. Below it, every error is the reference's.
 LIBYAML_ERRORS_FROM_CHARS = 128 * 1024
 

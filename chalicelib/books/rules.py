@@ -3,7 +3,7 @@
 Money is integer fen throughout; rates are ``Decimal`` percent; rounding is
 named where it happens.
 
-The rules (the brief, "HTTP (systems)"), with worked examples
+The rules (docs/donations.md), with worked examples
 -------------------------------------------------------------
 
 **Sale.** Every campaign kind records its sales (for the impact figures). A

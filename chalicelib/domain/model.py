@@ -31,8 +31,8 @@ ENDORSEMENT_KINDS = ("government", "association")
 class Text:
     """A text in several languages: ``{"zh-CN": ..., "en": ...}``.
 
-    ``get(lang)`` falls back to zh-CN (the brief: "A missing translation
-    falls back to zh-CN"), then to any language present.
+    ``get(lang)`` falls back to zh-CN (a missing translation falls back to
+    zh-CN), then to any language present.
     """
 
     values: Mapping[str, str]

@@ -1,8 +1,9 @@
 """The homepage rotation engine: pure, no I/O, no clock, no boto3.
 
-``rotate(entries, slots, previous, rotation, at) -> RotationResult``
+``rotate(entries, slots, previous, rotation) -> RotationResult``: the caller
+passes the entries live at the rotation's instant; the engine never sees a clock.
 
-Algorithm (the brief, "Homepage rotation"):
+Algorithm (docs/architecture.md, "Homepage rotation"):
 
 1. **Pins first.** The pinned picks of the live homepage campaigns take the
    first slots, campaigns in id order, pins in YAML order.
@@ -36,8 +37,8 @@ Cost: ``O(slots × campaigns)`` for the seats and the spares, plus ``O(picks)``
 to read the input, so a rotation grows linearly with the live picks.
 
 The live set is the set of ``(campaign id, weight)`` of the entries; when it
-changes, the seat counts restart at the new rotation (the brief: "counted from
-the rotation at which the live set last changed") but the cursors do not.
+changes, the seat counts restart at the new rotation (the quota bound is
+counted from the rotation at which the live set last changed) but the cursors do not.
 """
 from __future__ import annotations
 

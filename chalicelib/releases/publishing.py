@@ -1,6 +1,6 @@
 """Releases: plan, publish and roll back a set of campaigns.
 
-A publish is atomic for readers (the brief, "CLI"): the campaign documents
+A publish is atomic for readers (docs/architecture.md, "Releases"): the campaign documents
 are content-addressed (``CAMPAIGN#<id> / V#<sha256>``) and never change once
 written, and the new release becomes live in one conditional ``PutItem`` of
 the ``RELEASE/CURRENT`` pointer. Readers follow the pointer, so they see the

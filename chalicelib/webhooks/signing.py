@@ -1,7 +1,7 @@
 """Standard Webhooks signatures on the system routes, and the secret behind them.
 
 The order system and the loyalty system sign each request as the Standard
-Webhooks specification says (the brief, "HTTP (systems)")::
+Webhooks specification says (docs/donations.md, "A request, step by step")::
 
     webhook-id:        msg_2KWPBgLlAfxdpx2AI54pPJ85f4W      (any id of the sender's)
     webhook-timestamp: 1795400000                          (unix seconds)
@@ -52,7 +52,7 @@ from chalicelib.settings import Settings
 log = logging.getLogger(__name__)
 
 SECRET_PREFIX = "whsec_"
-TOLERANCE_S = 300  # the brief: "stamped more than 5 minutes from the real wall clock"
+TOLERANCE_S = 300  # a stamp more than 5 minutes from the real wall clock is refused
 HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 _ID = re.compile(r"^[\x21-\x7e]{1,256}\Z")  # printable ASCII, no spaces
 _TIMESTAMP = re.compile(r"^[0-9]{1,12}\Z")  # unix seconds, ASCII digits only
