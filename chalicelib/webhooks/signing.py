@@ -40,7 +40,7 @@ import re
 import secrets
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
 from standardwebhooks.webhooks import Webhook
@@ -57,14 +57,16 @@ HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 _ID = re.compile(r"^[\x21-\x7e]{1,256}\Z")  # printable ASCII, no spaces
 _TIMESTAMP = re.compile(r"^[0-9]{1,12}\Z")  # unix seconds, ASCII digits only
 _SIGNATURE = re.compile(r"^[\x20-\x7e]{1,4096}\Z")
-_TOKEN = re.compile(r"^v[0-9]+,[A-Za-z0-9+/]*={0,2}\Z")  # "v1,<base64>"
+# "<version>,<base64>": v1 is checked; tokens of other versions (the spec's own example carries v1a) are skipped.
+_TOKEN = re.compile(r"^v[0-9A-Za-z]+,[A-Za-z0-9+/]*={0,2}\Z")
 
 
 def secret_key(secret: str) -> bytes:
     """The key bytes of ``whsec_<base64>``. Raises ``ValueError`` when malformed or empty."""
     body = secret[len(SECRET_PREFIX) :] if secret.startswith(SECRET_PREFIX) else secret
+    # Unpadded base64 is accepted, as the standardwebhooks package pads it itself.
     try:
-        key = base64.b64decode(body, validate=True)
+        key = base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
     except (binascii.Error, ValueError):
         raise ValueError("the signing secret is not whsec_<base64>") from None
     if len(key) < 16:
@@ -162,6 +164,18 @@ def _default_ssm_client(settings: Settings) -> Any:
     return boto3.client("ssm", region_name=settings.region, config=config)
 
 
+def stamp_skew(stamp_s: int, now: datetime, tolerance_s: int) -> float | None:
+    """Seconds the unix stamp ``stamp_s`` lies from ``now`` when outside ± ``tolerance_s``
+    (negative: too old), or ``None`` within it.
+
+    The package's own rule, to the microsecond of ``now``: a stamp is refused when
+    ``stamp < now - tolerance`` or ``stamp > now + tolerance``; one second past the
+    tolerance is stale, never "bad signature".
+    """
+    skew_s = stamp_s - now.timestamp()
+    return skew_s if abs(skew_s) > tolerance_s else None
+
+
 class ClockedWebhook(Webhook):
     """``standardwebhooks.Webhook`` whose timestamp check reads an injected wall clock.
 
@@ -176,21 +190,19 @@ class ClockedWebhook(Webhook):
     def __init__(self, secret: str, wall_clock: Clock, tolerance_s: int = TOLERANCE_S) -> None:
         super().__init__(secret)
         self._wall_clock = wall_clock
-        self._tolerance = timedelta(seconds=tolerance_s)
+        self._tolerance_s = tolerance_s
 
     def _Webhook__verify_timestamp(self, timestamp_header: str) -> datetime:  # noqa: N802 - the package's name
         from standardwebhooks.webhooks import WebhookVerificationError
 
-        now = self._wall_clock()
         try:
-            stamp = datetime.fromtimestamp(int(timestamp_header), tz=timezone.utc)
+            stamp_s = int(timestamp_header)
+            skew = stamp_skew(stamp_s, self._wall_clock(), self._tolerance_s)
+            if skew is not None:
+                raise WebhookVerificationError(f"Message timestamp too {'old' if skew < 0 else 'new'}")
+            return datetime.fromtimestamp(stamp_s, tz=timezone.utc)
         except (ValueError, OverflowError, OSError):
             raise WebhookVerificationError("Invalid Signature Headers") from None
-        if stamp < now - self._tolerance:
-            raise WebhookVerificationError("Message timestamp too old")
-        if stamp > now + self._tolerance:
-            raise WebhookVerificationError("Message timestamp too new")
-        return stamp
 
 
 class WebhookVerifier:
@@ -222,10 +234,10 @@ class WebhookVerifier:
             raise Unauthorized("malformed webhook-timestamp header: unix seconds in ASCII digits expected")
         if not _SIGNATURE.match(signature) or not all(_TOKEN.match(t) for t in signature.split(" ")):
             raise Unauthorized('malformed webhook-signature header: "v1,<base64>" tokens separated by spaces expected')
-        skew_s = int(stamp) - int(self._wall_clock().timestamp())
-        if abs(skew_s) > self._tolerance_s:
+        skew = stamp_skew(int(stamp), self._wall_clock(), self._tolerance_s)
+        if skew is not None:
             raise Unauthorized(
-                f"stale request: webhook-timestamp is {skew_s:+d} s from the server's clock "
+                f"stale request: webhook-timestamp is {skew:+.0f} s from the server's clock "
                 f"(tolerance {self._tolerance_s} s); sign it again"
             )
         secret = self._secrets.secret()
