@@ -324,10 +324,12 @@ def _time(r: NodeReader, node: Node | None, key: str, zone: tzinfo) -> datetime 
     if _DATE.fullmatch(s):
         fix = f"{key}: {s} is a date without a time; write a time: {s}T00:00:00"
         try:
-            before = date.fromisoformat(s) - timedelta(days=1)
-            if key == "ends_at":
-                fix += (f" (ends_at is exclusive: to run through {_MONTHS[before.month - 1]} {before.day}, "
-                        f"write {s}T00:00:00)")
+            day = date.fromisoformat(s)
+            if key == "ends_at":  # exclusive: the day written is most likely the last day meant
+                after = day + timedelta(days=1)
+                named = f"{_MONTHS[day.month - 1]} {day.day}"
+                fix += (f" (ends_at is exclusive: {s}T00:00:00 ends the campaign as {named} begins; "
+                        f"to run through {named}, write {after.isoformat()}T00:00:00)")
         except (ValueError, OverflowError):
             fix = f"{key}: {s} is not a valid date; write a date and time like 2026-10-17T00:00:00"
         r.error(node, fix)

@@ -202,7 +202,8 @@ BAD = [
     ("trap-string-timezone", None, 5, 11, 'timezone: 8:00 would be read by YAML as the number 480; quote it'),
     ("value-empty", None, 3, 26, "title.en: has no value"),
     ("time-date-only", None, 5, 10, "ends_at: 2026-10-18 is a date without a time; write a time: 2026-10-18T00:00:00 "
-                                    "(ends_at is exclusive: to run through Oct 17, write 2026-10-18T00:00:00)"),
+                                    "(ends_at is exclusive: 2026-10-18T00:00:00 ends the campaign as Oct 18 begins; "
+                                    "to run through Oct 18, write 2026-10-19T00:00:00)"),
     ("time-bad", None, 5, 10, "ends_at: 2026-10-18T25:00:00 is not a valid date and time"),
     ("order-teaser", None, 5, 12, "starts_at: 2026-10-17T00:00:00 is not after teaser_from (2026-10-20T00:00:00)"),
     ("order-ends", None, 5, 10, "ends_at: 2026-10-16T00:00:00 is not after starts_at (2026-10-17T00:00:00)"),
