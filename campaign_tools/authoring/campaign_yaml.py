@@ -34,6 +34,7 @@ from typing import Iterator, Mapping, Sequence
 
 from yaml.nodes import MappingNode, Node
 
+from campaign_tools.authoring.typos import find_typos
 from campaign_tools.authoring.yaml_nodes import MAX_FILE_BYTES, NodeReader, compose_text, did_you_mean, show
 from chalicelib.domain.ids import is_campaign_id
 from chalicelib.domain.model import (
@@ -205,6 +206,9 @@ def _load_file(path: Path, shown: str) -> _Loaded:
 
 
 def _load(text: str | bytes, path: str, expected_id: str | None) -> _Loaded:
+    typos = find_typos(text if isinstance(text, str) else text.decode("utf-8", errors="replace"))
+    if typos:  # the parser would blame the wrong place for these; nothing else is read
+        return _Loaded(path, None, [Diagnostic(path, t.line, t.col, "error", t.message) for t in typos])
     reader = NodeReader()
     campaign = None
     try:
