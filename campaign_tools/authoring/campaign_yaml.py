@@ -311,8 +311,32 @@ def _read_zone(r: NodeReader, node: Node | None) -> tuple[str, tzinfo]:
         return name, zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError, RecursionError):
         r.error(node, f"timezone: {show(name)} is not an IANA time zone; "
-                      f"{did_you_mean(name, _zone_names())}write a name like Asia/Shanghai")
+                      f"{_zone_hint(name)}write a name like Asia/Shanghai")
         return name, fallback
+
+
+# Chinese places (and names for China's time) staff type as a zone -> the IANA zone to write.
+# All of mainland China keeps Beijing time (Asia/Shanghai); Xinjiang's own time is Asia/Urumqi.
+_PLACE_ZONES = {
+    **dict.fromkeys(
+        "beijing peking china prc cst beijing_time 北京 北京时间 中国 上海 chongqing 重庆 guangzhou 广州 shenzhen 深圳 "
+        "chengdu 成都 wuhan 武汉 xian xi'an 西安 hangzhou 杭州 nanjing 南京 tianjin 天津 bazhong 巴中 kunming 昆明 "
+        "guiyang 贵阳 lanzhou 兰州 dingxi 定西 lhasa 拉萨 harbin 哈尔滨 changsha 长沙 zhengzhou 郑州 nanning 南宁".split(),
+        "Asia/Shanghai",
+    ),
+    **dict.fromkeys("urumqi 乌鲁木齐 xinjiang 新疆 kashgar kashi 喀什".split(), "Asia/Urumqi"),
+    **dict.fromkeys("hongkong hong_kong hong-kong 香港".split(), "Asia/Hong_Kong"),
+    **dict.fromkeys("macau macao 澳门".split(), "Asia/Macau"),
+}
+
+
+def _zone_hint(name: str) -> str:
+    """``did you mean "Asia/Shanghai"? `` for a Chinese place typed as a zone, else the nearest IANA names."""
+    place = name.strip().lower().removeprefix("asia/").replace(" ", "_")
+    zone = _PLACE_ZONES.get(place) or _PLACE_ZONES.get(place.replace("_", ""))
+    if zone is not None:
+        return f'did you mean "{zone}"? '
+    return did_you_mean(name, _zone_names())
 
 
 @functools.cache

@@ -541,3 +541,17 @@ def test_a_quoted_sku_is_kept_exactly(sku):
     campaign, diagnostics = load(text)
 
     assert errors(diagnostics) == [] and campaign.products[1].sku == sku
+
+
+@pytest.mark.parametrize(
+    ("typed", "zone"),
+    [("Beijing", "Asia/Shanghai"), ("Asia/Beijing", "Asia/Shanghai"), ("北京", "Asia/Shanghai"), ("Chengdu", "Asia/Shanghai"),
+     ("Xinjiang", "Asia/Urumqi"), ("乌鲁木齐", "Asia/Urumqi"), ("Hong Kong", "Asia/Hong_Kong")],
+)
+def test_a_chinese_place_typed_as_a_zone_is_answered_with_its_zone(tmp_path, typed, zone):
+    text = (Path(__file__).resolve().parents[2] / "campaigns" / "poverty-day-2026.yaml").read_text(encoding="utf-8")
+    assert "timezone: Asia/Shanghai" in text
+    path = tmp_path / "poverty-day-2026.yaml"
+    path.write_text(text.replace("timezone: Asia/Shanghai", f'timezone: "{typed}"', 1), encoding="utf-8")
+    [error] = validate_paths([path]).errors
+    assert f'timezone: {typed} is not an IANA time zone; did you mean "{zone}"?' in error.message
