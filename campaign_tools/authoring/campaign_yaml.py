@@ -36,7 +36,7 @@ from yaml.nodes import MappingNode, Node
 
 from campaign_tools.authoring.typos import find_typos
 from campaign_tools.authoring.yaml_nodes import MAX_FILE_BYTES, NodeReader, compose_text, did_you_mean, show
-from chalicelib.domain.ids import is_campaign_id
+from chalicelib.domain.ids import SKU_CHARS, is_campaign_id, is_sku
 from chalicelib.domain.model import (
     ENDORSEMENT_KINDS,
     KINDS,
@@ -427,6 +427,10 @@ def _read_products(r: NodeReader, node: Node | None, kind: str | None) -> list[P
         if p is None:
             continue
         sku = None if "sku" not in p else r.string(p["sku"], f"{where}.sku")
+        if sku is not None and not is_sku(sku):
+            r.error(p["sku"], f"{where}.sku: {show(sku)} is not a SKU: write 1 to 64 of {SKU_CHARS}, "
+                              "with no spaces (the SKU the mall's product pages use)")
+            sku = None
         if sku is not None and sku in first_sku:
             r.error(p["sku"], f'{where}.sku: duplicate SKU "{sku}" (first at line {first_sku[sku]}); '
                               "list each SKU once per campaign")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -533,14 +534,24 @@ def test_an_unquoted_amount_is_exact_to_the_fen(fen):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFFFD, blacklist_categories=("Cs", "Cc")),
-               min_size=1, max_size=20).filter(lambda s: s.strip() and s != "EGG-0017"))
+@given(st.from_regex(r"[A-Za-z0-9._/-]{1,64}", fullmatch=True).filter(lambda s: s != "EGG-0017"))
 def test_a_quoted_sku_is_kept_exactly(sku):
     text = featured(**{"  - sku: POT-0101": f"  - sku: {json.dumps(sku)}"})
 
     campaign, diagnostics = load(text)
 
     assert errors(diagnostics) == [] and campaign.products[1].sku == sku
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFFFD, blacklist_categories=("Cs", "Cc")), min_size=1, max_size=20)
+       .filter(lambda s: re.fullmatch(r"[A-Za-z0-9._/-]{1,64}", s) is None))
+def test_a_sku_outside_its_characters_is_refused_at_its_place(sku):
+    text = featured(**{"  - sku: POT-0101": f"  - sku: {json.dumps(sku)}"})
+
+    campaign, diagnostics = load(text)
+
+    assert campaign is None and any("sku:" in d.message and "is not a SKU" in d.message for d in errors(diagnostics))
 
 
 @pytest.mark.parametrize(
