@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +21,7 @@ from campaign_tools.stages import (
     STAGES,
     CliError,
     publisher_name,
+    source_commit,
     shell_settings,
     stage_settings,
 )
@@ -114,12 +114,7 @@ def _publisher(args: argparse.Namespace):
 
     store, settings = _store(args)
     actor = publisher_name()
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False, timeout=5
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit = ""
+    commit = source_commit(args.campaigns)
     clock = _stage_clock(store, args.stage)
     return Publisher(store, clock, actor=actor, commit=commit, progress=_progress_bar), settings
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import subprocess
 from pathlib import Path
 from typing import Mapping
 
@@ -70,6 +71,23 @@ def stage_settings(stage: str, dynamodb_port: int = LOCAL_DYNAMODB_PORT, env: Ma
 def shell_settings(env: Mapping[str, str] | None = None) -> Settings:
     """The settings of a command that touches no stage (validate, preview, simulate, sign)."""
     return Settings.from_env(os.environ if env is None else env)
+
+
+def source_commit(campaigns: str) -> str:
+    """The git commit a publish of ``campaigns`` comes from: ``a1b2c3d``, ``a1b2c3d+dirty`` when the
+    campaign files differ from it (edited, added or removed, not committed), ``""`` outside git."""
+
+    def git(*argv: str) -> str:
+        try:
+            done = subprocess.run(["git", *argv], capture_output=True, text=True, check=False, timeout=5)
+        except (OSError, subprocess.SubprocessError):
+            return ""
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD")
+    if commit and git("status", "--porcelain", "--untracked-files=all", "--", campaigns):
+        return commit + "+dirty"
+    return commit
 
 
 def publisher_name(env: Mapping[str, str] | None = None) -> str:
