@@ -54,6 +54,7 @@ from chalicelib.domain.model import (
 from chalicelib.domain.money import fen_to_yuan_str
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static"  # the images the site serves under /static/
 DEFAULT_SLOTS = 8
 SHORTEST_LIVE = timedelta(hours=1)
 LONGEST_LIVE = timedelta(days=400)
@@ -129,11 +130,15 @@ def load_campaign_file(path: str | Path) -> tuple[Campaign | None, list[Diagnost
     return loaded.campaign, loaded.diagnostics
 
 
-def validate_paths(paths: Sequence[str | Path], *, slots: int = DEFAULT_SLOTS) -> ValidationResult:
+def validate_paths(
+    paths: Sequence[str | Path], *, slots: int = DEFAULT_SLOTS, static_dir: Path | None = STATIC_DIR
+) -> ValidationResult:
     """Validate files and folders (a folder: its ``*.yaml``/``*.yml`` files, sorted, not recursive).
 
     Per-file checks first, then, on the valid campaigns, the checks across files.
     ``slots`` is the number of homepage slots the pinned SKUs must fit in.
+    ``static_dir``: where ``/static/...`` images must exist (a warning otherwise: the
+    page would show the placeholder); ``None`` skips that check.
     """
     files, diagnostics = _expand(paths)
     loaded = [_load_file(file, shown) for file, shown in files]
@@ -153,6 +158,8 @@ def validate_paths(paths: Sequence[str | Path], *, slots: int = DEFAULT_SLOTS) -
         unique.append(item)
     diagnostics.extend(_check_pins(unique, slots))
     diagnostics.extend(_check_prices(unique))
+    if static_dir is not None:
+        diagnostics.extend(_check_static_images(unique, static_dir))
     campaigns = tuple(sorted((item.campaign for item in unique), key=lambda c: c.id))
     return ValidationResult(
         campaigns=campaigns,
@@ -550,6 +557,19 @@ def _diag(item: _Loaded, key: str, message: str, severity: str = "error", table:
 
 def _overlap(a: Campaign, b: Campaign) -> bool:
     return (b.ends_at is None or a.starts_at < b.ends_at) and (a.ends_at is None or b.starts_at < a.ends_at)
+
+
+def _check_static_images(items: list[_Loaded], static_dir: Path) -> list[Diagnostic]:
+    """A ``/static/...`` image that is not a file of ``static_dir`` is a warning (``--strict``: an error)."""
+    found: list[Diagnostic] = []
+    for item in items:
+        images = [(f"products[{j}].image", p.image) for j, p in enumerate(item.campaign.products)]
+        images += [(f"tourism[{j}].image", s.image) for j, s in enumerate(item.campaign.tourism)]
+        for where, url in images:
+            if url and url.startswith("/static/") and not (static_dir / url[len("/static/") :]).is_file():
+                found.append(_diag(item, where, f"{where}: {url} is not a file in static/; the page would show the "
+                                                "placeholder image: add the file or fix the name", "warning", "values"))
+    return found
 
 
 def _check_pins(items: list[_Loaded], slots: int) -> list[Diagnostic]:

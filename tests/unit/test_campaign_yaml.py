@@ -566,3 +566,16 @@ def test_a_chinese_place_typed_as_a_zone_is_answered_with_its_zone(tmp_path, typ
     path.write_text(text.replace("timezone: Asia/Shanghai", f'timezone: "{typed}"', 1), encoding="utf-8")
     [error] = validate_paths([path]).errors
     assert f'timezone: {typed} is not an IANA time zone; did you mean "{zone}"?' in error.message
+
+
+def test_a_static_image_that_does_not_exist_is_a_warning_at_its_place(tmp_path):
+    text = (Path(__file__).resolve().parents[2] / "campaigns" / "poverty-day-2026.yaml").read_text(encoding="utf-8")
+    assert text.count("image: /static/egg.svg") == 1
+    path = tmp_path / "poverty-day-2026.yaml"
+    path.write_text(text.replace("image: /static/egg.svg", "image: /static/eggs.svg"), encoding="utf-8")
+    result = validate_paths([path])
+    line = text.splitlines().index("    image: /static/egg.svg") + 1
+    assert result.ok and [(w.line, w.col, w.message.split(";")[0]) for w in result.warnings] == [
+        (line, 12, "products[0].image: /static/eggs.svg is not a file in static/")
+    ]
+    assert validate_paths([path], static_dir=None).warnings == ()
