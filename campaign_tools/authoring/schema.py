@@ -21,7 +21,10 @@ name those rules so that hovering over a key tells the whole story.
 Two YAML facts shape the types here:
 
 * yaml-language-server reads YAML 1.2, where ``2026-10-17T00:00:00`` is a
-  plain string, so times are strings with a pattern.
+  plain string, so times are strings with a pattern, and an unquoted
+  ``511902`` is an integer, so codes, ids and SKUs are strings or integers
+  (the schema must accept every file ``campaign validate`` accepts; what it
+  cannot refuse is listed in ``docs/yaml.md``).
 * The brief allows unquoted amounts (``price: 39.90`` is read from its text),
   so money is ``string`` (with the pattern) or ``number``.
 
@@ -34,9 +37,10 @@ from __future__ import annotations
 
 import copy
 import json
+import zoneinfo
 from typing import Any
 
-from chalicelib.domain.ids import CAMPAIGN_ID_PATTERN
+from chalicelib.domain.ids import CAMPAIGN_ID_PATTERN, SKU, SKU_CHARS
 from chalicelib.domain.model import ENDORSEMENT_KINDS, KINDS
 
 __all__ = ["campaign_json_schema", "schema_json_text"]
@@ -45,12 +49,22 @@ DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 ID_PATTERN = CAMPAIGN_ID_PATTERN
-MONEY_PATTERN = r"^\d+(\.\d{1,2})?$"
-PERCENT_PATTERN = r"^\d+(\.\d+)?%$"
-# Date and time, minutes required, seconds and fraction optional, offset optional.
-TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?$"
-IMAGE_PATTERN = r"^(https://|/static/)\S+$"
-TIMEZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$"
+# More than 0, at most 12 digits before the point and 2 after (the validator's money rule).
+MONEY_PATTERN = r"^(?!0*(\.0{1,2})?$)[0-9]{1,12}(\.[0-9]{1,2})?$"
+# More than 0 % and at most 100 %, with the % sign.
+PERCENT_PATTERN = r"^(?!0*(\.0*)? ?%$)0*(100(\.0{1,12})?|[0-9]{1,2}(\.[0-9]{1,12})?) ?%$"
+# Date and time (T or a space between them), minutes required, seconds and fraction optional,
+# offset optional; years 2000 to 2100, each field in its range (the day of a short month is
+# the validator's to check).
+TIME_PATTERN = (
+    r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[T ]([01][0-9]|2[0-3]):[0-5][0-9]"
+    r"(:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?$"
+)
+# An https URL, or a /static/ path; never a ".." segment.
+IMAGE_PATTERN = r"^(?!.*(^|/)\.\.(/|$))(https://[A-Za-z0-9.-]+(:[0-9]+)?(/\S*)?|/static/[^\s\\]+)$"
+SKU_PATTERN = f"^{SKU.pattern}$"
+WHOLE_PATTERN = r"^[1-9][0-9]{0,8}$"  # a quoted whole number, as the validator reads "3"
+WHOLE_MAX = 999_999_999
 
 _TIME_RULE = (
     "Local time in `timezone` unless an offset is given (2026-10-17T09:00:00+08:00). "
@@ -60,6 +74,11 @@ _QUOTE_RULE = (
     "Kept exactly as typed. Quote it when it could be read as a number, a yes/no or a "
     'date (write "0123", "NO", "511902"), so it stays text.'
 )
+
+
+def _zone_names() -> list[str]:
+    """Every IANA zone name the validator accepts (those of the pinned ``tzdata``), sorted."""
+    return sorted(name for name in zoneinfo.available_timezones() if name != "localtime")
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -169,7 +188,7 @@ def _defs() -> dict[str, Any]:
         ),
         "time": _field(
             "Date and time",
-            "A date and a time, YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS, optionally "
+            "A date and a time, YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS (a space may stand for the T), optionally "
             "followed by an offset such as +08:00 or Z. " + _TIME_RULE,
             ["2026-10-17T00:00:00", "2026-10-17T09:00:00+08:00"],
             {
@@ -183,12 +202,28 @@ def _defs() -> dict[str, Any]:
         ),
         "sku": _field(
             "SKU",
-            "The mall's product code. " + _QUOTE_RULE,
+            "The mall's product code: 1 to 64 of " + SKU_CHARS + ", no spaces. " + _QUOTE_RULE,
             ["EGG-0017", "0123"],
             {
-                "type": "string",
-                "minLength": 1,
+                # An unquoted 100101 is a number to the editor (YAML 1.2) and a SKU to the validator.
+                "type": ["string", "integer"],
+                "pattern": SKU_PATTERN,
+                "minimum": 0,
+                "patternErrorMessage": "Use 1 to 64 of " + SKU_CHARS + ", with no spaces.",
                 "errorMessage": 'Quote the SKU, e.g. "0123", so it stays exactly as typed.',
+            },
+        ),
+        "whole": _field(
+            "Whole number",
+            "A whole number, 1 or more, quoted or not (\"3\" is read from its digits, as 3 is).",
+            [3, "3"],
+            {
+                # A YAML 1.2 editor reads weight: "3" as text; the validator reads it from its digits.
+                "type": ["integer", "string"],
+                "minimum": 1,
+                "maximum": WHOLE_MAX,
+                "pattern": WHOLE_PATTERN,
+                "errorMessage": "Write a whole number, 1 or more.",
             },
         ),
         "image": _field(
@@ -212,7 +247,7 @@ def _defs() -> dict[str, Any]:
                         "The merchant's id in the mall. " + _QUOTE_RULE,
                         ["m-0042"],
                         {
-                            "type": "string",
+                            "type": ["string", "integer"],  # an unquoted 420042 is a number to the editor
                             "minLength": 1,
                             "errorMessage": 'Quote the merchant id, e.g. "0042".',
                         },
@@ -240,7 +275,7 @@ def _defs() -> dict[str, Any]:
                         "Bazhou District. " + _QUOTE_RULE,
                         ["511902"],
                         {
-                            "type": "string",
+                            "type": ["string", "integer"],  # an unquoted 511902 is a number to the editor
                             "minLength": 1,
                             "errorMessage": 'Quote the county code, e.g. "511902".',
                         },
@@ -369,11 +404,7 @@ def _defs() -> dict[str, Any]:
                         "the other live campaigns: weight 3 gets three times the slots of "
                         "weight 1. A whole number, 1 or more.",
                         [3, 1],
-                        {
-                            "type": "integer",
-                            "minimum": 1,
-                            "errorMessage": "Write a whole number, 1 or more.",
-                        },
+                        _ref("whole"),
                     ),
                     "pinned": _field(
                         "Pinned SKUs",
@@ -422,7 +453,7 @@ def _defs() -> dict[str, Any]:
                         "Optional. How many people the money helps, e.g. 23 children. A "
                         "whole number, 1 or more.",
                         [23],
-                        {"type": "integer", "minimum": 1},
+                        _ref("whole"),
                     ),
                     "partner": _field(
                         "Partner",
@@ -437,7 +468,7 @@ def _defs() -> dict[str, Any]:
                         "this many points make 1 yuan (100 means 100 points = 1 yuan). A "
                         "whole number, 1 or more. Leave it out to turn point donations off.",
                         [100],
-                        {"type": "integer", "minimum": 1},
+                        _ref("whole"),
                     ),
                 },
                 ["rate", "goal", "beneficiary", "partner"],
@@ -524,8 +555,8 @@ def _top_level_properties() -> dict[str, Any]:
             [DEFAULT_TIMEZONE, "Asia/Urumqi"],
             {
                 "type": "string",
-                "pattern": TIMEZONE_PATTERN,
-                "patternErrorMessage": "Use an IANA time zone name, e.g. Asia/Shanghai.",
+                "enum": _zone_names(),  # the zones of the pinned tzdata, as the validator knows them
+                "errorMessage": "Use an IANA time zone name, e.g. Asia/Shanghai.",
                 "default": DEFAULT_TIMEZONE,
             },
         ),
