@@ -22,6 +22,7 @@ never a wrong page: readers check its digest against the release.
 """
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,20 +41,43 @@ _log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class FieldChange:
+    """One changed value of a campaign or pick document: its dotted ``path`` (``title.en``,
+    ``price``), and the ``old`` and ``new`` document values (``None``: absent)."""
+
+    path: str
+    old: Any
+    new: Any
+
+    def describe(self) -> str:
+        """``price: "39.90" -> "42.90"`` (values as JSON text, as they are stored)."""
+        return f"{self.path}: {_shown(self.old)} -> {_shown(self.new)}"
+
+
+def _shown(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+@dataclass(frozen=True)
 class Change:
-    """One line of a plan: ``what`` is ``campaign`` or ``pick``; ``action`` add/remove/change."""
+    """One entry of a plan: ``what`` is ``campaign`` or ``pick``; ``action`` add/remove/change.
+
+    ``fields``: the top-level fields that changed; ``values``: every changed value, old and new.
+    """
 
     action: str
     what: str
     campaign_id: str
     sku: str | None = None
     fields: tuple[str, ...] = ()
+    values: tuple[FieldChange, ...] = ()
 
     def describe(self) -> str:
+        """``  ~ pick poverty-day-2026 / EGG-0017 (price)`` then one indented ``old -> new`` line a value."""
         sign = {"add": "+", "remove": "-", "change": "~"}[self.action]
         name = self.campaign_id if self.sku is None else f"{self.campaign_id} / {self.sku}"
         detail = f" ({', '.join(self.fields)})" if self.fields else ""
-        return f"  {sign} {self.what} {name}{detail}"
+        return "\n".join([f"  {sign} {self.what} {name}{detail}"] + [f"      {v.describe()}" for v in self.values])
 
 
 @dataclass(frozen=True)
@@ -93,6 +117,17 @@ def _diff_fields(old: Mapping[str, Any], new: Mapping[str, Any], skip: Sequence[
     return tuple(k for k in keys if old.get(k) != new.get(k))
 
 
+def _diff_values(old: Any, new: Any, path: str = "") -> list[FieldChange]:
+    """Every changed value between two documents, by dotted path: mappings are followed
+    key by key (``title.en``), anything else (a list, a string, a number) is one value."""
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        out: list[FieldChange] = []
+        for key in sorted(set(old) | set(new)):
+            out.extend(_diff_values(old.get(key), new.get(key), f"{path}.{key}" if path else key))
+        return out
+    return [] if old == new else [FieldChange(path, old, new)]
+
+
 def _diff_campaign(cid: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
     changes: list[Change] = []
     fields = _diff_fields(old, new, skip=("products",))
@@ -103,15 +138,19 @@ def _diff_campaign(cid: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> 
         if sku not in old_picks:
             pick_changes.append(Change("add", "pick", cid, sku))
         elif old_picks[sku] != pick:
-            pick_changes.append(Change("change", "pick", cid, sku, _diff_fields(old_picks[sku], pick)))
+            values = tuple(_diff_values(old_picks[sku], pick))
+            pick_changes.append(Change("change", "pick", cid, sku, _diff_fields(old_picks[sku], pick), values))
     for sku in old_picks:
         if sku not in new_picks:
             pick_changes.append(Change("remove", "pick", cid, sku))
-    order_changed = [s for s in old_picks if s in new_picks] != [s for s in new_picks if s in old_picks]
-    if order_changed:
+    values = [v for v in _diff_values(old, new) if v.path != "products" and not v.path.startswith("products.")]
+    old_order = [s for s in old_picks if s in new_picks]
+    new_order = [s for s in new_picks if s in old_picks]
+    if old_order != new_order:
         fields = fields + ("products order",)
+        values.append(FieldChange("products order", old_order, new_order))
     if fields or pick_changes:
-        changes.append(Change("change", "campaign", cid, None, fields))
+        changes.append(Change("change", "campaign", cid, None, fields, tuple(values)))
         changes.extend(pick_changes)
     return changes
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.domain.model import campaign_to_doc
+from chalicelib.domain.model import Text, campaign_to_doc
 from chalicelib.errors import NothingToRollBack, ReleaseConflict, StoreUnavailable
 from chalicelib.releases.publishing import Publisher
 from chalicelib.store.releases import Store
-from tests.factories import campaign, charity_sale, pick
+from tests.factories import campaign, charity_sale, local, pick
 
 
 @pytest.fixture
@@ -52,6 +52,21 @@ def test_plan_names_changed_fields_and_picks_and_writes_nothing(publisher, count
     assert "  + pick poverty-day-2026 / NEW-0001" in lines
     assert "  - pick poverty-day-2026 / HEN-0201" in lines
     assert "  - campaign bazhong-pork-charity" in lines
+
+
+def test_plan_prints_the_old_and_the_new_value_of_every_changed_field(publisher):
+    publisher.publish([campaign()])
+    before = campaign()
+    retitled = before.__class__(
+        **{**before.__dict__, "title": Text({"zh-CN": before.title.get("zh-CN"), "en": "Poverty Day picks, 2026"}),
+           "ends_at": local(2026, 10, 19), "products": (pick("EGG-0017", 4290),) + tuple(reversed(before.products[1:]))}
+    )
+    lines = publisher.plan([retitled]).describe().splitlines()
+    ends = f'      ends_at: "{local(2026, 10, 18).isoformat()}" -> "{local(2026, 10, 19).isoformat()}"'
+    assert f'      title.en: "{before.title.get("en")}" -> "Poverty Day picks, 2026"' in lines
+    assert ends in lines
+    assert '      products order: ["EGG-0017", "POT-0101", "HEN-0201"] -> ["EGG-0017", "HEN-0201", "POT-0101"]' in lines
+    assert '      price: "39.90" -> "42.90"' in lines
 
 
 def test_rollback_makes_the_previous_release_live_and_publish_continues_numbering(publisher):
