@@ -547,7 +547,7 @@ def main() -> int:
     from campaign_tools.local_dynamodb import EmbeddedDynamoDB
 
     from chalicelib.clock import FixedClock
-    from chalicelib.store.releases import create_table
+    from chalicelib.store.table import create_table
 
     server = EmbeddedDynamoDB("127.0.0.1", free_port())  # moto's server, made safe for concurrent transactions
     server.start()

@@ -51,7 +51,8 @@ class LocalStack:
         from campaign_tools.authoring.campaign_yaml import validate_paths
         from campaign_tools.sign import ensure_local_secret
         from chalicelib.releases.publishing import Publisher
-        from chalicelib.store.releases import Store, create_table
+        from chalicelib.store.releases import Store
+        from chalicelib.store.table import create_table
         from chalicelib.wiring import build, configure, dynamodb_resource
 
         # Without SYSTEM_SIGNING_SECRET, a random secret for this run (printed by serve()).

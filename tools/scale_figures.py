@@ -50,7 +50,8 @@ def main() -> int:
     from chalicelib.clock import FixedClock
     from chalicelib.homepage.job import run_rotation
     from chalicelib.releases.publishing import Publisher
-    from chalicelib.store.releases import Store, create_table
+    from chalicelib.store.releases import Store
+    from chalicelib.store.table import create_table
     from chalicelib.settings import Settings
 
     at = datetime(2026, 10, 17, 1, 0, tzinfo=timezone.utc)  # 09:00 in Shanghai

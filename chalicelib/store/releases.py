@@ -512,28 +512,3 @@ class Store:
             raise
         except BotoCoreError as exc:
             raise StoreUnavailable(f"DynamoDB is unavailable: {exc.__class__.__name__}") from exc
-
-
-def create_table(dynamodb: Any, table_name: str) -> Any:
-    """Create the table (on-demand) with TTL, for the local stage and tests.
-
-    Deployed stages get the same table from the packaged CloudFormation
-    template. Returns the ``Table``. An existing table is reused.
-    """
-    client = dynamodb.meta.client
-    try:
-        client.create_table(
-            TableName=table_name,
-            KeySchema=KEY_SCHEMA,
-            AttributeDefinitions=ATTRIBUTE_DEFINITIONS,
-            BillingMode="PAY_PER_REQUEST",
-        )
-        client.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 50})
-        client.update_time_to_live(
-            TableName=table_name,
-            TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
-        )
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "ResourceInUseException":
-            raise
-    return dynamodb.Table(table_name)

@@ -21,7 +21,8 @@ from chalicelib.clock import FixedClock
 from chalicelib.homepage.job import run_rotation
 from chalicelib.releases.publishing import Publisher
 from chalicelib.settings import Settings
-from chalicelib.store.releases import Store, create_table
+from chalicelib.store.releases import Store
+from chalicelib.store.table import create_table
 from tests.conftest import TABLE
 from tests.factories import campaign, charity_sale, local
 from tests.faults import DynamoFaults, no_backoff

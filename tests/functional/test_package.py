@@ -90,7 +90,7 @@ def test_the_template_table_matches_create_table(built, aws_env):
     import boto3
     from moto import mock_aws
 
-    from chalicelib.store.releases import create_table
+    from chalicelib.store.table import create_table
 
     _, template, _ = built["dev"]
     props = template["Resources"]["CampaignTable"]["Properties"]
@@ -268,7 +268,8 @@ RUN_FROM_ZIP = textwrap.dedent(
         from chalicelib.clock import system_clock
         from chalicelib.domain.model import Campaign, County, Homepage, Merchant, Pick, Text
         from chalicelib.releases.publishing import Publisher
-        from chalicelib.store.releases import Store, create_table
+        from chalicelib.store.releases import Store
+        from chalicelib.store.table import create_table
 
         table = create_table(dynamodb, os.environ["TABLE_NAME"])
         now = datetime.now(timezone.utc)

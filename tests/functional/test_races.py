@@ -166,7 +166,7 @@ def embedded(aws_env):
     import boto3
 
     from campaign_tools.local_dynamodb import EmbeddedDynamoDB
-    from chalicelib.store.releases import create_table
+    from chalicelib.store.table import create_table
 
     server = EmbeddedDynamoDB("127.0.0.1", 0)
     server.start()
