@@ -422,7 +422,7 @@ def books_section(table_factory) -> None:
         # The entries are written as the books write them (one item per entry, spread over the
         # ledger shards), in batches: recording 10,000 sales one transaction at a time against
         # moto's server would take minutes and measure moto, not the ledger read.
-        from chalicelib.store.book_items import LedgerEntry
+        from chalicelib.store.items import LedgerEntry
         from chalicelib.books.rules import shard_of
 
         books = services.books

@@ -37,7 +37,8 @@ from chalicelib.domain.model import Campaign, campaign_from_doc, campaign_to_doc
 from chalicelib.errors import StoreUnavailable
 from chalicelib.homepage.job import StoredRotation, entries_from_campaigns, rotation_doc, simulate
 from chalicelib.releases.publishing import catalog_entry
-from chalicelib.store.releases import CampaignHead, Release, Store
+from chalicelib.store.items import CampaignHead, Release
+from chalicelib.store.releases import Store
 from chalicelib.web.page_cache import PageCache
 
 T = TypeVar("T")

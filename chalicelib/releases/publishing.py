@@ -33,7 +33,8 @@ from botocore.exceptions import ClientError
 
 from chalicelib.domain.model import Campaign, campaign_to_doc
 from chalicelib.errors import NothingToRollBack, ReleaseConflict, StoreUnavailable
-from chalicelib.store.releases import CampaignHead, Release, Store
+from chalicelib.store.items import CampaignHead, Release
+from chalicelib.store.releases import Store
 
 _log = logging.getLogger(__name__)
 

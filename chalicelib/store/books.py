@@ -1,6 +1,6 @@
 """DynamoDB access for the donation books: one method per access pattern.
 
-Item shapes and keys: :mod:`chalicelib.store.book_items`.
+Keys: :mod:`chalicelib.store.keys`; item shapes: :mod:`chalicelib.store.items`.
 
 Every write of a sale, refund or point donation is ONE ``TransactWriteItems``
 whose first action puts the idempotency item with
@@ -31,23 +31,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.books.totals import CampaignBooks
 from chalicelib.errors import StoreUnavailable
-from chalicelib.store.book_items import (
-    COUNTERS,
-    LEDGER_TOP,
-    ORDER_SK,
-    REFUND_SK,
-    SPLIT_PREFIX,
-    TOTALS_SK,
-    LedgerEntry,
-    OrderRecord,
-    Receipt,
-    as_int,
-    ledger_pk,
-    order_pk,
-    refund_pk,
-    split_of,
-    totals_pk,
-)
+from chalicelib.store.items import COUNTERS, SPLIT_PREFIX, LedgerEntry, OrderRecord, Receipt, as_int, split_of
+from chalicelib.store.keys import LEDGER_TOP, ORDER_SK, REFUND_SK, TOTALS_SK, ledger_pk, order_pk, refund_pk, totals_pk
 from chalicelib.store.releases import batch_get_items
 
 RETRYABLE_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}

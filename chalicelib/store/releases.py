@@ -1,11 +1,11 @@
 """DynamoDB access: one method per access pattern.
 
 One table, key ``PK`` (S) + ``SK`` (S), TTL attribute ``expires_at_epoch_s``;
-its keys and item shapes are in :mod:`chalicelib.store.keys`.
+its keys and item types are in :mod:`chalicelib.store.keys`.
 
-The donation books' items (the last five rows of that table) are written and read by
-:mod:`chalicelib.store.books`; their shapes are in :mod:`chalicelib.store.book_items`
-and the capacity plan in ``docs/donations.md``.
+The donation books' items are written and read by :mod:`chalicelib.store.books`;
+the shapes of every item are in :mod:`chalicelib.store.items` and the capacity
+plan in ``docs/donations.md``.
 
 Access patterns:
 
@@ -36,12 +36,11 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from botocore.exceptions import ClientError
 
 from chalicelib.errors import ReleaseConflict, RotationConflict, StoreUnavailable
-from chalicelib.store.keys import (  # noqa: F401  (some re-exported for callers)
-    ATTRIBUTE_DEFINITIONS,
+from chalicelib.store.items import CampaignHead, Release, RotationInputs, item_json
+from chalicelib.store.keys import (
     CURRENT_SK,
     HEAD_SK,
     HOMEPAGE_PREFIX,
-    KEY_SCHEMA,
     LIVE_RELEASE_KEY,
     LOCAL_PK,
     RELEASE_KEY,
@@ -49,15 +48,11 @@ from chalicelib.store.keys import (  # noqa: F401  (some re-exported for callers
     ROTATION_KEY,
     ROTATION_PK,
     TTL_ATTRIBUTE,
-    CampaignHead,
-    Release,
-    RotationInputs,
     campaign_pk,
     head_key,
     history_sk,
     homepage_key,
     homepage_prefix,
-    item_json,
     release_sk,
     version_sk,
 )

@@ -13,8 +13,9 @@ from chalicelib.books.service import Books
 from chalicelib.domain.model import County, Merchant, Text
 from chalicelib.errors import StoreUnavailable
 from chalicelib.releases.catalog import StoreCatalog
-from chalicelib.store.book_items import LedgerEntry, ledger_pk, totals_pk
 from chalicelib.store.books import BooksStore, DuplicateId
+from chalicelib.store.items import LedgerEntry
+from chalicelib.store.keys import ledger_pk, totals_pk
 from chalicelib.store.releases import Store
 from chalicelib.webhooks.requests import PointDonationRequest, RefundRequest, SaleRequest
 from tests.factories import campaign, charity_sale, local

@@ -67,7 +67,7 @@ def test_the_packaged_template_passes_cfn_lint_with_no_error_and_no_warning(buil
 
 @pytest.mark.parametrize("stage", DEPLOYED_STAGES)
 def test_the_template_creates_the_stage_table_as_the_code_expects_it(built, stage):
-    from chalicelib.store.releases import ATTRIBUTE_DEFINITIONS, KEY_SCHEMA, TTL_ATTRIBUTE
+    from chalicelib.store.keys import ATTRIBUTE_DEFINITIONS, KEY_SCHEMA, TTL_ATTRIBUTE
 
     _, template, _ = built[stage]
     table = template["Resources"]["CampaignTable"]

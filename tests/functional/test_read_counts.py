@@ -16,7 +16,8 @@ from chalicelib.domain.model import Text, campaign_to_doc
 from chalicelib.homepage.job import run_rotation
 from chalicelib.releases.publishing import Publisher, doc_digest
 from chalicelib.settings import Settings
-from chalicelib.store.releases import CampaignHead, Store
+from chalicelib.store.items import CampaignHead
+from chalicelib.store.releases import Store
 from tests.conftest import TABLE
 from tests.factories import campaign, charity_sale, local
 
