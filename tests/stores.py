@@ -1,7 +1,25 @@
-"""Stand-ins for what the store's door (chalicelib/store/table.py) takes of boto3."""
+"""The access patterns on a boto3 table (moto's, or the embedded DynamoDB's), each behind its own door."""
 from __future__ import annotations
 
 from typing import Any
+
+from chalicelib.store.books import BooksStore
+from chalicelib.store.releases import ReleaseStore
+from chalicelib.store.rotations import RotationStore
+from chalicelib.store.table import Table
+
+
+def release_store(table: Any, **door: Any) -> ReleaseStore:
+    """``door``: :class:`Table`'s ``sleep``/``rng``."""
+    return ReleaseStore(Table(table, **door))
+
+
+def rotation_store(table: Any, **door: Any) -> RotationStore:
+    return RotationStore(Table(table, **door))
+
+
+def books_store(table: Any, **door: Any) -> BooksStore:
+    return BooksStore(Table(table, **door))
 
 
 class Boto3Table:

@@ -29,12 +29,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Mapping, Sequence
 
-from botocore.exceptions import ClientError
-
 from chalicelib.domain.model import Campaign, campaign_to_doc
 from chalicelib.errors import NothingToRollBack, ReleaseConflict, StoreUnavailable
 from chalicelib.store.items import CampaignHead, Release
-from chalicelib.store.releases import Store
+from chalicelib.store.releases import ReleaseStore
 
 _log = logging.getLogger(__name__)
 
@@ -153,7 +151,7 @@ def _diff_campaign(cid: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> 
 
 
 class Publisher:
-    """Plans, publishes and rolls back releases on a :class:`Store`.
+    """Plans, publishes and rolls back releases on a :class:`~chalicelib.store.releases.ReleaseStore`.
 
     ``clock`` gives the aware publish time; ``actor`` and ``commit`` are
     recorded on the release (who published, and the git commit if any).
@@ -163,7 +161,7 @@ class Publisher:
 
     def __init__(
         self,
-        store: Store,
+        store: ReleaseStore,
         clock,
         actor: str = "",
         commit: str = "",
@@ -267,7 +265,7 @@ class Publisher:
         here: a failure is logged, and readers fall back to the version item."""
         try:
             self.store.put_campaign_heads(heads)
-        except (StoreUnavailable, ClientError) as exc:
+        except StoreUnavailable as exc:
             _log.warning("release is live, but %d head item(s) were not refreshed: %s", len(heads), exc)
 
     def prune(self, keep: set[int]) -> list[int]:

@@ -268,8 +268,8 @@ RUN_FROM_ZIP = textwrap.dedent(
         from chalicelib.clock import system_clock
         from chalicelib.domain.model import Campaign, County, Homepage, Merchant, Pick, Text
         from chalicelib.releases.publishing import Publisher
-        from chalicelib.store.releases import Store
-        from chalicelib.store.table import create_table
+        from chalicelib.store.releases import ReleaseStore
+        from chalicelib.store.table import Table, create_table
 
         table = create_table(dynamodb, os.environ["TABLE_NAME"])
         now = datetime.now(timezone.utc)
@@ -280,7 +280,7 @@ RUN_FROM_ZIP = textwrap.dedent(
         campaign = Campaign(id="zip-check", kind="featured", title=Text({"zh-CN": "打包检查", "en": "Package check"}),
                             timezone="Asia/Shanghai", starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=1),
                             products=(pick,), homepage=Homepage(1, ()))
-        Publisher(Store(table), system_clock).publish([campaign])
+        Publisher(ReleaseStore(Table(table)), system_clock).publish([campaign])
 
         page = app_module.app(api_event("/campaigns/{campaign_id}", "/campaigns/zip-check",
                                         {"campaign_id": "zip-check"}, {"lang": "en"}), Context())
