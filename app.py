@@ -146,7 +146,7 @@ def rotate_homepage(event):
     svc = services()
     s = svc.settings
     try:
-        outcome = run_rotation(svc.store, svc.clock(), s.homepage_slots, s.rotation_history_days)
+        outcome = run_rotation(svc.rotations, svc.clock(), s.homepage_slots, s.rotation_history_days)
     except Exception:
         svc.observability.rotation("failed")
         raise

@@ -140,12 +140,14 @@ def handler_section(table, clock) -> None:
     from chalicelib.homepage.job import run_rotation
     from chalicelib.releases.publishing import Publisher
     from chalicelib.settings import Settings
-    from chalicelib.store.releases import Store
+    from chalicelib.store.releases import ReleaseStore
+    from chalicelib.store.rotations import RotationStore
+    from chalicelib.store.table import Table
     from chalicelib.web.templates import environment
 
     campaigns = validate_paths([ROOT / "campaigns"]).campaigns
-    Publisher(Store(table), clock).publish(campaigns)
-    run_rotation(Store(table), clock(), 8, 30)
+    Publisher(ReleaseStore(Table(table)), clock).publish(campaigns)
+    run_rotation(RotationStore(Table(table)), clock(), 8, 30)
     services = wiring.build(Settings(table_name=table.name), clock, table)
     wiring.configure(services)
     counter = Counter(table.meta.client)
@@ -172,7 +174,7 @@ def handler_section(table, clock) -> None:
     row("requests", "homepage, cold container (pointer + rotation, one batch)", str(len(cold_home)), ", ".join(cold_home) + "; <= 1 expected")
     row("requests", "homepage, warm", str(len(warm_home)), "0 expected")
     counter.take()
-    run_rotation(Store(table), clock() + timedelta(minutes=15), 8, 30)
+    run_rotation(RotationStore(Table(table)), clock() + timedelta(minutes=15), 8, 30)
     rotation_calls = counter.take()
     row("requests", "one rotation", str(len(rotation_calls)), ", ".join(rotation_calls) + " (the Query pages, then 2 writes in one transaction)")
 
@@ -351,7 +353,8 @@ def rotation_curve() -> None:
 
 def publish_curve(table_factory, clock) -> None:
     from chalicelib.releases.publishing import Publisher
-    from chalicelib.store.releases import Store
+    from chalicelib.store.releases import ReleaseStore
+    from chalicelib.store.table import Table
     from tests.factories import campaign
 
     previous = None
@@ -359,7 +362,7 @@ def publish_curve(table_factory, clock) -> None:
         table = table_factory()
         counter = Counter(table.meta.client)
         campaigns = [campaign(f"camp-{i:04d}", weight=1 if i % 2 else None) for i in range(count)]
-        publisher = Publisher(Store(table), clock)
+        publisher = Publisher(ReleaseStore(Table(table)), clock)
         start = time.perf_counter()
         publisher.publish(campaigns)
         seconds = time.perf_counter() - start
@@ -392,14 +395,15 @@ def books_section(table_factory) -> None:
     from chalicelib.clock import FixedClock
     from chalicelib.releases.publishing import Publisher
     from chalicelib.settings import Settings
-    from chalicelib.store.releases import Store
+    from chalicelib.store.releases import ReleaseStore
+    from chalicelib.store.table import Table
 
     clock = FixedClock(datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc))
     campaigns = validate_paths([ROOT / "campaigns"]).campaigns
     previous = None
     for size in (10, 10_000):
         table = table_factory()
-        Publisher(Store(table), clock).publish(campaigns)
+        Publisher(ReleaseStore(Table(table)), clock).publish(campaigns)
         services = wiring.build(Settings(table_name=table.name, system_signing_secret=SECRET), clock, table)
         wiring.configure(services)
         if size == 10:
@@ -423,17 +427,18 @@ def books_section(table_factory) -> None:
         # ledger shards), in batches: recording 10,000 sales one transaction at a time against
         # moto's server would take minutes and measure moto, not the ledger read.
         from chalicelib.books.rules import shard_of
-        from chalicelib.store.book_items import LedgerEntry
+        from chalicelib.store.items import LedgerEntry
+        from chalicelib.store.keys import order_pk
 
         books = services.books
         paid = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)
         items = [
             LedgerEntry(paid + timedelta(seconds=i), "sale", f"ORD-****-{i:04d}", 370).to_item(
-                "bazhong-pork-charity", shard_of(f"ORD-L{i:06d}", books.ledger_shards), f"{i:012x}", f"ORDER#ORD-L{i:06d}"
+                "bazhong-pork-charity", shard_of(f"ORD-L{i:06d}", books.ledger_shards), f"{i:012x}", order_pk(f"ORD-L{i:06d}")
             )
             for i in range(size)
         ]
-        Store(table, sleep=lambda s: None).batch_put(items)
+        Table(table, sleep=lambda s: None).batch_write(puts=items)
         entries, _ = books.store.query_ledger("bazhong-pork-charity", None, books.page_size, books.ledger_shards)
         assert len(entries) == min(size + (2 if size == 10 else 0), books.page_size)  # + the 2 sales above
         ledger = best_per_call_s(
@@ -466,7 +471,7 @@ def load_section(requests_total: int = 2000, threads: int = 4) -> None:
     logging.disable(logging.INFO)  # chalice local logs every request
     server = threading.Thread(target=stack.http.server.serve_forever, daemon=True)
     server.start()
-    counter = Counter(services().store.table.meta.client)
+    counter = Counter(services().releases.table.client)
     from campaign_tools.sign import sign_headers
 
     rng = random.Random(7)
@@ -546,7 +551,7 @@ def main() -> int:
 
     from campaign_tools.local_dynamodb import EmbeddedDynamoDB
     from chalicelib.clock import FixedClock
-    from chalicelib.store.releases import create_table
+    from chalicelib.store.table import create_table
 
     server = EmbeddedDynamoDB("127.0.0.1", free_port())  # moto's server, made safe for concurrent transactions
     server.start()

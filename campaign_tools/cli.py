@@ -13,8 +13,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Sequence
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from campaign_tools.stages import (
     DEFAULT_CAMPAIGNS,
     LOCAL_DYNAMODB_PORT,
@@ -26,8 +24,9 @@ from campaign_tools.stages import (
     stage_settings,
 )
 from chalicelib.clock import parse_instant, system_clock
-from chalicelib.errors import PlatformError
+from chalicelib.errors import PlatformError, StoreUnavailable
 from chalicelib.settings import SettingsError
+from chalicelib.store.table import RequestRefused
 
 
 def _instant(text: str) -> datetime:
@@ -47,22 +46,24 @@ def _positive(text: str) -> int:
     return value
 
 
-def _store(args: argparse.Namespace):
-    from chalicelib.store.releases import Store
+def _table(args: argparse.Namespace):
+    from chalicelib.store.table import Table
     from chalicelib.wiring import dynamodb_resource
 
     settings = stage_settings(args.stage, args.dynamodb_port)
-    return Store(dynamodb_resource(settings).Table(settings.table_name)), settings
+    return Table(dynamodb_resource(settings).Table(settings.table_name)), settings
 
 
-def _stage_clock(store, stage: str):
+def _stage_clock(table, stage: str):
     """The clock of ``stage``: on ``local``, the clock of the running ``campaign serve``
     (which may have been started ``--at`` another instant); elsewhere the real one."""
     if stage != "local":
         return system_clock
     from datetime import timedelta
 
-    offset = timedelta(seconds=store.get_local_clock_offset_s())
+    from campaign_tools.local_clock import get_local_clock_offset_s
+
+    offset = timedelta(seconds=get_local_clock_offset_s(table))
     return lambda: system_clock() + offset
 
 
@@ -111,12 +112,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def _publisher(args: argparse.Namespace):
     from chalicelib.releases.publishing import Publisher
+    from chalicelib.store.releases import ReleaseStore
 
-    store, settings = _store(args)
+    table, settings = _table(args)
     actor = publisher_name()
     commit = source_commit(args.campaigns)
-    clock = _stage_clock(store, args.stage)
-    return Publisher(store, clock, actor=actor, commit=commit, progress=_progress_bar), settings
+    clock = _stage_clock(table, args.stage)
+    return Publisher(ReleaseStore(table), clock, actor=actor, commit=commit, progress=_progress_bar), settings
 
 
 def _progress_bar(total: int):
@@ -167,7 +169,10 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
 
 def cmd_releases(args: argparse.Namespace) -> int:
-    store, _ = _store(args)
+    from chalicelib.store.releases import ReleaseStore
+
+    table, _ = _table(args)
+    store = ReleaseStore(table)
     current = store.get_current_release()
     for release in store.list_releases(limit=args.limit):
         mark = "*" if current is not None and current.number == release.number else " "
@@ -223,16 +228,19 @@ def cmd_preview(args: argparse.Namespace) -> int:
 def cmd_rotate(args: argparse.Namespace) -> int:
     if args.simulate:
         return _simulate(args)
-    store, settings = _store(args)
+    from chalicelib.store.rotations import RotationStore
+
+    table, settings = _table(args)
+    store = RotationStore(table)
     if args.history is not None:
-        now = int(_stage_clock(store, args.stage)().timestamp())
+        now = int(_stage_clock(table, args.stage)().timestamp())
         for doc in store.rotation_history(limit=args.history, now_epoch_s=now):
             skus = " ".join(f"{s['campaign_id']}/{s['sku']}{'*' if s['pinned'] else ''}" for s in doc["slots"])
             print(f"{doc['rotation']:>6}  {doc['rotated_at']}  {doc.get('inputs_digest', '')}  {skus}")
         return 0
     from chalicelib.homepage.job import run_rotation
 
-    at = args.at or _stage_clock(store, args.stage)()
+    at = args.at or _stage_clock(table, args.stage)()
     outcome = run_rotation(store, at, settings.homepage_slots, settings.rotation_history_days)
     print(outcome.message)
     return 0
@@ -381,12 +389,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (CliError, PlatformError, SettingsError) as exc:
+    except (CliError, PlatformError, SettingsError, RequestRefused) as exc:
         print(f"campaign {args.command}: error: {exc}", file=sys.stderr)
-        return 1
-    except (BotoCoreError, ClientError) as exc:
-        print(f"campaign {args.command}: error: DynamoDB: {exc}", file=sys.stderr)
-        if getattr(args, "stage", None) == "local":
+        if isinstance(exc, StoreUnavailable) and getattr(args, "stage", None) == "local":
             print("  is the local stack running? start it with `make run` (or `campaign serve`)", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

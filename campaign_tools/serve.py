@@ -49,9 +49,11 @@ class LocalStack:
 
     def publish(self) -> str:
         from campaign_tools.authoring.campaign_yaml import validate_paths
+        from campaign_tools.local_clock import put_local_clock_offset_s
         from campaign_tools.sign import ensure_local_secret
         from chalicelib.releases.publishing import Publisher
-        from chalicelib.store.releases import Store, create_table
+        from chalicelib.store.releases import ReleaseStore
+        from chalicelib.store.table import Table, create_table
         from chalicelib.wiring import build, configure, dynamodb_resource
 
         # Without SYSTEM_SIGNING_SECRET, a random secret for this run (printed by serve()).
@@ -62,8 +64,9 @@ class LocalStack:
         if not result.ok:
             raise CliError(f"{len(result.errors)} error(s) in {self.campaigns}; fix them and run again")
         table = create_table(dynamodb_resource(self.settings), self.settings.table_name)
-        Store(table).put_local_clock_offset_s((self.clock() - system_clock()).total_seconds())
-        _, release = Publisher(Store(table), self.clock, actor="campaign serve").publish(result.campaigns)
+        door = Table(table)
+        put_local_clock_offset_s(door, (self.clock() - system_clock()).total_seconds())
+        _, release = Publisher(ReleaseStore(door), self.clock, actor="campaign serve").publish(result.campaigns)
         configure(build(self.settings, self.clock, table))
         return f"published {len(result.campaigns)} campaign(s) as release {release.number if release else '(unchanged)'}"
 
@@ -73,7 +76,7 @@ class LocalStack:
 
         svc = services()
         s = svc.settings
-        return run_rotation(svc.store, self.clock(), s.homepage_slots, s.rotation_history_days).message
+        return run_rotation(svc.rotations, self.clock(), s.homepage_slots, s.rotation_history_days).message
 
     def _rotation_loop(self) -> None:
         interval_s = self.settings.rotation_minutes * 60

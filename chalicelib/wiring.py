@@ -18,7 +18,9 @@ from chalicelib.observability import Observability
 from chalicelib.releases.catalog import StoreCatalog
 from chalicelib.settings import Settings
 from chalicelib.store.books import BooksStore
-from chalicelib.store.releases import Store
+from chalicelib.store.releases import ReleaseStore
+from chalicelib.store.rotations import RotationStore
+from chalicelib.store.table import Table
 from chalicelib.web.cursors import CursorSigner
 from chalicelib.webhooks.signing import SecretSource, WebhookVerifier
 
@@ -27,7 +29,8 @@ from chalicelib.webhooks.signing import SecretSource, WebhookVerifier
 class Services:
     settings: Settings
     clock: Clock
-    store: Store
+    releases: ReleaseStore
+    rotations: RotationStore
     catalog: StoreCatalog
     totals: TotalsSource = field(default=no_totals)
     # The donation books (issue 3). ``clock`` is the campaign clock (shifted by
@@ -80,14 +83,16 @@ def build(
     """
     if table is None:
         table = dynamodb_resource(settings).Table(settings.table_name)
-    store = Store(table)
-    catalog = StoreCatalog(store)
-    books = Books(BooksStore(table), catalog.campaign, sizes=book_sizes)
+    door = Table(table)  # the one door to the table, shared by every access pattern
+    releases, rotations = ReleaseStore(door), RotationStore(door)
+    catalog = StoreCatalog(releases, rotations)
+    books = Books(BooksStore(door), catalog.campaign, sizes=book_sizes)
     secrets = SecretSource(settings, ssm_client)
     return Services(
         settings=settings,
         clock=clock,
-        store=store,
+        releases=releases,
+        rotations=rotations,
         catalog=catalog,
         totals=books.totals,
         books=books,

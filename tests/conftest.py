@@ -37,7 +37,7 @@ def table(aws_env):
     import boto3
     from moto import mock_aws
 
-    from chalicelib.store.releases import create_table
+    from chalicelib.store.table import create_table
 
     with mock_aws():
         yield create_table(boto3.resource("dynamodb", region_name="us-east-1"), TABLE)

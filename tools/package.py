@@ -23,7 +23,7 @@ Steps, all into ``build/<stage>/`` (gitignored):
    on any warning (bit 4).
 
 The table's key schema and TTL attribute come from
-:mod:`chalicelib.store.releases`, the same constants ``create_table`` uses for the
+:mod:`chalicelib.store.keys`, the same constants ``create_table`` uses for the
 local stack, so the deployed table cannot drift from the code. Its name comes
 from the stage's ``TABLE_NAME`` in ``.chalice/config.json`` (which
 ``.chalice/policy-<stage>.json`` names too; ``tests/functional/test_policy.py``
@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from chalicelib.store.releases import ATTRIBUTE_DEFINITIONS, KEY_SCHEMA, TTL_ATTRIBUTE  # noqa: E402
+from chalicelib.store.keys import ATTRIBUTE_DEFINITIONS, KEY_SCHEMA, TTL_ATTRIBUTE  # noqa: E402
 
 TABLE_LOGICAL_ID = "CampaignTable"
 LOG_GROUP_LOGICAL_ID = "FunctionLogGroup"

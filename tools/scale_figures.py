@@ -50,7 +50,10 @@ def main() -> int:
     from chalicelib.homepage.job import run_rotation
     from chalicelib.releases.publishing import Publisher
     from chalicelib.settings import Settings
-    from chalicelib.store.releases import Store, create_table
+    from chalicelib.store.keys import RELEASE_KEY, ROTATION_KEY
+    from chalicelib.store.releases import ReleaseStore
+    from chalicelib.store.rotations import RotationStore
+    from chalicelib.store.table import Table, create_table
 
     at = datetime(2026, 10, 17, 1, 0, tzinfo=timezone.utc)  # 09:00 in Shanghai
     result = validate_paths([ROOT / "campaigns"])
@@ -58,13 +61,14 @@ def main() -> int:
     with mock_aws():
         table = create_table(boto3.resource("dynamodb", region_name="us-east-1"), "campaign-platform-figures")
         clock = FixedClock(at)
-        Publisher(Store(table), clock).publish(campaigns)
-        run_rotation(Store(table), at, 8)
+        door = Table(table)
+        Publisher(ReleaseStore(door), clock).publish(campaigns)
+        run_rotation(RotationStore(door), at, 8)
         calls: list[str] = []
         table.meta.client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
 
-        release_item = table.get_item(Key={"PK": "RELEASE", "SK": "CURRENT"})["Item"]
-        rotation_item = table.get_item(Key={"PK": "ROTATION", "SK": "CURRENT"})["Item"]
+        release_item = door.get(RELEASE_KEY)
+        rotation_item = door.get(ROTATION_KEY)
         size = lambda item: len(json.dumps({k: str(v) for k, v in item.items()}, ensure_ascii=False).encode())  # noqa: E731
         print(f"campaigns published: {len(campaigns)}")
         print(f"item RELEASE/CURRENT: ~{size(release_item) / 1024:.1f} KiB")

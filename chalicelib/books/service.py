@@ -1,7 +1,7 @@
 """The donation books as a service: record sales, refunds and point donations; read totals and the ledger.
 
 The rules (with worked examples) are in :mod:`chalicelib.books.rules`;
-the items and the transactions in :mod:`chalicelib.store.book_items` and
+the items and the transactions in :mod:`chalicelib.store.items` and
 :mod:`chalicelib.store.books`.
 
 Each sale, refund or point donation is one DynamoDB transaction that writes
@@ -32,19 +32,9 @@ from chalicelib.domain import window
 from chalicelib.domain.model import Campaign
 from chalicelib.domain.money import fen_to_yuan_str
 from chalicelib.errors import IdempotencyConflict, NotFound, StoreUnavailable, Unprocessable
-from chalicelib.store.book_items import (
-    POINTS_SK,
-    REFUND_SK,
-    LedgerEntry,
-    OrderRecord,
-    Receipt,
-    order_pk,
-    points_pk,
-    receipt_item,
-    refund_pk,
-    split_attribute,
-)
 from chalicelib.store.books import BooksStore, DuplicateId, StaleOrder
+from chalicelib.store.items import LedgerEntry, OrderRecord, Receipt, receipt_item, split_attribute
+from chalicelib.store.keys import POINTS_SK, REFUND_SK, order_pk, points_pk, refund_pk
 from chalicelib.webhooks.requests import PointDonationRequest, RefundRequest, SaleRequest
 
 COUNTER_SHARDS = 256  # may grow, never shrink: readers sum shards 0..N-1 (docs/donations.md)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from chalicelib.errors import RotationConflict
 from chalicelib.homepage.engine import RotationState, rotate
 from chalicelib.homepage.stored import entry_from_doc, rotation_doc
-from chalicelib.store.releases import Store
+from chalicelib.store.rotations import RotationStore
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +30,12 @@ class RotationOutcome:
     message: str
 
 
-def run_rotation(store: Store, at: datetime, slots: int, history_days: int = 30) -> RotationOutcome:
+def run_rotation(store: RotationStore, at: datetime, slots: int, history_days: int = 30) -> RotationOutcome:
     """Run one rotation at the aware instant ``at`` (``ROTATION_MINUTES`` apart).
 
     Reads: one strongly consistent ``Query`` (and its pages) of the previous
     rotation, the live release's number and its homepage campaigns
-    (:meth:`~chalicelib.store.releases.Store.get_rotation_inputs`). Writes one
+    (:meth:`~chalicelib.store.rotations.RotationStore.get_rotation_inputs`). Writes one
     transaction of two items (the rotation and its history, TTL
     ``history_days``), conditional on the previous rotation number, so of
     two concurrent runs one writes and the other returns ``written=False``.

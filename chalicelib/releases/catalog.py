@@ -38,7 +38,9 @@ from chalicelib.errors import StoreUnavailable
 from chalicelib.homepage.simulation import simulate
 from chalicelib.homepage.stored import StoredRotation, entries_from_campaigns, rotation_doc
 from chalicelib.releases.documents import catalog_entry
-from chalicelib.store.releases import CampaignHead, Release, Store
+from chalicelib.store.items import CampaignHead, Release
+from chalicelib.store.releases import ReleaseStore
+from chalicelib.store.rotations import RotationStore
 from chalicelib.web.page_cache import PageCache
 
 T = TypeVar("T")
@@ -50,13 +52,15 @@ class StoreCatalog:
 
     def __init__(
         self,
-        store: Store,
+        releases: ReleaseStore,
+        rotations: RotationStore,
         monotonic: Callable[[], float] = time.monotonic,
         release_ttl_s: float = 5.0,
         rotation_ttl_s: float = 5.0,
         stale_if_error_s: float = 600.0,
     ) -> None:
-        self.store = store
+        self.releases = releases
+        self.rotations = rotations
         self._monotonic = monotonic
         self._release_ttl_s = release_ttl_s
         self._rotation_ttl_s = rotation_ttl_s
@@ -81,7 +85,7 @@ class StoreCatalog:
             return entry
 
     def release(self) -> Release | None:
-        self._release = self._cached(self._release, self._release_ttl_s, self.store.get_current_release)
+        self._release = self._cached(self._release, self._release_ttl_s, self.releases.get_current_release)
         return self._release[1]
 
     def _fresh(self, entry: tuple[float, Any] | None, ttl_s: float) -> bool:
@@ -102,7 +106,7 @@ class StoreCatalog:
             heads: list[CampaignHead] = []
 
             def read() -> Release | None:
-                found, head = self.store.get_release_with_head(campaign_id)
+                found, head = self.releases.get_release_with_head(campaign_id)
                 heads.extend([] if head is None else [head])
                 return found
 
@@ -115,7 +119,7 @@ class StoreCatalog:
             return None
         key = (campaign_id, release.manifest[campaign_id])
         if key not in self._versions:
-            doc = self.store.get_campaign_doc(*key)
+            doc = self.releases.get_campaign_doc(*key)
             self._versions[key] = None if doc is None else campaign_from_doc(doc)
         return self._versions[key]
 
@@ -133,12 +137,12 @@ class StoreCatalog:
         """The stored rotation document. When neither it nor the pointer was read
         within its TTL (a cold container), both come in one ``BatchGetItem``."""
         if self._fresh(self._rotation, self._rotation_ttl_s) or self._fresh(self._release, self._release_ttl_s):
-            self._rotation = self._cached(self._rotation, self._rotation_ttl_s, self.store.get_rotation)
+            self._rotation = self._cached(self._rotation, self._rotation_ttl_s, self.rotations.get_rotation)
             return self._rotation[1]
         pair: list[dict[str, Any] | None] = []
 
         def read() -> Release | None:
-            release, rotation = self.store.get_release_and_rotation()
+            release, rotation = self.releases.get_release_and_rotation()
             pair.append(rotation)
             return release
 

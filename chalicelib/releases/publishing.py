@@ -28,14 +28,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Mapping, Sequence
 
-from botocore.exceptions import ClientError
-
 from chalicelib.clock import Clock
 from chalicelib.domain.model import Campaign, campaign_to_doc
 from chalicelib.errors import NothingToRollBack, ReleaseConflict, StoreUnavailable
 from chalicelib.homepage.stored import homepage_entry
 from chalicelib.releases.documents import catalog_entry, doc_digest
-from chalicelib.store.releases import CampaignHead, Release, Store
+from chalicelib.store.items import CampaignHead, Release
+from chalicelib.store.releases import ReleaseStore
 
 _log = logging.getLogger(__name__)
 
@@ -156,7 +155,7 @@ def _diff_campaign(cid: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> 
 
 
 class Publisher:
-    """Plans, publishes and rolls back releases on a :class:`Store`.
+    """Plans, publishes and rolls back releases on a :class:`~chalicelib.store.releases.ReleaseStore`.
 
     ``clock`` gives the aware publish time; ``actor`` and ``commit`` are
     recorded on the release (who published, and the git commit if any).
@@ -166,7 +165,7 @@ class Publisher:
 
     def __init__(
         self,
-        store: Store,
+        store: ReleaseStore,
         clock: Clock,
         actor: str = "",
         commit: str = "",
@@ -271,7 +270,7 @@ class Publisher:
         here: a failure is logged, and readers fall back to the version item."""
         try:
             self.store.put_campaign_heads(heads)
-        except (StoreUnavailable, ClientError) as exc:
+        except StoreUnavailable as exc:
             _log.warning("release is live, but %d head item(s) were not refreshed: %s", len(heads), exc)
 
     def prune(self, keep: set[int]) -> list[int]:

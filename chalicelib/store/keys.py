@@ -1,44 +1,44 @@
-"""The table's keys and the campaign side's item shapes (no I/O).
+"""The table's keys: every ``PK``/``SK`` builder beside its parser, and the table's shape (no I/O).
 
-One table, key ``PK`` (S) + ``SK`` (S), TTL attribute ``expires_at_epoch_s``.
+One table, key ``PK`` (S) + ``SK`` (S), TTL attribute ``expires_at_epoch_s``
+(:data:`TTL_ATTRIBUTE`), on-demand. Every item type:
 
-==========================  ======================  ==========================================
-PK                          SK                      item
-==========================  ======================  ==========================================
+==========================  ======================  ==================================================
+PK                          SK                      item (:mod:`chalicelib.store.items`)
+==========================  ======================  ==================================================
 ``RELEASE``                 ``CURRENT``             the live release: number, manifest, catalog
 ``RELEASE``                 ``R#<n:010>``           every release, kept for rollback
 ``CAMPAIGN#<id>``           ``V#<sha256>``          one campaign document, content-addressed
-``CAMPAIGN#<id>``           ``HEAD``                a copy of its newest published document
+``CAMPAIGN#<id>``           ``HEAD``                a copy of its newest published document + digest
 ``ROTATION``                ``CURRENT``             the live homepage rotation
 ``ROTATION``                ``CURRENT#LIVE``        the live release's number (written with the flip)
 ``ROTATION``                ``CURRENT#R#<n>#<id>``  one homepage campaign of release n (n: 10 digits)
 ``ROTATION``                ``H#<n:010>``           rotation history (TTL 30 days)
-``ORDER#<order_id>``        ``ORDER``               a recorded sale (idempotency of /api/sales)
+``ORDER#<order_id>``        ``ORDER``               a recorded sale: paid, refunded, donation, rate,
+                                                    version, fingerprint + first answer (idempotency
+                                                    of /api/sales)
 ``REFUND#<refund_id>``      ``REFUND``              a recorded refund (idempotency of /api/refunds)
 ``POINTS#<donation_id>``    ``POINTS``              a point donation (idempotency of /api/point-donations)
-``TOTALS#<id>#<s:03d>``     ``SUM``                 counter shard s of a campaign's books (ADD only)
-``LEDGER#<id>#<l:02d>``     ``E#<at UTC>#<nonce>``  one public ledger entry, in ledger shard l
-==========================  ======================  ==========================================
+``TOTALS#<id>#<s:03d>``     ``SUM``                 counter shard s of a campaign's books: ADD-only sums
+                                                    (sales_fen, orders, refunds, raised_sales_fen,
+                                                    raised_points_fen, point_donations, points, and
+                                                    ``P:["<county code>","<merchant id>"]`` net sales)
+``LEDGER#<id>#<l:02d>``     ``E#<at UTC>#<nonce>``  one public ledger entry in ledger shard l (at, kind,
+                                                    masked ref, amount_fen; the private ``source``)
+``LOCAL``                   ``CLOCK``               the local stack's clock offset (``campaign serve``)
+==========================  ======================  ==================================================
 
-Documents are stored as JSON text (``doc``, :func:`item_json`), so no number
-ever passes through ``float`` and no DynamoDB ``Decimal`` reaches a response.
-The access patterns that read and write these items are in
-:mod:`chalicelib.store.releases`.
+The ``ROTATION`` items whose ``SK`` begins with ``CURRENT`` are what one
+rotation reads, in one ``Query``. The idempotency ids are scoped per route by
+their prefix (``ORDER#``, ``REFUND#``, ``POINTS#``). Numbers in keys are
+zero-padded, so text order is number order and a newest-first ``Query``
+needs no index. The capacity plan of the books' items is in ``docs/donations.md``.
 """
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from datetime import UTC, datetime
 
-RELEASE_PK = "RELEASE"
-CURRENT_SK = "CURRENT"
-HEAD_SK = "HEAD"
-ROTATION_PK = "ROTATION"
-LOCAL_PK = "LOCAL"  # the local stack only (campaign serve)
 TTL_ATTRIBUTE = "expires_at_epoch_s"
-
 KEY_SCHEMA = [
     {"AttributeName": "PK", "KeyType": "HASH"},
     {"AttributeName": "SK", "KeyType": "RANGE"},
@@ -48,9 +48,26 @@ ATTRIBUTE_DEFINITIONS = [
     {"AttributeName": "SK", "AttributeType": "S"},
 ]
 
+Key = dict[str, str]  # {"PK": ..., "SK": ...}
+
+# ------------------------------------------------------------------ releases and campaigns
+
+RELEASE_PK = "RELEASE"
+CURRENT_SK = "CURRENT"
+HEAD_SK = "HEAD"
+RELEASE_PREFIX = "R#"
+VERSION_PREFIX = "V#"
+RELEASE_KEY: Key = {"PK": RELEASE_PK, "SK": CURRENT_SK}
+
 
 def release_sk(release: int) -> str:
-    return f"R#{release:010d}"
+    """``R#0000000007``: the kept record of release ``release``."""
+    return f"{RELEASE_PREFIX}{release:010d}"
+
+
+def parse_release_sk(sk: str) -> int:
+    """Inverse of :func:`release_sk`; ``ValueError`` for another sort key."""
+    return int(_after(sk, RELEASE_PREFIX))
 
 
 def campaign_pk(campaign_id: str) -> str:
@@ -58,19 +75,25 @@ def campaign_pk(campaign_id: str) -> str:
 
 
 def version_sk(digest: str) -> str:
-    return f"V#{digest}"
+    """``V#<sha256 hex>``: a campaign document, addressed by its content digest."""
+    return f"{VERSION_PREFIX}{digest}"
 
 
-def head_key(campaign_id: str) -> dict[str, str]:
+def version_key(campaign_id: str, digest: str) -> Key:
+    return {"PK": campaign_pk(campaign_id), "SK": version_sk(digest)}
+
+
+def head_key(campaign_id: str) -> Key:
     return {"PK": campaign_pk(campaign_id), "SK": HEAD_SK}
 
 
-RELEASE_KEY = {"PK": RELEASE_PK, "SK": CURRENT_SK}
-ROTATION_KEY = {"PK": ROTATION_PK, "SK": CURRENT_SK}
+# ------------------------------------------------------------------ the rotation and the homepage
 
-
-LIVE_RELEASE_KEY = {"PK": ROTATION_PK, "SK": f"{CURRENT_SK}#LIVE"}
+ROTATION_PK = "ROTATION"
+HISTORY_PREFIX = "H#"
 HOMEPAGE_PREFIX = f"{CURRENT_SK}#R#"
+ROTATION_KEY: Key = {"PK": ROTATION_PK, "SK": CURRENT_SK}
+LIVE_RELEASE_KEY: Key = {"PK": ROTATION_PK, "SK": f"{CURRENT_SK}#LIVE"}
 
 
 def homepage_prefix(release: int) -> str:
@@ -78,93 +101,106 @@ def homepage_prefix(release: int) -> str:
     return f"{HOMEPAGE_PREFIX}{release:010d}#"
 
 
-def homepage_key(release: int, campaign_id: str) -> dict[str, str]:
+def homepage_key(release: int, campaign_id: str) -> Key:
+    """``ROTATION / CURRENT#R#<n:010>#<id>``: one homepage campaign of a release."""
     return {"PK": ROTATION_PK, "SK": homepage_prefix(release) + campaign_id}
 
 
+def parse_homepage_sk(sk: str) -> tuple[int, str]:
+    """``(release, campaign id)`` of a :func:`homepage_key` sort key; ``ValueError`` for another."""
+    number, sep, campaign_id = _after(sk, HOMEPAGE_PREFIX).partition("#")
+    if not sep or len(number) != 10:
+        raise ValueError(f"not a homepage sort key: {sk!r}")
+    return int(number), campaign_id
+
+
 def history_sk(rotation: int) -> str:
-    return f"H#{rotation:010d}"
+    """``H#0000000042``: the history item of rotation ``rotation`` (TTL)."""
+    return f"{HISTORY_PREFIX}{rotation:010d}"
 
 
-def item_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+def parse_history_sk(sk: str) -> int:
+    """Inverse of :func:`history_sk`; ``ValueError`` for another sort key."""
+    return int(_after(sk, HISTORY_PREFIX))
 
 
-@dataclass(frozen=True)
-class Release:
-    """A published set of campaigns.
+# ------------------------------------------------------------------ the books
 
-    ``manifest``: campaign id -> content digest of its document.
-    ``catalog``: one compact summary per campaign (id, kind, title, windows,
-    charity headline) for the homepage list and ``/charity``.
+ORDER_SK = "ORDER"
+REFUND_SK = "REFUND"
+POINTS_SK = "POINTS"
+TOTALS_SK = "SUM"
+LEDGER_PREFIX = "E#"
+LEDGER_TOP = "E$"  # sorts after every "E#..." ledger key: the start of the newest-first walk
+
+
+def order_pk(order_id: str) -> str:
+    return f"ORDER#{order_id}"
+
+
+def order_key(order_id: str) -> Key:
+    return {"PK": order_pk(order_id), "SK": ORDER_SK}
+
+
+def refund_pk(refund_id: str) -> str:
+    return f"REFUND#{refund_id}"
+
+
+def refund_key(refund_id: str) -> Key:
+    return {"PK": refund_pk(refund_id), "SK": REFUND_SK}
+
+
+def points_pk(donation_id: str) -> str:
+    return f"POINTS#{donation_id}"
+
+
+def totals_pk(campaign_id: str, shard: int) -> str:
+    return f"TOTALS#{campaign_id}#{shard:03d}"
+
+
+def totals_key(campaign_id: str, shard: int) -> Key:
+    return {"PK": totals_pk(campaign_id, shard), "SK": TOTALS_SK}
+
+
+def parse_totals_pk(pk: str) -> tuple[str, int]:
+    """``(campaign id, shard)`` of a :func:`totals_pk`; ``ValueError`` for another key.
+
+    Campaign ids hold no ``#`` (``chalicelib.domain.ids``), so the last ``#`` splits.
     """
-
-    number: int
-    manifest: Mapping[str, str]
-    catalog: Sequence[Mapping[str, Any]]
-    published_at: str
-    published_by: str = ""
-    commit: str = ""
-    previous: int = 0
-
-    @property
-    def content_digest(self) -> str:
-        return hashlib.sha256(item_json([self.manifest, list(self.catalog)]).encode()).hexdigest()
-
-    def to_item(self, sk: str) -> dict[str, Any]:
-        return {
-            "PK": RELEASE_PK,
-            "SK": sk,
-            "release": self.number,
-            "previous": self.previous,
-            "manifest": item_json(dict(self.manifest)),
-            "catalog": item_json(list(self.catalog)),
-            "published_at": self.published_at,
-            "published_by": self.published_by,
-            "commit": self.commit,
-        }
-
-    @classmethod
-    def from_item(cls, item: Mapping[str, Any]) -> "Release":
-        return cls(
-            number=int(item["release"]),
-            previous=int(item.get("previous", 0)),
-            manifest=json.loads(item["manifest"]),
-            catalog=json.loads(item["catalog"]),
-            published_at=str(item.get("published_at", "")),
-            published_by=str(item.get("published_by", "")),
-            commit=str(item.get("commit", "")),
-        )
+    campaign_id, sep, shard = _after(pk, "TOTALS#").rpartition("#")
+    if not sep:
+        raise ValueError(f"not a totals key: {pk!r}")
+    return campaign_id, int(shard)
 
 
-@dataclass(frozen=True)
-class CampaignHead:
-    """``CAMPAIGN#<id>/HEAD``: the campaign's newest published document and its digest.
+def ledger_pk(campaign_id: str, shard: int) -> str:
+    return f"LEDGER#{campaign_id}#{shard:02d}"
 
-    A read shortcut, never the truth: a reader uses ``doc`` only when
-    ``digest`` equals the digest the live release's manifest names.
+
+def ledger_sk(at: datetime, nonce: str) -> str:
+    """``E#2026-11-20T02:00:00.000000Z#<nonce>``: fixed width, so text order is time order.
+
+    The nonce (random hex) makes the key unique and names no order, so the
+    key may appear (signed) in a public cursor.
     """
-
-    digest: str
-    doc: Mapping[str, Any]
-
-    def to_item(self, campaign_id: str) -> dict[str, Any]:
-        return {**head_key(campaign_id), "digest": self.digest, "doc": item_json(self.doc)}
-
-    @classmethod
-    def from_item(cls, item: Mapping[str, Any]) -> "CampaignHead":
-        return cls(digest=str(item["digest"]), doc=json.loads(item["doc"]))
+    return f"{LEDGER_PREFIX}{at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{nonce}"
 
 
-@dataclass(frozen=True)
-class RotationInputs:
-    """What one rotation reads (:meth:`Store.get_rotation_inputs`).
+def parse_ledger_sk(sk: str) -> tuple[datetime, str]:
+    """``(at, nonce)`` of a :func:`ledger_sk`; ``ValueError`` for another sort key."""
+    stamp, sep, nonce = _after(sk, LEDGER_PREFIX).partition("#")
+    if not sep:
+        raise ValueError(f"not a ledger sort key: {sk!r}")
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC), nonce
 
-    ``release``: the live release's number, ``None`` before the first publish.
-    ``rotation``: the previous rotation document, ``None`` before the first.
-    ``entries``: the live release's homepage campaigns (publishing's ``homepage_entry`` shape).
-    """
 
-    release: int | None
-    rotation: dict[str, Any] | None
-    entries: list[dict[str, Any]]
+# ------------------------------------------------------------------ the local stack only
+
+LOCAL_PK = "LOCAL"
+LOCAL_CLOCK_KEY: Key = {"PK": LOCAL_PK, "SK": "CLOCK"}
+
+
+def _after(key: str, prefix: str) -> str:
+    if not key.startswith(prefix):
+        raise ValueError(f"{key!r} does not begin with {prefix!r}")
+    return key[len(prefix) :]

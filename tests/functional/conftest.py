@@ -5,8 +5,8 @@ import pytest
 from chalicelib import wiring
 from chalicelib.releases.publishing import Publisher
 from chalicelib.settings import Settings
-from chalicelib.store.releases import Store
 from tests.conftest import ROOT, TABLE
+from tests.stores import release_store
 
 
 @pytest.fixture
@@ -30,6 +30,6 @@ def client(services):
 @pytest.fixture
 def publish(table, clock):
     def _publish(*campaigns):
-        return Publisher(Store(table), clock).publish(list(campaigns))
+        return Publisher(release_store(table), clock).publish(list(campaigns))
 
     return _publish

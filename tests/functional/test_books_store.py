@@ -7,17 +7,17 @@ from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from botocore.exceptions import ClientError
 
 from chalicelib.books.service import Books, BookSizes
 from chalicelib.domain.model import County, Merchant, Text
-from chalicelib.errors import StoreUnavailable
 from chalicelib.releases.catalog import StoreCatalog
-from chalicelib.store.book_items import LedgerEntry, ledger_pk, totals_pk
 from chalicelib.store.books import BooksStore, DuplicateId
-from chalicelib.store.releases import Store
+from chalicelib.store.items import LedgerEntry
+from chalicelib.store.keys import ledger_pk, totals_pk
+from chalicelib.store.table import Table
 from chalicelib.webhooks.requests import PointDonationRequest, RefundRequest, SaleRequest
 from tests.factories import campaign, charity_sale, local
+from tests.stores import Boto3Table, ScriptedClient, books_store, release_store, rotation_store
 
 RECEIVED = local(2026, 12, 1, 12)
 
@@ -51,9 +51,9 @@ def item_rollback():
 @pytest.fixture
 def books(table, publish):
     publish(pledged_charity(), campaign())
-    catalog = StoreCatalog(Store(table))
+    catalog = StoreCatalog(release_store(table), rotation_store(table))
     nonces = iter(f"{i:016x}" for i in range(10**6))
-    return Books(BooksStore(table), catalog.campaign, sizes=BookSizes(counter_shards=8, ledger_shards=4, page_size=7), nonce=lambda: next(nonces))
+    return Books(books_store(table), catalog.campaign, sizes=BookSizes(counter_shards=8, ledger_shards=4, page_size=7), nonce=lambda: next(nonces))
 
 
 def sale(order_id: str, amount_fen: int, sku: str = "PORK-0001", paid_at: datetime = local(2026, 12, 1, 10), cid: str = "bazhong-pork-charity"):
@@ -159,84 +159,16 @@ def test_requests_per_operation(books, table, counter):
     assert counter.calls == ["Query"] * 4  # one per ledger shard
 
 
-def test_one_action_per_item_is_enforced_before_dynamodb_sees_it(table):
-    store = BooksStore(table)
-    put = store._put_new({"PK": "ORDER#x", "SK": "ORDER"})
-    with pytest.raises(AssertionError, match="one action per item"):
-        store._transact([put, store._add("x", 0, {"orders": 1}), put])
-
-
-# ------------------------------------------------------------------ stubbed conflicts
-
-
-class FakeClient:
-    """Answers transact_write_items from a script of outcomes (moto never says TransactionConflict)."""
-
-    def __init__(self, script):
-        self.script = list(script)
-        self.calls = 0
-
-    def transact_write_items(self, **kwargs):
-        self.calls += 1
-        reasons = self.script.pop(0)
-        if reasons is None:
-            return {}
-        raise ClientError(
-            {"Error": {"Code": "TransactionCanceledException", "Message": "cancelled"}, "CancellationReasons": [{"Code": r} for r in reasons]},
-            "TransactWriteItems",
-        )
-
-
-class FakeTable:
-    name = "t"
-
-    def __init__(self, client):
-        self.meta = type("Meta", (), {"client": client})()
-
-
-def stub_store(script):
-    sleeps: list[float] = []
-    client = FakeClient(script)
-    store = BooksStore(FakeTable(client), sleep=sleeps.append, rng=lambda: 1.0)
-    return store, client, sleeps
-
-
-ACTIONS = [{"Put": {"Item": {"PK": "POINTS#1", "SK": "POINTS"}}}, {"Update": {"Key": {"PK": "TOTALS#c#001", "SK": "SUM"}}}]
-
-
-def test_transaction_conflicts_are_retried_with_bounded_jittered_backoff():
-    store, client, sleeps = stub_store([["None", "TransactionConflict"], ["None", "TransactionConflict"], None])
-    store._transact(ACTIONS)
-    assert client.calls == 3
-    assert sleeps == [0.01, 0.02]  # rng=1.0: the top of each jitter window, base 10 ms doubling
-
-
-def test_endless_conflicts_give_up_after_the_attempts_with_a_503():
-    store, client, sleeps = stub_store([["None", "TransactionConflict"]] * BooksStore.TRANSACT_ATTEMPTS)
-    with pytest.raises(StoreUnavailable, match="conflicts"):
-        store._transact(ACTIONS)
-    assert client.calls == BooksStore.TRANSACT_ATTEMPTS
-    assert max(sleeps) <= BooksStore.BACKOFF_CAP_S and sum(sleeps) < 2.0
+# ------------------------------------------------------------------ stubbed conflicts (the door's retries: test_table.py)
 
 
 def test_a_failed_condition_is_an_answer_never_retried_even_beside_a_conflict():
-    store, client, sleeps = stub_store([["ConditionalCheckFailed", "TransactionConflict"]])
+    client = ScriptedClient([["ConditionalCheckFailed", "TransactionConflict"]])
+    sleeps: list[float] = []
+    store = BooksStore(Table(Boto3Table(client), sleep=sleeps.append, rng=lambda: 1.0))
     with pytest.raises(DuplicateId):
         store.put_point_donation({"PK": "POINTS#1", "SK": "POINTS"}, ("c", 1, {"points": 1}), None)
     assert (client.calls, sleeps) == (1, [])
-
-
-def test_other_cancellations_are_not_retried():
-    store, client, sleeps = stub_store([["None", "ValidationError"]])
-    with pytest.raises(StoreUnavailable, match="ValidationError"):
-        store._transact(ACTIONS)
-    assert (client.calls, sleeps) == (1, [])
-
-
-def test_jitter_stays_inside_its_window():
-    store = BooksStore(FakeTable(FakeClient([])), sleep=lambda s: None, rng=random.Random(1).random)
-    for attempt in range(BooksStore.TRANSACT_ATTEMPTS):
-        assert 0 <= store.backoff_s(attempt) <= min(0.5, 0.01 * 2**attempt)
 
 
 def test_moto_reports_the_duplicate_as_a_condition_failure_at_index_0(books, table):
@@ -266,7 +198,8 @@ def test_entries_of_zero_are_left_out(books):
 def test_totals_are_cached_per_container_for_five_seconds_and_dropped_by_a_local_write(table, publish, counter):
     publish(pledged_charity())
     now = [1000.0]
-    books = Books(BooksStore(table), StoreCatalog(Store(table)).campaign, sizes=BookSizes(counter_shards=8), monotonic=lambda: now[0])
+    catalog = StoreCatalog(release_store(table), rotation_store(table))
+    books = Books(books_store(table), catalog.campaign, sizes=BookSizes(counter_shards=8), monotonic=lambda: now[0])
     books.record_sale(sale("ORD-2026-000001", 10000), RECEIVED)
     counter.reset()
     assert books.totals("bazhong-pork-charity").raised_from_sales_fen == 545

@@ -83,7 +83,7 @@ def test_page_and_json_states_at_each_boundary(client, publish, clock, c):
 @pytest.mark.parametrize("c", [c for c in all_campaigns() if c.homepage and c.ends_at], ids=lambda c: c.id)
 def test_homepage_drops_a_campaign_at_its_end_even_between_rotations(client, publish, services, clock, c):
     publish(c)
-    run_rotation(services.store, c.ends_at - timedelta(minutes=10), 8, 30)
+    run_rotation(services.rotations, c.ends_at - timedelta(minutes=10), 8, 30)
     for at, present in ((c.ends_at - MS, True), (c.ends_at, False)):
         clock.set(at)
         services.catalog._rotation = None

@@ -21,11 +21,12 @@ from chalicelib.clock import FixedClock
 from chalicelib.homepage.job import run_rotation
 from chalicelib.releases.publishing import Publisher
 from chalicelib.settings import Settings
-from chalicelib.store.releases import Store, create_table
+from chalicelib.store.table import create_table
 from tests.conftest import TABLE
 from tests.factories import campaign, charity_sale, local
 from tests.faults import DynamoFaults, no_backoff
 from tests.logs import deployed_observability
+from tests.stores import release_store, rotation_store
 from tests.webhooks import webhook_services
 
 SECRET = generate_secret()
@@ -61,13 +62,13 @@ def wall():
 @pytest.fixture
 def services(stage_table, clock):
     with webhook_services(stage_table, clock, SECRET, WALL, page_size=None) as svc:
-        svc.books.store._sleep = lambda s: None  # the books' own conflict backoff: never sleep in tests
+        svc.books.store.table._sleep = lambda s: None  # the door's own retry backoff: never sleep in tests
         yield svc
 
 
 @pytest.fixture
 def published(stage_table, clock):
-    Publisher(Store(stage_table), clock).publish([campaign(), charity_sale()])
+    Publisher(release_store(stage_table), clock).publish([campaign(), charity_sale()])
 
 
 @pytest.fixture
@@ -113,7 +114,7 @@ def test_an_unreachable_endpoint_is_retried_then_store_unavailable(stage_table, 
 
     faults.always("GetItem", "connection")
     with pytest.raises(StoreUnavailable, match="EndpointConnectionError"):
-        Store(stage_table).get_current_release()
+        release_store(stage_table).get_current_release()
     assert faults.count("GetItem") == 3
 
 
@@ -279,7 +280,7 @@ def test_a_failed_rotation_leaves_the_previous_rotation_live(client, published, 
     services.catalog._rotation = None
     after = client.http.get("/api/homepage")
     assert after.status_code == 200 and _body(after) == shown  # the previous rotation, still live
-    store = Store(services.store.table)
+    store = services.rotations
     assert store.get_rotation()["rotation"] == 1
     assert [h["rotation"] for h in store.rotation_history(10)] == [1]
     # The next scheduled run carries on from it.
@@ -288,7 +289,7 @@ def test_a_failed_rotation_leaves_the_previous_rotation_live(client, published, 
 
 def test_the_homepage_is_served_stale_when_its_batch_read_keeps_failing(client, published, stage_table, clock, services, faults):
     clock.set(local(2026, 10, 17, 9))
-    run_rotation(Store(stage_table), clock(), 8, 30)
+    run_rotation(rotation_store(stage_table), clock(), 8, 30)
     elapsed = [0.0]
     services.catalog._monotonic = lambda: elapsed[0]
     fresh = client.http.get("/api/homepage")
@@ -307,10 +308,10 @@ def test_the_homepage_is_served_stale_when_its_batch_read_keeps_failing(client, 
 
 
 def test_a_rotation_run_at_a_fault_free_moment_is_unaffected_by_earlier_faults(stage_table, clock, faults):
-    Publisher(Store(stage_table), clock).publish([campaign()])  # its flip is a TransactWriteItems too
+    Publisher(release_store(stage_table), clock).publish([campaign()])  # its flip is a TransactWriteItems too
     faults.attempts.clear()
     faults.fail("TransactWriteItems", "throttling")
-    outcome = run_rotation(Store(stage_table), local(2026, 10, 17, 9), 8, 30)
+    outcome = run_rotation(rotation_store(stage_table), local(2026, 10, 17, 9), 8, 30)
     assert outcome.written and outcome.rotation == 1 and outcome.slots == 3
     assert faults.count("TransactWriteItems") == 2
 
@@ -374,20 +375,20 @@ class _NthAttempt(DynamoFaults):
 def test_a_publish_whose_flip_landed_but_was_answered_500_reports_success(stage_table, clock):
     """The flip (the pointer's conditional Put, in a transaction) is applied, its answer lost; the SDK's
     retry then fails the condition. The publish checks the pointer and finds its own release live, not a rival's."""
-    Publisher(Store(stage_table), clock).publish([campaign()])
+    Publisher(release_store(stage_table), clock).publish([campaign()])
     faults = _NthAttempt(stage_table.meta.client, "TransactWriteItems", 1, "applied-then-500")  # the flip
-    _, release = Publisher(Store(stage_table), clock).publish([campaign(), charity_sale()])
+    _, release = Publisher(release_store(stage_table), clock).publish([campaign(), charity_sale()])
     assert release.number == 2 and faults.attempts.count(("TransactWriteItems", "applied-then-500")) == 1
-    assert Store(stage_table).get_current_release().number == 2
+    assert release_store(stage_table).get_current_release().number == 2
 
 
 def test_a_publish_that_fails_before_the_flip_leaves_the_live_release_and_can_be_run_again(stage_table, clock, faults):
-    Publisher(Store(stage_table), clock).publish([campaign()])
+    Publisher(release_store(stage_table), clock).publish([campaign()])
     faults.always("BatchWriteItem", "internal")
     with pytest.raises(Exception) as raised:
-        Publisher(Store(stage_table), clock).publish([campaign(), charity_sale()])
+        Publisher(release_store(stage_table), clock).publish([campaign(), charity_sale()])
     assert type(raised.value).__name__ == "StoreUnavailable"
-    assert set(Store(stage_table).get_current_release().manifest) == {"poverty-day-2026"}
+    assert set(release_store(stage_table).get_current_release().manifest) == {"poverty-day-2026"}
     faults.clear()
-    _, release = Publisher(Store(stage_table), clock).publish([campaign(), charity_sale()])
-    assert release.number == 2 and set(Store(stage_table).get_current_release().manifest) == {"poverty-day-2026", CID}
+    _, release = Publisher(release_store(stage_table), clock).publish([campaign(), charity_sale()])
+    assert release.number == 2 and set(release_store(stage_table).get_current_release().manifest) == {"poverty-day-2026", CID}

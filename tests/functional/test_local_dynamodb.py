@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from campaign_tools.local_dynamodb import EmbeddedDynamoDB, install_item_rollback
-from chalicelib.store.releases import create_table
+from chalicelib.store.table import create_table
 
 pytestmark = pytest.mark.server
 

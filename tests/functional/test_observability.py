@@ -133,7 +133,7 @@ def test_at_info_only_failed_or_slow_requests_are_logged(client, publish, clock,
 
         cap.log_stream.truncate(0)
         cap.log_stream.seek(0)
-        services.catalog = StoreCatalog(DownStore())  # a cold container, DynamoDB down
+        services.catalog = StoreCatalog(DownStore(), DownStore())  # a cold container, DynamoDB down
         assert client.http.get("/campaigns/poverty-day-2026").status_code == 503
         lines = [(l["level"], l["status"]) for l in cap.logs if l["message"] == "request"]
         assert lines == [("WARNING", 503)]

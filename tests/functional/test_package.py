@@ -67,7 +67,7 @@ def test_the_packaged_template_passes_cfn_lint_with_no_error_and_no_warning(buil
 
 @pytest.mark.parametrize("stage", DEPLOYED_STAGES)
 def test_the_template_creates_the_stage_table_as_the_code_expects_it(built, stage):
-    from chalicelib.store.releases import ATTRIBUTE_DEFINITIONS, KEY_SCHEMA, TTL_ATTRIBUTE
+    from chalicelib.store.keys import ATTRIBUTE_DEFINITIONS, KEY_SCHEMA, TTL_ATTRIBUTE
 
     _, template, _ = built[stage]
     table = template["Resources"]["CampaignTable"]
@@ -90,7 +90,7 @@ def test_the_template_table_matches_create_table(built, aws_env):
     import boto3
     from moto import mock_aws
 
-    from chalicelib.store.releases import create_table
+    from chalicelib.store.table import create_table
 
     _, template, _ = built["dev"]
     props = template["Resources"]["CampaignTable"]["Properties"]
@@ -268,7 +268,8 @@ RUN_FROM_ZIP = textwrap.dedent(
         from chalicelib.clock import system_clock
         from chalicelib.domain.model import Campaign, County, Homepage, Merchant, Pick, Text
         from chalicelib.releases.publishing import Publisher
-        from chalicelib.store.releases import Store, create_table
+        from chalicelib.store.releases import ReleaseStore
+        from chalicelib.store.table import Table, create_table
 
         table = create_table(dynamodb, os.environ["TABLE_NAME"])
         now = datetime.now(timezone.utc)
@@ -279,7 +280,7 @@ RUN_FROM_ZIP = textwrap.dedent(
         campaign = Campaign(id="zip-check", kind="featured", title=Text({"zh-CN": "打包检查", "en": "Package check"}),
                             timezone="Asia/Shanghai", starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=1),
                             products=(pick,), homepage=Homepage(1, ()))
-        Publisher(Store(table), system_clock).publish([campaign])
+        Publisher(ReleaseStore(Table(table)), system_clock).publish([campaign])
 
         page = app_module.app(api_event("/campaigns/{campaign_id}", "/campaigns/zip-check",
                                         {"campaign_id": "zip-check"}, {"lang": "en"}), Context())

@@ -101,12 +101,12 @@ def test_the_warm_homepage_equals_a_cold_one_around_every_boundary(services, pub
         teaser_from=local(2026, 10, 17, 6), weight=1,
     )
     publish(first, short, later)
-    run_rotation(services.store, local(2026, 10, 17, 10, 30), 8, 30)
+    run_rotation(services.rotations, local(2026, 10, 17, 10, 30), 8, 30)
     warm = services.catalog
     boundaries = {local(2026, 10, 17, h) for h in (0, 6, 10, 12)} | {local(2026, 10, 18), local(2026, 10, 19)}
     instants = sorted({b + d for b in boundaries for d in (-MS, 0 * MS, MS, timedelta(minutes=7))})
     for at in instants:
-        cold = StoreCatalog(services.store)  # a new container: nothing kept
+        cold = StoreCatalog(services.releases, services.rotations)  # a new container: nothing kept
         for fmt in ("html", "json"):
             for lang in ("zh-CN", "en"):
                 # WHEN the homepage is made warm and cold (a long rotation period, so the
@@ -122,7 +122,7 @@ def test_the_warm_homepage_equals_a_cold_one_around_every_boundary(services, pub
 
 def test_the_homepage_view_is_kept_between_boundaries_and_rebuilt_past_one(services, publish):
     publish(campaign(), charity_sale(starts_at=local(2026, 10, 16), ends_at=local(2026, 10, 17, 12), teaser_from=None))
-    run_rotation(services.store, local(2026, 10, 17, 11), 8, 30)
+    run_rotation(services.rotations, local(2026, 10, 17, 11), 8, 30)
     source = services.catalog
     before = [site.home(source, local(2026, 10, 17, 11, m), "en", "json", Links(lang="en"), 8, 15) for m in (0, 30)]
     misses = source.page_cache.misses

@@ -60,7 +60,7 @@ def test_json_and_static_responses_are_nosniff_without_a_page_policy(client, pub
 
 
 def test_503_page_is_friendly_and_secure(client, services):
-    services.catalog.store = DownStore()
+    services.catalog.releases = services.catalog.rotations = DownStore()
     response = get(client, "/campaigns/poverty-day-2026?lang=en")
     assert response.status_code == 503
     assert_secure_html(response)

@@ -21,12 +21,17 @@ only the CLI reaches, such as publishing and pruning old releases, needs no
 grant in the Lambda role: the CLI runs with the operator's credentials.
 
 How calls are found: any attribute named after a boto3 operation
-(``table.get_item``, ``client.batch_write_item``, a bound method handed to
-a helper like ``self._call(self.table.query, ...)``), with the operation
-names taken from botocore's own service models. ``TransactWriteItems`` and
+(``self._client.get_item``, ``client.batch_write_item``, a bound method handed to
+a helper like ``self._call(self._client.query, ...)``), with the operation
+names taken from botocore's own service models. All DynamoDB calls sit in
+the one door, ``chalicelib/store/table.py``: a handler reaches an operation
+through the door method that makes it (``ReleaseStore.get_current_release``
+-> ``Table.get`` -> ``get_item``), so the actions are those of the door
+methods the handlers' code names. ``TransactWriteItems`` and
 ``TransactGetItems`` are not IAM actions: a transaction is authorised item by
 item, so the ``"Put"``/``"Update"``/``"Delete"``/``"ConditionCheck"``/``"Get"``
-keys of the dict literals in a module that calls them count as
+keys of the dict literals in a module that calls them (the door's
+``put_action``/``update_action`` builders) count as
 ``PutItem``/``UpdateItem``/``DeleteItem``/``ConditionCheckItem``/``GetItem``
 (AWS, "Using IAM with DynamoDB transactions").
 """
@@ -86,7 +91,7 @@ OPERATIONS = _operation_actions()
 @dataclass(frozen=True)
 class Use:
     action: str
-    where: str  # "chalicelib/store/releases.py:171 (get_item)"
+    where: str  # "chalicelib/store/table.py:171 (get_item)"
 
 
 def _module_path(name: str) -> Path | None:
@@ -140,7 +145,7 @@ def lambda_modules() -> list[Path]:
 @dataclass(frozen=True)
 class Function:
     rel: str  # "chalicelib/store/releases.py"
-    qualname: str  # "Store.delete_release"
+    qualname: str  # "ReleaseStore.delete_release"
     node: ast.AST
 
 
@@ -200,7 +205,7 @@ def reachable() -> tuple[dict[str, ast.Module], list[tuple[str, ast.AST]]]:
     (the handlers, the schedule, their helpers). From there, any name or
     attribute that equals the name of a function or method of a Lambda module
     reaches it (calls, and bound methods handed on, like
-    ``self._call(self.table.query)``); a class name reaches its dunder
+    ``self._call(self._client.query)``); a class name reaches its dunder
     methods. Matching by bare name over-approximates (every ``campaign``
     method is reached when one is), which errs towards demanding an action,
     never towards missing one. Code only the CLI reaches (publishing,
@@ -236,7 +241,7 @@ def reachable() -> tuple[dict[str, ast.Module], list[tuple[str, ast.AST]]]:
 
 
 def reachable_functions() -> set[str]:
-    """``{"chalicelib/store/releases.py:Store.put_rotation", ...}``, for the sanity tests."""
+    """``{"chalicelib/store/rotations.py:RotationStore.put_rotation", ...}``, for the sanity tests."""
     trees, nodes = reachable()
     names = set()
     index = _index(trees)
@@ -364,7 +369,8 @@ def wildcard_problems(policy: dict) -> list[str]:
 
 def test_the_scanner_follows_the_imports_of_app_py():
     rels = {p.relative_to(ROOT).as_posix() for p in lambda_modules()}
-    assert {"app.py", "chalicelib/store/releases.py", "chalicelib/wiring.py", "chalicelib/releases/catalog.py"} <= rels
+    assert {"app.py", "chalicelib/store/table.py", "chalicelib/store/releases.py", "chalicelib/store/rotations.py",
+            "chalicelib/store/books.py", "chalicelib/wiring.py", "chalicelib/releases/catalog.py"} <= rels
     # Tooling that never ships to Lambda's code paths stays out.
     assert "campaign_tools/cli.py" not in rels
     assert "campaign_tools/serve.py" not in rels
@@ -373,12 +379,16 @@ def test_the_scanner_follows_the_imports_of_app_py():
 def test_the_scanner_sees_the_calls_the_foundation_is_known_to_make():
     uses, _ = code_uses()
     actions = {u.action for u in uses}
-    # Store._get -> table.get_item; Store.query_homepage_entries -> table.query (the
-    # rotation); Store.put_rotation -> a transaction of two "Put"s, i.e. PutItem.
-    assert {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"} <= actions
+    # Table.get -> get_item; Table.query -> query (pages, the rotation, the ledger); Table.batch_get
+    # -> batch_get_item (cold pages, totals); RotationStore.put_rotation and the books' writes -> a
+    # transaction of "Put"s and "Update"s built by the door, i.e. PutItem and UpdateItem.
+    assert {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"} <= actions
     assert any("transaction item 'Put'" in u.where for u in uses)
-    # Store.batch_put (BatchWriteItem) serves only `campaign publish`, from the operator's shell.
+    assert any("transaction item 'Update'" in u.where for u in uses)
+    # Table.batch_write (BatchWriteItem) and Table.delete (DeleteItem) serve only `campaign publish`
+    # and its pruning, from the operator's shell.
     assert "dynamodb:BatchWriteItem" not in actions
+    assert "dynamodb:DeleteItem" not in actions
     # create_table is not reachable: CreateTable and UpdateTimeToLive never run in Lambda.
     assert "dynamodb:CreateTable" not in actions
     assert "dynamodb:UpdateTimeToLive" not in actions
@@ -386,13 +396,29 @@ def test_the_scanner_sees_the_calls_the_foundation_is_known_to_make():
 
 def test_only_code_the_handlers_can_reach_counts():
     functions = reachable_functions()
-    # The handlers' paths: page reads and the rotation's transaction.
-    assert "chalicelib/store/releases.py:Store._get" in functions
-    assert "chalicelib/store/releases.py:Store.put_rotation" in functions
+    # The handlers' paths: page reads, the rotation's transaction, the books' writes, through the door.
+    assert "chalicelib/store/table.py:Table.get" in functions
+    assert "chalicelib/store/table.py:Table.transact" in functions
+    assert "chalicelib/store/releases.py:ReleaseStore.get_release_with_head" in functions
+    assert "chalicelib/store/rotations.py:RotationStore.put_rotation" in functions
+    assert "chalicelib/store/books.py:BooksStore.put_refund" in functions
     assert "chalicelib/homepage/job.py:run_rotation" in functions
     # CLI-only paths: publishing, pruning old releases, creating the local table.
     assert "chalicelib/releases/publishing.py:Publisher.publish" not in functions
-    assert "chalicelib/store/releases.py:create_table" not in functions
+    assert "chalicelib/store/releases.py:ReleaseStore.delete_release" not in functions
+    assert "chalicelib/store/table.py:Table.batch_write" not in functions
+    assert "chalicelib/store/table.py:Table.delete" not in functions
+    assert "chalicelib/store/table.py:create_table" not in functions
+
+
+def test_every_dynamodb_call_the_handlers_reach_goes_through_the_door():
+    uses, _ = code_uses()
+    places = sorted({u.where for u in uses if u.action.startswith("dynamodb:")})
+    door = [w for w in places if w.startswith("chalicelib/store/table.py:")]
+    assert door
+    # Elsewhere only calls of the door's Table.query, which shares the operation's name.
+    elsewhere = [w for w in places if w not in door]
+    assert all(w.startswith("chalicelib/store/") and w.endswith(" (query)") for w in elsewhere), elsewhere
 
 
 def test_partiql_calls_need_a_decision():

@@ -6,13 +6,15 @@ import pytest
 from chalicelib.domain.model import Text, campaign_to_doc
 from chalicelib.errors import NothingToRollBack, ReleaseConflict, StoreUnavailable
 from chalicelib.releases.publishing import Publisher
-from chalicelib.store.releases import Store
+from chalicelib.store.releases import ReleaseStore
+from chalicelib.store.table import Table
 from tests.factories import campaign, charity_sale, local, pick
+from tests.stores import release_store
 
 
 @pytest.fixture
 def publisher(table, clock):
-    return Publisher(Store(table, sleep=lambda s: None), clock, actor="tester", commit="abc1234")
+    return Publisher(release_store(table, sleep=lambda s: None), clock, actor="tester", commit="abc1234")
 
 
 def test_first_publish_writes_versions_homepage_entries_record_and_pointer(publisher, counter):
@@ -84,29 +86,29 @@ def test_rollback_makes_the_previous_release_live_and_publish_continues_numberin
 def test_a_publish_that_fails_before_the_flip_leaves_the_live_set(publisher, table, clock):
     publisher.publish([campaign()])
 
-    class Broken(Store):
+    class Broken(ReleaseStore):
         def put_release_record(self, release):
             raise StoreUnavailable("connection lost")
 
     with pytest.raises(StoreUnavailable):
-        Publisher(Broken(table), clock).publish([campaign(), charity_sale()])
-    current = Store(table).get_current_release()
+        Publisher(Broken(Table(table)), clock).publish([campaign(), charity_sale()])
+    current = release_store(table).get_current_release()
     assert current.number == 1 and set(current.manifest) == {"poverty-day-2026"}
 
 
 def test_two_publishes_racing_one_wins_the_other_is_told(publisher, table, clock):
     publisher.publish([campaign()])
 
-    class Slow(Store):
+    class Slow(ReleaseStore):
         """Lets a rival publish land between reading the pointer and flipping it."""
 
         def put_release_record(self, release):
-            Publisher(Store(table), clock).publish([charity_sale()])
+            Publisher(release_store(table), clock).publish([charity_sale()])
             super().put_release_record(release)
 
     with pytest.raises(ReleaseConflict):
-        Publisher(Slow(table), clock).publish([campaign(), charity_sale()])
-    assert set(Store(table).get_current_release().manifest) == {"bazhong-pork-charity"}
+        Publisher(Slow(Table(table)), clock).publish([campaign(), charity_sale()])
+    assert set(release_store(table).get_current_release().manifest) == {"bazhong-pork-charity"}
 
 
 def test_a_publish_that_lands_after_ours_read_the_live_release_makes_ours_fail(publisher, table, clock):
@@ -114,19 +116,19 @@ def test_a_publish_that_lands_after_ours_read_the_live_release_makes_ours_fail(p
     in between is never silently replaced (two `campaign publish` at once: one is told)."""
     publisher.publish([campaign()])
 
-    class Racy(Store):
+    class Racy(ReleaseStore):
         reads = 0
 
         def get_current_release(self, consistent=False):
             live = super().get_current_release(consistent)
             Racy.reads += 1
             if Racy.reads == 1:  # right after our first read, the rival's publish lands
-                Publisher(Store(table), clock).publish([charity_sale()])
+                Publisher(release_store(table), clock).publish([charity_sale()])
             return live
 
     with pytest.raises(ReleaseConflict, match="the live release changed while publishing"):
-        Publisher(Racy(table), clock).publish([campaign(), charity_sale()])
-    current = Store(table).get_current_release()
+        Publisher(Racy(Table(table)), clock).publish([campaign(), charity_sale()])
+    current = release_store(table).get_current_release()
     assert current.number == 2 and set(current.manifest) == {"bazhong-pork-charity"}
 
 
@@ -141,19 +143,19 @@ def test_batch_writes_retry_unprocessed_items_then_name_what_is_missing(table):
                 return {"UnprocessedItems": RequestItems}
             return self.real.batch_write_item(RequestItems=RequestItems)
 
-    class Table:
+    class Boto3Table:
         name = table.name
 
         def __init__(self, client):
             self.meta = type("Meta", (), {"client": client})()
 
     flaky = Flaky(table.meta.client, failures=2)
-    Store(Table(flaky), sleep=lambda s: None).batch_put([{"PK": "X", "SK": "1"}])
+    Table(Boto3Table(flaky), sleep=lambda s: None).batch_write(puts=[{"PK": "X", "SK": "1"}])
     assert flaky.calls == 3 and table.get_item(Key={"PK": "X", "SK": "1"})["Item"] == {"PK": "X", "SK": "1"}
     hopeless = Flaky(table.meta.client, failures=99)
     with pytest.raises(StoreUnavailable, match="X/2"):
-        Store(Table(hopeless), sleep=lambda s: None).batch_put([{"PK": "X", "SK": "2"}])
-    assert hopeless.calls == Store.BATCH_ATTEMPTS
+        Table(Boto3Table(hopeless), sleep=lambda s: None).batch_write(puts=[{"PK": "X", "SK": "2"}])
+    assert hopeless.calls == Table.ATTEMPTS
 
 
 def test_only_the_last_ten_releases_are_kept(publisher):
@@ -175,6 +177,6 @@ def test_large_publishes_report_progress(table, clock):
         return lambda n: seen.append(("advance", n))
 
     campaigns = [campaign(f"camp-{i:03d}", weight=1 if i % 2 else None) for i in range(30)]
-    Publisher(Store(table), clock, progress=progress).publish(campaigns)
+    Publisher(release_store(table), clock, progress=progress).publish(campaigns)
     assert seen[0] == ("total", 45)  # 30 documents + 15 homepage campaigns
     assert sum(n for kind, n in seen if kind == "advance") == 45

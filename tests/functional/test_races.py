@@ -17,8 +17,11 @@ import pytest
 from chalicelib.homepage.job import run_rotation
 from chalicelib.homepage.stored import homepage_entry
 from chalicelib.releases.publishing import Publisher
-from chalicelib.store.releases import Store
+from chalicelib.store.releases import ReleaseStore
+from chalicelib.store.rotations import RotationStore
+from chalicelib.store.table import Table
 from tests.factories import campaign, charity_sale, local, pick
+from tests.stores import release_store, rotation_store
 
 AT = local(2026, 12, 1, 9)  # both campaigns below are live
 TIMEOUT_S = 20
@@ -36,7 +39,7 @@ def second_release():
 
 def assert_complete_release(table):
     """The pointer names a release whose record, documents and homepage partition all exist."""
-    store = Store(table)
+    store = release_store(table)
     current = store.get_current_release(consistent=True)
     assert current is not None
     record = store.get_release(current.number)
@@ -71,12 +74,12 @@ def _fresh(services):
 
 def test_a_publish_after_the_last_rotation_is_honoured_at_request_time(client, services, table, clock):
     clock.set(AT)
-    Publisher(Store(table), clock).publish(first_release())
-    run_rotation(Store(table), AT, 8, 30)
+    Publisher(release_store(table), clock).publish(first_release())
+    run_rotation(rotation_store(table), AT, 8, 30)
     _fresh(services)
     before = {s["campaign_id"] for s in assert_homepage_shows_only_live_picks(client, table)}
     assert before == {"poverty-day-2026", "bazhong-pork-charity"}
-    Publisher(Store(table), clock).publish(second_release())
+    Publisher(release_store(table), clock).publish(second_release())
     _fresh(services)  # no rotation has run since the publish
     slots = assert_homepage_shows_only_live_picks(client, table)
     # The stored rotation was made from release 1: of its picks, those release 2 still has, at their new price.
@@ -85,7 +88,7 @@ def test_a_publish_after_the_last_rotation_is_honoured_at_request_time(client, s
     html = client.http.get("/").body.decode()
     assert "bazhong-pork-charity" not in html and "HEN-0201" not in html and "¥45.90" in html
     # A rollback is a publish too: the charity sale's picks come back at once.
-    Publisher(Store(table), clock).rollback()
+    Publisher(release_store(table), clock).rollback()
     _fresh(services)
     assert "bazhong-pork-charity" in {s["campaign_id"] for s in assert_homepage_shows_only_live_picks(client, table)}
 
@@ -101,18 +104,18 @@ class _Gate:
 @pytest.mark.parametrize("moment", ["before the documents", "between the documents and the flip"])
 def test_rotation_and_publish_at_the_same_moment(client, services, table, clock, moment):
     clock.set(AT)
-    Publisher(Store(table), clock).publish(first_release())
-    run_rotation(Store(table), AT, 8, 30)
+    Publisher(release_store(table), clock).publish(first_release())
+    run_rotation(rotation_store(table), AT, 8, 30)
     gate = _Gate()
 
-    class RotationStore(Store):
+    class HeldRotation(RotationStore):
         def get_rotation_inputs(self):  # the release, its homepage items and the previous rotation
             inputs = super().get_rotation_inputs()
             gate.barrier.wait()  # the rotation has read release 1 ...
             assert gate.published.wait(TIMEOUT_S)  # ... and writes only after release 2 is live
             return inputs
 
-    class PublishStore(Store):
+    class HeldPublish(ReleaseStore):
         def put_campaign_versions(self, docs, progress=None):
             if moment == "before the documents":
                 gate.barrier.wait()
@@ -126,11 +129,11 @@ def test_rotation_and_publish_at_the_same_moment(client, services, table, clock,
     results: dict[str, object] = {}
 
     def rotate():
-        results["rotation"] = run_rotation(RotationStore(table), AT, 8, 30)
+        results["rotation"] = run_rotation(HeldRotation(Table(table)), AT, 8, 30)
 
     def publish():
         try:
-            results["publish"] = Publisher(PublishStore(table), clock).publish(second_release())
+            results["publish"] = Publisher(HeldPublish(Table(table)), clock).publish(second_release())
         finally:
             gate.published.set()
 
@@ -145,15 +148,15 @@ def test_rotation_and_publish_at_the_same_moment(client, services, table, clock,
     assert outcome.written and outcome.rotation == 2
     _, release = results["publish"]
     assert release.number == 2
-    stored = Store(table).get_rotation(consistent=True)
+    stored = rotation_store(table).get_rotation(consistent=True)
     assert stored["release"] == 1 and "bazhong-pork-charity" in {s["campaign_id"] for s in stored["slots"]}
     # The stored state is consistent, and the homepage shows no pick of release 1 that release 2 dropped.
     _fresh(services)
     slots = assert_homepage_shows_only_live_picks(client, table)
     assert {s["campaign_id"] for s in slots} == {"poverty-day-2026"}
     # The next rotation is computed from release 2 itself.
-    run_rotation(Store(table), local(2026, 12, 1, 9, 15), 8, 30)
-    assert Store(table).get_rotation()["release"] == 2
+    run_rotation(rotation_store(table), local(2026, 12, 1, 9, 15), 8, 30)
+    assert rotation_store(table).get_rotation()["release"] == 2
     _fresh(services)
     assert {s["sku"] for s in assert_homepage_shows_only_live_picks(client, table)} == {"EGG-0017", "POT-0101", "NEW-0001"}
 
@@ -167,7 +170,7 @@ def embedded(aws_env):
     import boto3
 
     from campaign_tools.local_dynamodb import EmbeddedDynamoDB
-    from chalicelib.store.releases import create_table
+    from chalicelib.store.table import create_table
 
     server = EmbeddedDynamoDB("127.0.0.1", 0)
     server.start()
@@ -194,7 +197,7 @@ def test_many_rotations_and_publishes_released_together_leave_a_consistent_state
     services = wiring.build(Settings(table_name=table.name), clock, table)
     wiring.configure(services)
     clock.set(AT)
-    Publisher(Store(table), clock).publish(first_release())
+    Publisher(release_store(table), clock).publish(first_release())
     try:
         with Client(app, stage_name="local", project_dir=str(ROOT)) as client:
             for round_, campaigns in enumerate([second_release(), first_release(), second_release()], start=1):
@@ -209,8 +212,8 @@ def test_many_rotations_and_publishes_released_together_leave_a_consistent_state
                     except BaseException as exc:  # noqa: BLE001 - collected and asserted below
                         errors.append(exc)
 
-                jobs = [lambda: outcomes.append(run_rotation(Store(table), AT, 8, 30)) for _ in range(4)]
-                jobs += [lambda c=campaigns: Publisher(Store(table), clock).publish(c) for _ in range(2)]
+                jobs = [lambda: outcomes.append(run_rotation(rotation_store(table), AT, 8, 30)) for _ in range(4)]
+                jobs += [lambda c=campaigns: Publisher(release_store(table), clock).publish(c) for _ in range(2)]
                 threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
                 for t in threads:
                     t.start()
@@ -222,11 +225,12 @@ def test_many_rotations_and_publishes_released_together_leave_a_consistent_state
                 assert len(outcomes) == 4 and sum(o.written for o in outcomes) >= 1
                 numbers = [o.rotation for o in outcomes if o.written]
                 assert len(numbers) == len(set(numbers))  # no rotation number written twice
-                history = [h["rotation"] for h in Store(table).rotation_history(50)]
-                assert history == sorted(set(history), reverse=True) and history[0] == Store(table).get_rotation()["rotation"]
+                rotations = rotation_store(table)
+                history = [h["rotation"] for h in rotations.rotation_history(50)]
+                assert history == sorted(set(history), reverse=True) and history[0] == rotations.get_rotation()["rotation"]
                 _fresh(services)
                 assert_homepage_shows_only_live_picks(client, table)
-                current = Store(table).get_current_release(consistent=True)
+                current = release_store(table).get_current_release(consistent=True)
                 assert set(current.manifest) == {c.id for c in campaigns}, round_
     finally:
         wiring.configure(None)

@@ -17,9 +17,12 @@ from chalicelib.homepage.job import run_rotation
 from chalicelib.releases.documents import doc_digest
 from chalicelib.releases.publishing import Publisher
 from chalicelib.settings import Settings
-from chalicelib.store.releases import CampaignHead, Store
+from chalicelib.store.items import CampaignHead
+from chalicelib.store.releases import ReleaseStore
+from chalicelib.store.table import Table
 from tests.conftest import TABLE
 from tests.factories import campaign, charity_sale, local
+from tests.stores import release_store, rotation_store
 
 LIVE = local(2026, 10, 17, 9)
 RENAMED = replace(campaign(), title=Text({"zh-CN": "新标题", "en": "New title"}))
@@ -44,7 +47,7 @@ def container(table, clock):
 def live(publish, table, clock):
     publish(campaign(), charity_sale())
     clock.set(LIVE)
-    run_rotation(Store(table), LIVE, 8, 30)
+    run_rotation(rotation_store(table), LIVE, 8, 30)
 
 
 def _get(client, path):
@@ -117,7 +120,7 @@ def test_an_unknown_id_is_one_request_cold_and_none_warm(client, live, container
 def test_a_head_that_does_not_match_the_release_is_never_shown(client, live, table, container, counter):
     # GIVEN a head left by a publish that lost its race: another digest, another title
     wrong = {**campaign_to_doc(campaign()), "title": {"zh-CN": "不该出现", "en": "must not be shown"}}
-    Store(table).put_campaign_heads([("poverty-day-2026", CampaignHead(doc_digest(wrong), wrong))])
+    release_store(table).put_campaign_heads([("poverty-day-2026", CampaignHead(doc_digest(wrong), wrong))])
     build, _ = container
     build()
     counter.reset()
@@ -127,13 +130,13 @@ def test_a_head_that_does_not_match_the_release_is_never_shown(client, live, tab
 
 
 def test_publish_and_rollback_leave_heads_that_match_the_live_release(client, live, table, clock, container, counter):
-    Publisher(Store(table), clock).publish([RENAMED, charity_sale()])
+    Publisher(release_store(table), clock).publish([RENAMED, charity_sale()])
     build, _ = container
     build()
     counter.reset()
     assert json.loads(_get(client, "/api/campaigns/poverty-day-2026?lang=en").body)["title"] == "New title"
     assert counter.calls == ["BatchGetItem"]
-    Publisher(Store(table), clock).rollback()
+    Publisher(release_store(table), clock).rollback()
     build()
     counter.reset()
     assert json.loads(_get(client, "/api/campaigns/poverty-day-2026?lang=en").body)["title"] != "New title"
@@ -144,7 +147,7 @@ def test_a_warm_container_follows_a_new_publish_after_the_pointers_5_s(client, l
     build, elapsed = container
     build()
     _get(client, "/api/campaigns/poverty-day-2026")
-    Publisher(Store(table), clock).publish([RENAMED, charity_sale()])
+    Publisher(release_store(table), clock).publish([RENAMED, charity_sale()])
     assert json.loads(_get(client, "/api/campaigns/poverty-day-2026?lang=en").body)["title"] != "New title"
     elapsed[0] = 5.0
     counter.reset()
@@ -167,14 +170,14 @@ def test_a_batch_read_retries_unprocessed_keys(table, live):
                 return {**first, "UnprocessedKeys": {TABLE: {"Keys": keys[1:]}}}
             return self.real.batch_get_item(RequestItems=RequestItems)
 
-    class Table:
+    class Boto3Table:
         name = TABLE
 
         def __init__(self, client):
             self.meta = type("Meta", (), {"client": client})()
 
     partial = Partial(table.meta.client)
-    release, head = Store(Table(partial), sleep=lambda s: None).get_release_with_head("poverty-day-2026")
+    release, head = ReleaseStore(Table(Boto3Table(partial), sleep=lambda s: None)).get_release_with_head("poverty-day-2026")
     assert partial.calls == 2
     assert release.number == 1 and head is not None and head.digest == release.manifest["poverty-day-2026"]
     assert head.doc == campaign_to_doc(campaign())
@@ -182,7 +185,7 @@ def test_a_batch_read_retries_unprocessed_keys(table, live):
 
 def test_heads_are_written_once_per_new_or_changed_campaign(publish, table, counter):
     publish(campaign(), charity_sale())
-    store = Store(table)
+    store = release_store(table)
     first = {cid: store.get_release_with_head(cid)[1].digest for cid in ("poverty-day-2026", "bazhong-pork-charity")}
     counter.reset()
     publish(RENAMED, charity_sale())

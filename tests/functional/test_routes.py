@@ -121,7 +121,7 @@ def test_unknown_and_hostile_ids_are_404_pages_without_traceback(client, publish
 def test_homepage_shows_the_rotation_and_drops_picks_at_their_end(client, publish, services, clock):
     publish(campaign(pinned=("EGG-0017",)), charity_sale(ends_at=local(2026, 10, 17, 12), starts_at=local(2026, 10, 16), teaser_from=None))
     clock.set(local(2026, 10, 17, 11, 50))
-    outcome = run_rotation(services.store, clock(), 8, 30)
+    outcome = run_rotation(services.rotations, clock(), 8, 30)
     assert outcome.written and outcome.rotation == 1
     services.catalog._rotation = None
     data = body(get(client, "/api/homepage"))
@@ -152,7 +152,7 @@ def test_scheduled_function_rotates(client, publish, services, clock):
     second = client.lambda_.invoke("rotate_homepage", event)
     assert first.payload["rotation"] == 1 and first.payload["written"] is True
     assert second.payload["rotation"] == 2
-    assert services.store.get_rotation()["rotation"] == 2
+    assert services.rotations.get_rotation()["rotation"] == 2
 
 
 def test_charity_channel_lists_live_charity_sales(client, publish, clock):
@@ -189,7 +189,7 @@ def test_static_files_are_served_and_paths_refused(client):
 
 
 def test_store_outage_is_a_friendly_503(client, services):
-    services.catalog.store = DownStore()
+    services.catalog.releases = services.catalog.rotations = DownStore()
     response = get(client, "/api/campaigns/poverty-day-2026")
     assert response.status_code == 503 and response.headers["Retry-After"] == "30"
     assert body(response)["error"] == "unavailable"
@@ -200,25 +200,27 @@ def test_store_outage_is_a_friendly_503(client, services):
 def test_outage_serves_a_cached_page_stale_for_up_to_ten_minutes(table, clock, publish):
     from chalicelib.errors import StoreUnavailable
     from chalicelib.releases.catalog import StoreCatalog
-    from chalicelib.store.releases import Store
+    from chalicelib.store.releases import ReleaseStore
+    from chalicelib.store.rotations import RotationStore
+    from chalicelib.store.table import Table
     from chalicelib.web.pages import site
     from chalicelib.web.pages.common import Links
 
-    class Switch(Store):
+    class Switch(Table):
         down = False
 
-        def _get(self, key, consistent):
+        def get(self, key, consistent=False):
             if self.down:
                 raise StoreUnavailable("DynamoDB is unavailable: ThrottlingException")
-            return super()._get(key, consistent)
+            return super().get(key, consistent)
 
     publish(campaign())
     clock.set(local(2026, 10, 17, 9))
-    store, elapsed = Switch(table), [0.0]
-    catalog = StoreCatalog(store, monotonic=lambda: elapsed[0])
+    door, elapsed = Switch(table), [0.0]
+    catalog = StoreCatalog(ReleaseStore(door), RotationStore(door), monotonic=lambda: elapsed[0])
     fresh = site.campaign(catalog, "poverty-day-2026", clock(), "zh-CN", "json", Links())
     assert fresh.status == 200 and "Warning" not in fresh.headers
-    store.down, elapsed[0] = True, 300.0
+    door.down, elapsed[0] = True, 300.0
     stale = site.campaign(catalog, "poverty-day-2026", clock(), "zh-CN", "json", Links())
     assert stale.status == 200 and stale.headers["Warning"] == '110 - "Response is Stale"'
     assert stale.headers["Cache-Control"] == "no-cache"
