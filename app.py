@@ -2,7 +2,6 @@
 from chalice import Chalice, Rate
 
 from chalicelib import observability
-from chalicelib.homepage.job import run_rotation
 from chalicelib.web import http as web
 from chalicelib.web.pages import ledger as ledger_pages
 from chalicelib.web.pages import site
@@ -143,12 +142,4 @@ ROTATION_RATE_MINUTES = 15
 @app.schedule(Rate(ROTATION_RATE_MINUTES, unit=Rate.MINUTES), name="rotate_homepage")
 def rotate_homepage(event):
     """One homepage rotation: the same code as `campaign rotate`."""
-    svc = services()
-    s = svc.settings
-    try:
-        outcome = run_rotation(svc.rotations, svc.clock(), s.homepage_slots, s.rotation_history_days)
-    except Exception:
-        svc.observability.rotation("failed")
-        raise
-    svc.observability.rotation("written" if outcome.written else "lost", outcome.slots)
-    return {"rotation": outcome.rotation, "written": outcome.written, "message": outcome.message}
+    return services().rotation_job.run().as_json()

@@ -137,18 +137,13 @@ def handler_section(table, clock) -> None:
     import app as app_module
     from campaign_tools.authoring.campaign_yaml import validate_paths
     from chalicelib import wiring
-    from chalicelib.homepage.job import run_rotation
-    from chalicelib.releases.publishing import Publisher
     from chalicelib.settings import Settings
-    from chalicelib.store.releases import ReleaseStore
-    from chalicelib.store.rotations import RotationStore
-    from chalicelib.store.table import Table
     from chalicelib.web.templates import environment
 
     campaigns = validate_paths([ROOT / "campaigns"]).campaigns
-    Publisher(ReleaseStore(Table(table)), clock).publish(campaigns)
-    run_rotation(RotationStore(Table(table)), clock(), 8, 30)
     services = wiring.build(Settings(table_name=table.name), clock, table)
+    services.publisher().publish(campaigns)
+    services.rotation_job.run()
     wiring.configure(services)
     counter = Counter(table.meta.client)
 
@@ -174,7 +169,7 @@ def handler_section(table, clock) -> None:
     row("requests", "homepage, cold container (pointer + rotation, one batch)", str(len(cold_home)), ", ".join(cold_home) + "; <= 1 expected")
     row("requests", "homepage, warm", str(len(warm_home)), "0 expected")
     counter.take()
-    run_rotation(RotationStore(Table(table)), clock() + timedelta(minutes=15), 8, 30)
+    services.rotation_job.run(clock() + timedelta(minutes=15))
     rotation_calls = counter.take()
     row("requests", "one rotation", str(len(rotation_calls)), ", ".join(rotation_calls) + " (the Query pages, then 2 writes in one transaction)")
 
@@ -352,9 +347,8 @@ def rotation_curve() -> None:
 
 
 def publish_curve(table_factory, clock) -> None:
-    from chalicelib.releases.publishing import Publisher
-    from chalicelib.store.releases import ReleaseStore
-    from chalicelib.store.table import Table
+    from chalicelib import wiring
+    from chalicelib.settings import Settings
     from tests.factories import campaign
 
     previous = None
@@ -362,7 +356,7 @@ def publish_curve(table_factory, clock) -> None:
         table = table_factory()
         counter = Counter(table.meta.client)
         campaigns = [campaign(f"camp-{i:04d}", weight=1 if i % 2 else None) for i in range(count)]
-        publisher = Publisher(ReleaseStore(Table(table)), clock)
+        publisher = wiring.build(Settings(table_name=table.name), clock, table).publisher()
         start = time.perf_counter()
         publisher.publish(campaigns)
         seconds = time.perf_counter() - start
@@ -393,18 +387,15 @@ def books_section(table_factory) -> None:
     from campaign_tools.sign import sign_headers
     from chalicelib import wiring
     from chalicelib.clock import FixedClock
-    from chalicelib.releases.publishing import Publisher
     from chalicelib.settings import Settings
-    from chalicelib.store.releases import ReleaseStore
-    from chalicelib.store.table import Table
 
     clock = FixedClock(datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc))
     campaigns = validate_paths([ROOT / "campaigns"]).campaigns
     previous = None
     for size in (10, 10_000):
         table = table_factory()
-        Publisher(ReleaseStore(Table(table)), clock).publish(campaigns)
         services = wiring.build(Settings(table_name=table.name, system_signing_secret=SECRET), clock, table)
+        services.publisher().publish(campaigns)
         wiring.configure(services)
         if size == 10:
             counter = Counter(table.meta.client)
@@ -438,7 +429,7 @@ def books_section(table_factory) -> None:
             )
             for i in range(size)
         ]
-        Table(table, sleep=lambda s: None).batch_write(puts=items)
+        services.table.batch_write(puts=items)
         entries, _ = books.store.query_ledger("bazhong-pork-charity", None, books.page_size, books.ledger_shards)
         assert len(entries) == min(size + (2 if size == 10 else 0), books.page_size)  # + the 2 sales above
         ledger = best_per_call_s(

@@ -9,9 +9,9 @@ import argparse
 import json
 import os
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from campaign_tools.stages import (
     DEFAULT_CAMPAIGNS,
@@ -27,6 +27,11 @@ from chalicelib.clock import parse_instant, system_clock
 from chalicelib.errors import PlatformError, StoreUnavailable
 from chalicelib.settings import SettingsError
 from chalicelib.store.table import RequestRefused
+
+if TYPE_CHECKING:
+    from chalicelib.releases.publishing import Publisher
+    from chalicelib.settings import Settings
+    from chalicelib.wiring import Services
 
 
 def _instant(text: str) -> datetime:
@@ -46,25 +51,23 @@ def _positive(text: str) -> int:
     return value
 
 
-def _table(args: argparse.Namespace):
-    from chalicelib.store.table import Table
-    from chalicelib.wiring import dynamodb_resource
+def _services(args: argparse.Namespace) -> Services:
+    """The stage's services, built by the same composition root as the Lambda's, at the stage's clock.
+
+    On ``local`` that clock is the running ``campaign serve``'s (which may have been
+    started ``--at`` another instant, and recorded how far it runs ahead); elsewhere
+    the real one.
+    """
+    from campaign_tools.local_clock import get_local_clock_offset_s
+    from chalicelib.wiring import build
 
     settings = stage_settings(args.stage, args.dynamodb_port)
-    return Table(dynamodb_resource(settings).Table(settings.table_name)), settings
-
-
-def _stage_clock(table, stage: str):
-    """The clock of ``stage``: on ``local``, the clock of the running ``campaign serve``
-    (which may have been started ``--at`` another instant); elsewhere the real one."""
-    if stage != "local":
-        return system_clock
-    from datetime import timedelta
-
-    from campaign_tools.local_clock import get_local_clock_offset_s
-
-    offset = timedelta(seconds=get_local_clock_offset_s(table))
-    return lambda: system_clock() + offset
+    if args.stage != "local":
+        return build(settings)
+    offset = [timedelta(0)]  # read through the stage's own table, once it is built
+    svc = build(settings, lambda: system_clock() + offset[0])
+    offset[0] = timedelta(seconds=get_local_clock_offset_s(svc.table))
+    return svc
 
 
 def _validated(args: argparse.Namespace, paths: Sequence[str] | None = None):
@@ -110,15 +113,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _publisher(args: argparse.Namespace):
-    from chalicelib.releases.publishing import Publisher
-    from chalicelib.store.releases import ReleaseStore
-
-    table, settings = _table(args)
-    actor = publisher_name()
-    commit = source_commit(args.campaigns)
-    clock = _stage_clock(table, args.stage)
-    return Publisher(ReleaseStore(table), clock, actor=actor, commit=commit, progress=_progress_bar), settings
+def _publisher(args: argparse.Namespace) -> tuple[Publisher, Settings]:
+    svc = _services(args)
+    publisher = svc.publisher(actor=publisher_name(), commit=source_commit(args.campaigns), progress=_progress_bar)
+    return publisher, svc.settings
 
 
 def _progress_bar(total: int):
@@ -169,10 +167,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
 
 def cmd_releases(args: argparse.Namespace) -> int:
-    from chalicelib.store.releases import ReleaseStore
-
-    table, _ = _table(args)
-    store = ReleaseStore(table)
+    store = _services(args).releases
     current = store.get_current_release()
     for release in store.list_releases(limit=args.limit):
         mark = "*" if current is not None and current.number == release.number else " "
@@ -228,21 +223,14 @@ def cmd_preview(args: argparse.Namespace) -> int:
 def cmd_rotate(args: argparse.Namespace) -> int:
     if args.simulate:
         return _simulate(args)
-    from chalicelib.store.rotations import RotationStore
-
-    table, settings = _table(args)
-    store = RotationStore(table)
+    svc = _services(args)
     if args.history is not None:
-        now = int(_stage_clock(table, args.stage)().timestamp())
-        for doc in store.rotation_history(limit=args.history, now_epoch_s=now):
+        now = int(svc.clock().timestamp())
+        for doc in svc.rotations.rotation_history(limit=args.history, now_epoch_s=now):
             skus = " ".join(f"{s['campaign_id']}/{s['sku']}{'*' if s['pinned'] else ''}" for s in doc["slots"])
             print(f"{doc['rotation']:>6}  {doc['rotated_at']}  {doc.get('inputs_digest', '')}  {skus}")
         return 0
-    from chalicelib.homepage.job import run_rotation
-
-    at = args.at or _stage_clock(table, args.stage)()
-    outcome = run_rotation(store, at, settings.homepage_slots, settings.rotation_history_days)
-    print(outcome.message)
+    print(svc.rotation_job.run(args.at).message)
     return 0
 
 

@@ -51,9 +51,7 @@ class LocalStack:
         from campaign_tools.authoring.campaign_yaml import validate_paths
         from campaign_tools.local_clock import put_local_clock_offset_s
         from campaign_tools.sign import ensure_local_secret
-        from chalicelib.releases.publishing import Publisher
-        from chalicelib.store.releases import ReleaseStore
-        from chalicelib.store.table import Table, create_table
+        from chalicelib.store.table import create_table
         from chalicelib.wiring import build, configure, dynamodb_resource
 
         # Without SYSTEM_SIGNING_SECRET, a random secret for this run (printed by serve()).
@@ -63,20 +61,16 @@ class LocalStack:
             print(diagnostic.format(), file=sys.stderr)
         if not result.ok:
             raise CliError(f"{len(result.errors)} error(s) in {self.campaigns}; fix them and run again")
-        table = create_table(dynamodb_resource(self.settings), self.settings.table_name)
-        door = Table(table)
-        put_local_clock_offset_s(door, (self.clock() - system_clock()).total_seconds())
-        _, release = Publisher(ReleaseStore(door), self.clock, actor="campaign serve").publish(result.campaigns)
-        configure(build(self.settings, self.clock, table))
+        svc = build(self.settings, self.clock, create_table(dynamodb_resource(self.settings), self.settings.table_name))
+        put_local_clock_offset_s(svc.table, (self.clock() - system_clock()).total_seconds())
+        _, release = svc.publisher(actor="campaign serve").publish(result.campaigns)
+        configure(svc)
         return f"published {len(result.campaigns)} campaign(s) as release {release.number if release else '(unchanged)'}"
 
     def rotate_once(self) -> str:
-        from chalicelib.homepage.job import run_rotation
         from chalicelib.wiring import services
 
-        svc = services()
-        s = svc.settings
-        return run_rotation(svc.rotations, self.clock(), s.homepage_slots, s.rotation_history_days).message
+        return services().rotation_job.run().message
 
     def _rotation_loop(self) -> None:
         interval_s = self.settings.rotation_minutes * 60

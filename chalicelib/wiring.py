@@ -1,21 +1,28 @@
-"""Composition root: builds the services lazily, once per container.
+"""Composition root: the one place the services are assembled.
 
-Nothing here runs at import time. The first request calls :func:`services`,
-which reads :class:`~chalicelib.settings.Settings` from the environment and
-creates the boto3 table. Tests and ``campaign serve`` call :func:`configure`
-to hand in their own settings, clock or table first.
+:func:`build` makes every service of a stage from its settings (the Lambda
+handlers, the ``campaign`` command, ``campaign serve``, the bench and the tests
+all call it), and :func:`services` keeps the container's, built on first use.
+Nothing here runs at import time: the first request reads
+:class:`~chalicelib.settings.Settings` from the environment and creates the
+boto3 table. Tests and ``campaign serve`` call :func:`configure` to hand in
+services built with their own clock, table or sizes.
 """
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.books.service import Books, BookSizes
-from chalicelib.books.totals import TotalsSource, no_totals
+from chalicelib.books.totals import TotalsSource
 from chalicelib.clock import Clock, system_clock
 from chalicelib.observability import Observability
+from chalicelib.homepage.job import RotationJob
 from chalicelib.releases.catalog import StoreCatalog
+from chalicelib.releases.publishing import Publisher
 from chalicelib.settings import Settings
 from chalicelib.store.books import BooksStore
 from chalicelib.store.releases import ReleaseStore
@@ -27,20 +34,41 @@ from chalicelib.webhooks.signing import SecretSource, WebhookVerifier
 
 @dataclass
 class Services:
+    """Everything a stage's handlers and commands use, built by :func:`build`; every field is set.
+
+    ``clock`` is the campaign clock (shifted by ``campaign serve --at`` on the local
+    stage); ``wall_clock`` is always the real one, for the webhook signatures'
+    5-minute tolerance. Fields may be replaced (tests stand a failing catalog in).
+    """
+
     settings: Settings
     clock: Clock
+    wall_clock: Clock
+    table: Table
     releases: ReleaseStore
     rotations: RotationStore
     catalog: StoreCatalog
-    totals: TotalsSource = field(default=no_totals)
-    # The donation books (issue 3). ``clock`` is the campaign clock (shifted by
-    # ``campaign serve --at``); ``wall_clock`` is always the real one, for the
-    # webhook signatures' 5-minute tolerance.
-    books: Books | None = None
-    verifier: WebhookVerifier | None = None
-    cursors: CursorSigner | None = None
-    wall_clock: Clock = field(default=system_clock)
-    observability: Observability = field(default_factory=lambda: Observability.for_stage("local"))
+    books: Books
+    verifier: WebhookVerifier
+    cursors: CursorSigner
+    observability: Observability
+
+    @property
+    def rotation_job(self) -> RotationJob:
+        """The stage's rotation at its clock, with its settings' slots and history, counted."""
+        s = self.settings
+        return RotationJob(self.rotations, self.clock, s.homepage_slots, s.rotation_history_days, self.observability)
+
+    @property
+    def totals(self) -> TotalsSource:
+        """``campaign_id -> CharityTotals`` for the pages (the books' cached totals)."""
+        return self.books.totals
+
+    def publisher(
+        self, actor: str = "", commit: str = "", progress: Callable[[int], Callable[[int], None]] | None = None
+    ) -> Publisher:
+        """A publisher on this stage's releases at its clock (``campaign publish``, ``campaign serve``)."""
+        return Publisher(self.releases, self.clock, actor=actor, commit=commit, progress=progress)
 
 
 _lock = threading.Lock()
@@ -71,19 +99,24 @@ def build(
     settings: Settings,
     clock: Clock = system_clock,
     table: Any = None,
+    *,
     wall_clock: Clock = system_clock,
-    ssm_client: Any = None,
+    ssm_client: Callable[[], Any] | None = None,
     observability: Observability | None = None,
     book_sizes: BookSizes = BookSizes(),
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Services:
-    """The services on ``table`` (created from ``settings`` when ``None``).
+    """The services of ``settings``' stage on ``table`` (a boto3 ``Table``; made from ``settings`` when ``None``).
 
-    ``ssm_client``: a zero-argument factory of the SSM client that fetches
-    the signing secret on deployed stages (created on first use only).
+    ``ssm_client``: a zero-argument factory of the SSM client that fetches the
+    signing secret on deployed stages (created on first use only).
+    ``observability``: default :meth:`Observability.for_stage`. ``book_sizes``:
+    the books' shards and page size (tests pass small ones). ``sleep``: the
+    store's retry backoff (tests pass one that returns at once).
     """
     if table is None:
         table = dynamodb_resource(settings).Table(settings.table_name)
-    door = Table(table)  # the one door to the table, shared by every access pattern
+    door = Table(table, sleep=sleep)  # the one door to the table, shared by every access pattern
     releases, rotations = ReleaseStore(door), RotationStore(door)
     catalog = StoreCatalog(releases, rotations)
     books = Books(BooksStore(door), catalog.campaign, sizes=book_sizes)
@@ -91,14 +124,14 @@ def build(
     return Services(
         settings=settings,
         clock=clock,
+        wall_clock=wall_clock,
+        table=door,
         releases=releases,
         rotations=rotations,
         catalog=catalog,
-        totals=books.totals,
         books=books,
         verifier=WebhookVerifier(secrets, wall_clock),
         cursors=CursorSigner(lambda: secrets.derived_key(b"campaign-platform ledger cursor v1")),
-        wall_clock=wall_clock,
         observability=Observability.for_stage(settings.stage, settings.log_level) if observability is None else observability,
     )
 

@@ -41,12 +41,13 @@ def webhook_services(
 ) -> Iterator[wiring.Services]:
     """The app's services, configured, for tests of the signed routes: ``secret`` to sign
     with, the real-clock stand-in fixed at ``wall``, small books (4 counter shards, 3 ledger
-    shards, ``page_size`` entries a ledger page; ``None`` keeps the default), and moto's
+   shards, ``page_size`` entries a ledger page; ``None`` keeps the default), a store that
+    never sleeps between retries, and moto's
     per-item transaction rollback (``campaign_tools.local_dynamodb``). Undone on exit."""
     undo = install_item_rollback()
     sizes = BookSizes(counter_shards=4, ledger_shards=3, **({} if page_size is None else {"page_size": page_size}))
     settings = Settings(table_name=TABLE, system_signing_secret=secret)
-    svc = wiring.build(settings, clock, table, wall_clock=FixedClock(wall), book_sizes=sizes)
+    svc = wiring.build(settings, clock, table, wall_clock=FixedClock(wall), book_sizes=sizes, sleep=lambda s: None)
     wiring.configure(svc)
     try:
         yield svc

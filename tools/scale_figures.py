@@ -47,13 +47,9 @@ def main() -> int:
     from campaign_tools.authoring.campaign_yaml import validate_paths
     from chalicelib import observability, wiring
     from chalicelib.clock import FixedClock
-    from chalicelib.homepage.job import run_rotation
-    from chalicelib.releases.publishing import Publisher
     from chalicelib.settings import Settings
     from chalicelib.store.keys import RELEASE_KEY, ROTATION_KEY
-    from chalicelib.store.releases import ReleaseStore
-    from chalicelib.store.rotations import RotationStore
-    from chalicelib.store.table import Table, create_table
+    from chalicelib.store.table import create_table
 
     at = datetime(2026, 10, 17, 1, 0, tzinfo=timezone.utc)  # 09:00 in Shanghai
     result = validate_paths([ROOT / "campaigns"])
@@ -61,9 +57,10 @@ def main() -> int:
     with mock_aws():
         table = create_table(boto3.resource("dynamodb", region_name="us-east-1"), "campaign-platform-figures")
         clock = FixedClock(at)
-        door = Table(table)
-        Publisher(ReleaseStore(door), clock).publish(campaigns)
-        run_rotation(RotationStore(door), at, 8)
+        built = wiring.build(Settings(table_name="campaign-platform-figures"), clock, table)
+        built.publisher().publish(campaigns)
+        built.rotation_job.run(at)
+        door = built.table
         calls: list[str] = []
         table.meta.client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
 

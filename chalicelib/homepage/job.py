@@ -11,10 +11,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from chalicelib.clock import Clock
 from chalicelib.errors import RotationConflict
 from chalicelib.homepage.engine import RotationState, rotate
 from chalicelib.homepage.stored import entry_from_doc, rotation_doc
+from chalicelib.observability import Observability
 from chalicelib.store.rotations import RotationStore
 
 log = logging.getLogger(__name__)
@@ -28,6 +31,36 @@ class RotationOutcome:
     written: bool
     slots: int
     message: str
+
+    def as_json(self) -> dict[str, Any]:
+        """What the scheduled function returns: ``{"rotation", "written", "message"}``."""
+        return {"rotation": self.rotation, "written": self.written, "message": self.message}
+
+
+class RotationJob:
+    """The scheduled rotation of one stage: :func:`run_rotation` at the stage's clock, counted.
+
+    Each run is recorded in the ``Rotations``/``RotationSlots`` metrics as
+    ``written``, ``lost`` (another run won) or ``failed`` (the error is raised on).
+    ``rotate_homepage``, ``campaign rotate`` and ``campaign serve``'s timer run it.
+    """
+
+    def __init__(self, store: RotationStore, clock: Clock, slots: int, history_days: int, observability: Observability) -> None:
+        self.store = store
+        self.clock = clock
+        self.slots = slots
+        self.history_days = history_days
+        self.observability = observability
+
+    def run(self, at: datetime | None = None) -> RotationOutcome:
+        """One rotation at ``at`` (default: the clock's now). Raises what the store raises."""
+        try:
+            outcome = run_rotation(self.store, self.clock() if at is None else at, self.slots, self.history_days)
+        except Exception:
+            self.observability.rotation("failed")
+            raise
+        self.observability.rotation("written" if outcome.written else "lost", outcome.slots)
+        return outcome
 
 
 def run_rotation(store: RotationStore, at: datetime, slots: int, history_days: int = 30) -> RotationOutcome:

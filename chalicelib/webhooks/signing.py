@@ -46,8 +46,9 @@ from typing import Any, Callable, Mapping
 from standardwebhooks.webhooks import Webhook
 
 from chalicelib.clock import Clock
-from chalicelib.errors import StoreUnavailable, Unauthorized
+from chalicelib.errors import Unauthorized
 from chalicelib.settings import Settings
+from chalicelib.store.parameters import SecureParameters, default_ssm_client
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +97,7 @@ class SecretSource:
         retry_after_s: float = 60.0,
     ) -> None:
         self._settings = settings
-        self._ssm_factory = ssm_client or (lambda: _default_ssm_client(settings))
-        self._ssm: Any = None
+        self._parameters = SecureParameters(ssm_client or (lambda: default_ssm_client(settings.region)))
         self._monotonic = monotonic
         self._retry_after_s = retry_after_s
         self._lock = threading.Lock()
@@ -133,35 +133,16 @@ class SecretSource:
         return hmac.new(base, purpose, hashlib.sha256).digest()
 
     def _fetch(self, name: str) -> str | None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        if self._ssm is None:
-            self._ssm = self._ssm_factory()
-        try:
-            response = self._ssm.get_parameter(Name=name, WithDecryption=True)
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code in ("ParameterNotFound", "AccessDeniedException", "ParameterVersionNotFound"):
-                log.error("signing secret parameter %s unusable: %s; system requests get 401", name, code)
-                return None
-            raise StoreUnavailable(f"SSM Parameter Store failed: {code}") from exc
-        except BotoCoreError as exc:
-            raise StoreUnavailable(f"SSM Parameter Store is unavailable: {exc.__class__.__name__}") from exc
-        value = str(response["Parameter"]["Value"]).strip()
+        value = self._parameters.get(name)
+        if value is None:
+            log.error("signing secret parameter %s unusable; system requests get 401", name)
+            return None
         try:
             secret_key(value)
         except ValueError as exc:
             log.error("signing secret parameter %s: %s; system requests get 401", name, exc)
             return None
         return value
-
-
-def _default_ssm_client(settings: Settings) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
-    return boto3.client("ssm", region_name=settings.region, config=config)
 
 
 def stamp_skew(stamp_s: int, now: datetime, tolerance_s: int) -> float | None:

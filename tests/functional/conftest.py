@@ -3,10 +3,8 @@ from __future__ import annotations
 import pytest
 
 from chalicelib import wiring
-from chalicelib.releases.publishing import Publisher
 from chalicelib.settings import Settings
 from tests.conftest import ROOT, TABLE
-from tests.stores import release_store
 
 
 @pytest.fixture
@@ -30,6 +28,6 @@ def client(services):
 @pytest.fixture
 def publish(table, clock):
     def _publish(*campaigns):
-        return Publisher(release_store(table), clock).publish(list(campaigns))
+        return wiring.build(Settings(table_name=TABLE), clock, table).publisher().publish(list(campaigns))
 
     return _publish

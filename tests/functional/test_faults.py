@@ -62,7 +62,6 @@ def wall():
 @pytest.fixture
 def services(stage_table, clock):
     with webhook_services(stage_table, clock, SECRET, WALL, page_size=None) as svc:
-        svc.books.store.table._sleep = lambda s: None  # the door's own retry backoff: never sleep in tests
         yield svc
 
 

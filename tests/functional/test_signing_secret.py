@@ -100,7 +100,7 @@ def test_a_deployed_stage_verifies_with_the_parameter_through_the_route(ssm, tab
     from app import app
     from tests.conftest import ROOT
 
-    svc = wiring.build(Settings(stage="dev", table_name=TABLE, signing_secret_parameter=PARAMETER), clock, table, FixedClock(WALL), ssm)
+    svc = wiring.build(Settings(stage="dev", table_name=TABLE, signing_secret_parameter=PARAMETER), clock, table, wall_clock=FixedClock(WALL), ssm_client=ssm)
     wiring.configure(svc)
     try:
         publish(charity_sale())
