@@ -43,7 +43,7 @@ from typing import Any, Iterable
 import jinja2
 
 from chalicelib.domain.model import Text
-from chalicelib.domain.money import fen_to_yuan_str
+from chalicelib.domain.money import fen_to_yuan_str, percent_of_goal
 from chalicelib.domain.times import parse_stored
 
 ROOT = Path(__file__).resolve().parents[2]  # the folder that holds chalicelib/
@@ -257,9 +257,11 @@ def text(value: Text | dict | None, lang: str) -> str:
 class GoalBar:
     """What a goal's progress bar draws. Percentages are strings for SVG/ARIA.
 
-    ``sales_width``/``points_width`` are the two segments' widths in percent of
-    the bar (together at most 100, scaled down when the goal is passed);
-    ``percent`` is raised / goal rounded down to 0.1 (it may pass 100).
+    ``percent`` is raised / goal (:func:`chalicelib.domain.money.percent_of_goal`:
+    rounded down to 0.1, and past the goal it passes 100); ``filled`` is the
+    part of the bar drawn, the same held at 100. ``sales_width``/``points_width``
+    are the two segments' widths in percent of the bar (together at most 100,
+    scaled down when the goal is passed, so the bar is then full).
     """
 
     goal_fen: int
@@ -267,6 +269,7 @@ class GoalBar:
     sales_fen: int
     points_fen: int
     percent: str
+    filled: str
     sales_width: str
     points_width: str
     points_x: str
@@ -290,20 +293,21 @@ def _pct(part: int, whole: int) -> Decimal:
 
 
 def goal_bar(raised_from_sales_fen: int, raised_from_points_fen: int, goal_fen: int) -> GoalBar:
-    """The two-segment bar of a charity goal (sales, then points)."""
+    """The two-segment bar of a charity goal (sales, then points), and its percent of the goal."""
     sales, points = max(0, raised_from_sales_fen), max(0, raised_from_points_fen)
     raised = sales + points
     scale = max(goal_fen, raised, 1)
     step = Decimal("0.01")
     sales_w = _pct(sales, scale).quantize(step, ROUND_DOWN)
     points_w = _pct(points, scale).quantize(step, ROUND_DOWN)
-    percent = _pct(raised, goal_fen).quantize(Decimal("0.1"), ROUND_DOWN).normalize()
+    percent = percent_of_goal(raised, goal_fen)
     return GoalBar(
         goal_fen=goal_fen,
         raised_fen=raised,
         sales_fen=sales,
         points_fen=points,
         percent=f"{percent:f}",
+        filled=f"{min(percent, Decimal(100)):f}",
         sales_width=f"{sales_w:f}",
         points_width=f"{points_w:f}",
         points_x=f"{sales_w:f}",

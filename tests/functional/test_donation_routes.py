@@ -297,3 +297,18 @@ def test_impact_counts_every_kind_by_county_and_merchant(client, live, clock):
     assert data["charity"] == {"raised": "8.65", "raised_from_sales": "8.65", "raised_from_points": "0.00", "sales": "140.00", "campaigns": 1}
     html = client.http.get("/impact?lang=en").body.decode()
     assert "<caption>Sales by county</caption>" in html and "Tongjiang County" in html and '<th scope="row">' in html
+
+
+def test_past_its_goal_the_campaign_page_and_impact_show_the_same_true_percent(client, publish, clock):
+    # GIVEN a charity sale whose goal is 8.72 and a sale that donates 10.90 (200.00 at 5.45 %): 125 % of it
+    c = charity_sale()
+    publish(replace(c, charity=replace(c.charity, goal_fen=872)))
+    clock.set(local(2026, 12, 1, 9))
+    assert post(client, "/api/sales", sale())[1]["donation"] == "10.90"
+    # WHEN the campaign page and /impact are shown
+    page = client.http.get(f"/campaigns/{CID}?lang=en").body.decode()
+    impact = client.http.get("/impact?lang=en").body.decode()
+    # THEN both say 125 %, and both bars are drawn full
+    assert '<span class="goal-percent">125% of the goal</span>' in page and 'data-percent="125"' in page
+    assert 'class="goal-sales" x="0" y="0" width="100.00"' in page
+    assert '<progress max="100" value="100" aria-label="Raised">125%</progress> 125%' in impact

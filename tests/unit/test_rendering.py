@@ -52,7 +52,7 @@ def test_goal_bar_splits_sales_and_points():
 
 def test_goal_bar_past_the_goal_fills_the_bar_and_says_so():
     g = r.goal_bar(6_000_000, 1_500_000, 6_000_000)
-    assert g.percent == "125"
+    assert g.percent == "125" and g.filled == "100"
     assert g.sales_width == "80.00" and g.points_width == "20.00"  # scaled to the total: the bar is full
     assert g.value_yuan == "60000.00"  # aria-valuenow stays within aria-valuemax
 

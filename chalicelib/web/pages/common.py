@@ -295,16 +295,6 @@ def campaign_page(
     if fmt == "json":
         body = _cached(cache, key, campaign, lambda: _json_body(campaign_json(campaign, state, lang, campaign_totals)))
         return PageResponse(status, body, JSON, headers, state)
-    progress = None
-    if campaign.charity is not None and campaign_totals is not None:
-        goal = campaign.charity.goal_fen
-        progress = {
-            "raised": campaign_totals.raised_fen,
-            "sales_share": min(100, campaign_totals.raised_from_sales_fen * 100 // goal),
-            "points_share": min(100, campaign_totals.raised_from_points_fen * 100 // goal),
-            "percent": min(100, campaign_totals.raised_fen * 100 // goal),
-            "totals": campaign_totals,
-        }
     seconds_left = None if until is None else int((until - at).total_seconds())
     countdown_text = "" if seconds_left is None else remaining(seconds_left, lang)
 
@@ -320,7 +310,7 @@ def campaign_page(
             until=until,
             seconds_left=seconds_left,
             countdown=countdown,
-            progress=progress,
+            totals=campaign_totals,
         )
 
     if cache is None:
@@ -500,7 +490,7 @@ def charity_channel(
 
         goal = yuan_to_fen(Decimal(entry["charity"]["goal"]))
         t = totals(entry["id"])
-        rows.append({"entry": entry, "goal": goal, "totals": t, "percent": min(100, t.raised_fen * 100 // goal)})
+        rows.append({"entry": entry, "goal": goal, "totals": t})
     max_age = min(_catalog_max_age(catalog, at), LIVE_TOTALS_MAX_AGE_S if rows else window.MAX_AGE_CAP_S)
     html = render("charity.html", lang=lang, L=LABELS[lang], links=links, path="/charity", rows=rows, Text=Text)
     return PageResponse(200, html, HTML, _cache(max_age))

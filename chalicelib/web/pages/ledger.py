@@ -158,7 +158,6 @@ def ledger(
     if fmt == "json":
         return PageResponse(200, json.dumps({"entries": entries, "next_cursor": next_cursor}, ensure_ascii=False), JSON, headers)
     totals = books.totals(campaign.id)
-    goal = campaign.charity.goal_fen
     body = render(
         "ledger.html",
         lang=lang,
@@ -168,8 +167,7 @@ def ledger(
         campaign=campaign,
         state=campaign.window.state_at(at),
         totals=totals,
-        goal=goal,
-        percent=min(100, totals.raised_fen * 100 // goal),
+        goal=campaign.charity.goal_fen,
         entries=page.entries,
         next_url=None if next_cursor is None else links.ledger(campaign.id, next_cursor),
         first_url=links.ledger(campaign.id) if cursor else None,
@@ -226,7 +224,6 @@ def impact_figures(source: Source, books: Books, at: datetime, lang: str) -> dic
                 "raised_fen": b.raised_fen,
                 "raised_from_sales_fen": b.raised_sales_fen,
                 "raised_from_points_fen": b.raised_points_fen,
-                "percent": min(100, b.raised_fen * 100 // campaign.charity.goal_fen),
             }
             charity["raised_fen"] += b.raised_fen
             charity["raised_from_sales_fen"] += b.raised_sales_fen
