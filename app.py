@@ -6,7 +6,7 @@ from chalicelib.homepage.job import run_rotation
 from chalicelib.web import http as web
 from chalicelib.web.pages import ledger as ledger_pages
 from chalicelib.web.pages import site
-from chalicelib.web.static_files import static_response
+from chalicelib.web.assets import static_response
 from chalicelib.webhooks import routes as system_api
 from chalicelib.wiring import services
 

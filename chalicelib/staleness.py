@@ -17,7 +17,7 @@ import functools
 from dataclasses import replace
 from typing import Callable, ParamSpec
 
-from chalicelib.web.pages.common import PageResponse
+from chalicelib.web.response import Response
 
 STALE_WARNING = '110 - "Response is Stale"'  # RFC 7234 section 5.5.1
 STALE_IF_ERROR_S = 600.0  # how long a cached read may stand in for a failed one (issue 9: 10 minutes)
@@ -41,18 +41,18 @@ def served() -> bool:
     return _stale.get()
 
 
-def flag(page: PageResponse) -> PageResponse:
+def flag(page: Response) -> Response:
     """``page`` with ``Warning`` and ``Cache-Control: no-cache`` when this request served stale values."""
     if not _stale.get():
         return page
     return replace(page, headers={**page.headers, "Warning": STALE_WARNING, "Cache-Control": "no-cache"})
 
 
-def flagged(page_function: Callable[P, PageResponse]) -> Callable[P, PageResponse]:
+def flagged(page_function: Callable[P, Response]) -> Callable[P, Response]:
     """Decorate a page function: :func:`begin` before it, :func:`flag` on what it returns."""
 
     @functools.wraps(page_function)
-    def page(*args: P.args, **kwargs: P.kwargs) -> PageResponse:
+    def page(*args: P.args, **kwargs: P.kwargs) -> Response:
         begin()
         return flag(page_function(*args, **kwargs))
 

@@ -22,7 +22,8 @@ from typing import Any, Callable
 from chalice import Response
 
 from chalicelib.errors import PlatformError
-from chalicelib.web.pages.common import Links, PageResponse, error_response, pick_lang
+from chalicelib.web.pages.common import Links, error_response, pick_lang
+from chalicelib.web.response import Response as PageResponse
 
 log = logging.getLogger(__name__)
 

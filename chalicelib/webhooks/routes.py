@@ -17,13 +17,13 @@ import json
 from typing import Any, Callable, Mapping
 
 from chalicelib.books.service import Books, Outcome
-from chalicelib.web.pages.common import JSON, PageResponse
+from chalicelib.web.response import JSON, NO_STORE, Response
 from chalicelib.webhooks.requests import parse_point_donation, parse_refund, parse_sale
 from chalicelib.webhooks.signing import WebhookVerifier
 
 
-def _respond(outcome: Outcome) -> PageResponse:
-    return PageResponse(outcome.status, json.dumps(outcome.body, ensure_ascii=False), JSON, {"Cache-Control": "no-store"})
+def _respond(outcome: Outcome) -> Response:
+    return Response(outcome.status, json.dumps(outcome.body, ensure_ascii=False), JSON, NO_STORE)
 
 
 def _raw(body: Any) -> bytes:
@@ -34,25 +34,25 @@ def _raw(body: Any) -> bytes:
 
 def _handle(
     verifier: WebhookVerifier, raw_body: Any, headers: Mapping[str, str], parse: Callable[[bytes], Any], record: Callable[[Any], Outcome]
-) -> PageResponse:
+) -> Response:
     raw = _raw(raw_body)
     verifier.verify(raw, headers)
     return _respond(record(parse(raw)))
 
 
-def sale(svc: Any, raw_body: Any, headers: Mapping[str, str]) -> PageResponse:
+def sale(svc: Any, raw_body: Any, headers: Mapping[str, str]) -> Response:
     """``POST /api/sales`` -> 201 ``{"order_id", "campaign_id", "donation", "status": "recorded"}``."""
     books: Books = svc.books
     return _handle(svc.verifier, raw_body, headers, parse_sale, lambda r: books.record_sale(r, svc.clock()))
 
 
-def refund(svc: Any, raw_body: Any, headers: Mapping[str, str]) -> PageResponse:
+def refund(svc: Any, raw_body: Any, headers: Mapping[str, str]) -> Response:
     """``POST /api/refunds`` -> 201 ``{"refund_id", "order_id", "donation_reversed"}``."""
     books: Books = svc.books
     return _handle(svc.verifier, raw_body, headers, parse_refund, lambda r: books.record_refund(r, svc.clock()))
 
 
-def point_donation(svc: Any, raw_body: Any, headers: Mapping[str, str]) -> PageResponse:
+def point_donation(svc: Any, raw_body: Any, headers: Mapping[str, str]) -> Response:
     """``POST /api/point-donations`` -> 201 ``{"donation_id", "amount"}``."""
     books: Books = svc.books
     return _handle(svc.verifier, raw_body, headers, parse_point_donation, lambda r: books.record_points(r, svc.clock()))

@@ -2,7 +2,7 @@
 
 Every function here is pure: it takes the campaign (or catalog), the
 request's instant ``at`` (aware), the language, and a :class:`Links` that
-knows the path prefix, and returns a :class:`PageResponse` (status,
+knows the path prefix, and returns a :class:`Response` (status,
 headers, body). The Chalice handlers (via :mod:`chalicelib.web.http`) and
 ``campaign preview`` both call these, so a preview is the consumer's page.
 
@@ -26,92 +26,12 @@ from chalicelib.domain.times import parse_stored, parse_stored_or_none
 from chalicelib.domain.window import Window
 from chalicelib.homepage.engine import Slot
 from chalicelib.web.page_cache import COUNTDOWN_TOKENS, CountdownBody, PageCache
+from chalicelib.web.response import HTML, JSON, NO_STORE, Response, cache_control, json_text
 from chalicelib.web.templates import remaining, render
+from chalicelib.web.words import error_title, words
 
-HTML = "text/html; charset=utf-8"
-JSON = "application/json"
 UNKNOWN_MAX_AGE_S = 10  # an unknown id may be published at any time (the release pointer is cached 5 s)
 LIVE_TOTALS_MAX_AGE_S = 60  # donation totals move with every sale
-
-LABELS: dict[str, dict[str, str]] = {
-    "zh-CN": {
-        "site": "扶贫好物商城",
-        "home": "首页",
-        "charity": "公益频道",
-        "picks": "今日精选",
-        "live_campaigns": "正在进行的活动",
-        "coming_soon": "即将开始",
-        "starts_in": "距开始还有",
-        "ends_in": "距结束还有",
-        "ended": "活动已结束",
-        "ended_at": "结束于",
-        "starts_at": "开始时间",
-        "list_price": "原价",
-        "merchant": "商家",
-        "county": "产地",
-        "endorsed_by": "背书",
-        "goal": "目标",
-        "raised": "已筹",
-        "from_sales": "来自销售",
-        "from_points": "来自积分",
-        "sales": "销售额",
-        "beneficiary": "受益对象",
-        "beneficiaries": "受益人数",
-        "partner": "合作方",
-        "rate": "捐赠比例",
-        "points": "积分捐赠",
-        "points_rate": "{n} 积分 = 1 元",
-        "tourism": "旅游景点",
-        "final_result": "最终结果",
-        "no_slots": "暂无推荐商品",
-        "no_campaigns": "暂无进行中的活动",
-        "not_found": "页面不存在",
-        "gone": "活动已结束",
-        "unavailable": "服务暂时不可用，请稍后再试",
-        "error": "出错了",
-        "language": "English",
-        "donation_pledge": "商家捐赠",
-    },
-    "en": {
-        "site": "Poverty Alleviation Mall",
-        "home": "Home",
-        "charity": "Public benefit",
-        "picks": "Today's picks",
-        "live_campaigns": "Live campaigns",
-        "coming_soon": "Coming soon",
-        "starts_in": "Starts in",
-        "ends_in": "Ends in",
-        "ended": "This campaign has ended",
-        "ended_at": "Ended",
-        "starts_at": "Starts",
-        "list_price": "List price",
-        "merchant": "Merchant",
-        "county": "County",
-        "endorsed_by": "Endorsed by",
-        "goal": "Goal",
-        "raised": "Raised",
-        "from_sales": "from sales",
-        "from_points": "from points",
-        "sales": "Sales",
-        "beneficiary": "Beneficiary",
-        "beneficiaries": "Beneficiaries",
-        "partner": "Partner",
-        "rate": "Donation rate",
-        "points": "Point donations",
-        "points_rate": "{n} points = 1 yuan",
-        "tourism": "Sights",
-        "final_result": "Final result",
-        "no_slots": "No picks right now",
-        "no_campaigns": "No live campaigns right now",
-        "not_found": "Page not found",
-        "gone": "This campaign has ended",
-        "unavailable": "The service is briefly unavailable. Please try again shortly.",
-        "error": "Something went wrong",
-        "language": "中文",
-        "donation_pledge": "Merchant pledge",
-    },
-}
-
 
 def pick_lang(requested: str | None) -> str:
     """``zh-CN`` (default) or ``en``; anything else falls back to ``zh-CN``."""
@@ -159,47 +79,19 @@ class Links:
         return self._q(path, other)
 
 
-@dataclass(frozen=True)
-class PageResponse:
-    status: int
-    body: str
-    content_type: str = HTML
-    headers: Mapping[str, str] = field(default_factory=dict)
-    # The campaign state the page shows (teaser, live, ended), for the PageViews metric.
-    state: str | None = None
-
-    def all_headers(self) -> dict[str, str]:
-        return {"Content-Type": self.content_type, **self.headers}
-
-
-# "public, max-age=N" for every N a page may carry (0 to the 300 s cap), built once.
-_CACHE_CONTROL = tuple(f"public, max-age={n}" for n in range(window.MAX_AGE_CAP_S + 1))
-
-
-def _cache(seconds: int) -> dict[str, str]:
-    """The ``Cache-Control`` header of a page cacheable for ``seconds`` (a fresh dict, the caller's to change)."""
-    value = _CACHE_CONTROL[seconds] if 0 <= seconds <= window.MAX_AGE_CAP_S else f"public, max-age={seconds}"
-    return {"Cache-Control": value}
-
-
-def _json_body(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
 def error_response(
     status: int, code: str, message: str, fmt: str, lang: str, links: Links, max_age_s: int = 0, field: str | None = None
-) -> PageResponse:
+) -> Response:
     """An HTML or JSON error page (never a traceback). JSON: ``{"error", "field"?, "message"}``,
     with ``field`` (the request field at fault) only when there is one."""
-    headers = _cache(max_age_s) if max_age_s else {"Cache-Control": "no-store"}
+    headers = cache_control(max_age_s) if max_age_s else NO_STORE
     if fmt == "json":
         fields = {"error": code, "message": message} if field is None else {"error": code, "field": field, "message": message}
-        return PageResponse(status, _json_body(fields), JSON, headers)
-    labels = LABELS[lang]
+        return Response(status, json_text(fields), JSON, headers)
     body = render(
-        "error.html", lang=lang, L=labels, links=links, path="/", status=status, title=labels.get(code, labels["error"]), message=message
+        "error.html", lang=lang, L=words(lang), links=links, path="/", status=status, title=error_title(code, lang), message=message
     )
-    return PageResponse(status, body, HTML, headers)
+    return Response(status, body, HTML, headers)
 
 
 def _iso(at: datetime | None, campaign: Campaign) -> str | None:
@@ -270,14 +162,13 @@ def campaign_page(
     links: Links,
     totals: TotalsSource = no_totals,
     cache: PageCache | None = None,
-) -> PageResponse:
+) -> Response:
     """``GET /campaigns/{id}`` (``fmt="html"``) or ``/api/campaigns/{id}`` (``fmt="json"``).
 
     404 for an unknown id or before the teaser; 200 teaser and live; 410
     ended (with a charity sale's final result). With a ``cache``, the body is
     rendered once per (campaign, state, language, totals) and reused.
     """
-    labels = LABELS[lang]
     if campaign is None:
         return error_response(404, "not_found", f"no campaign {campaign_id!r}", fmt, lang, links, UNKNOWN_MAX_AGE_S)
     state = campaign.window.state_at(at)
@@ -289,12 +180,12 @@ def campaign_page(
     if campaign_totals is not None and state == window.LIVE:
         max_age = min(max_age, LIVE_TOTALS_MAX_AGE_S)
     status = window.STATUS[state]
-    headers = _cache(max_age)
+    headers = cache_control(max_age)
     # links as its two fields: a Links in the key would hash in Python on every lookup
     key = ("campaign", fmt, campaign.id, lang, links.prefix, links.lang, state, campaign_totals)
     if fmt == "json":
-        body = _cached(cache, key, campaign, lambda: _json_body(campaign_json(campaign, state, lang, campaign_totals)))
-        return PageResponse(status, body, JSON, headers, state)
+        body = _cached(cache, key, campaign, lambda: json_text(campaign_json(campaign, state, lang, campaign_totals)))
+        return Response(status, body, JSON, headers, state)
     seconds_left = None if until is None else int((until - at).total_seconds())
     countdown_text = "" if seconds_left is None else remaining(seconds_left, lang)
 
@@ -302,7 +193,7 @@ def campaign_page(
         return render(
             "campaign.html",
             lang=lang,
-            L=labels,
+            L=words(lang),
             links=links,
             path=f"/campaigns/{campaign.id}",
             campaign=campaign,
@@ -318,7 +209,7 @@ def campaign_page(
     else:
         template = cache.get_or_make(key, campaign, lambda: CountdownBody(render_page(COUNTDOWN_TOKENS)))
         body = template.fill(seconds_left, countdown_text)
-    return PageResponse(status, body, HTML, headers, state)
+    return Response(status, body, HTML, headers, state)
 
 
 def _cached(cache: PageCache | None, key: Any, anchor: object, make: Callable[[], str]) -> str:
@@ -437,7 +328,7 @@ def homepage(
     links: Links,
     next_rotation_s: int | None = None,
     cache: PageCache | None = None,
-) -> PageResponse:
+) -> Response:
     """``GET /`` or ``/api/homepage``: the slots shown at ``at``, then the live campaigns.
 
     ``view``: the slots shown at ``at`` (already filtered to picks whose
@@ -451,13 +342,13 @@ def homepage(
     max_age = window.max_age_s(view.cache_until, at)
     if next_rotation_s is not None:
         max_age = min(max_age, max(0, next_rotation_s))
-    headers = _cache(max_age)
+    headers = cache_control(max_age)
     slots = view.slots
     anchor = (rotation, catalog)
     if fmt == "json":
 
         def make_json() -> str:
-            return _json_body(
+            return json_text(
                 {
                     "rotation": None if rotation is None else rotation["rotation"],
                     "rotated_at": None if rotation is None else rotation["rotated_at"],
@@ -466,19 +357,19 @@ def homepage(
             )
 
         key = ("homepage", "json", lang, links.prefix, links.lang, view.ident[0])
-        return PageResponse(200, _cached(cache, key, anchor, make_json), JSON, headers)
+        return Response(200, _cached(cache, key, anchor, make_json), JSON, headers)
     live = view.live
 
     def make_html() -> str:
-        return render("home.html", lang=lang, L=LABELS[lang], links=links, path="/", slots=list(slots), live=list(live), Text=Text)
+        return render("home.html", lang=lang, L=words(lang), links=links, path="/", slots=list(slots), live=list(live))
 
     key = ("homepage", "html", lang, links.prefix, links.lang, *view.ident)
-    return PageResponse(200, _cached(cache, key, anchor, make_html), HTML, headers)
+    return Response(200, _cached(cache, key, anchor, make_html), HTML, headers)
 
 
 def charity_channel(
     catalog: Sequence[Mapping[str, Any]], at: datetime, lang: str, links: Links, totals: TotalsSource = no_totals
-) -> PageResponse:
+) -> Response:
     """``GET /charity``: the live charity campaigns with their progress toward the goal."""
     rows = []
     for entry in _live_catalog(catalog, at):
@@ -492,5 +383,5 @@ def charity_channel(
         t = totals(entry["id"])
         rows.append({"entry": entry, "goal": goal, "totals": t})
     max_age = min(_catalog_max_age(catalog, at), LIVE_TOTALS_MAX_AGE_S if rows else window.MAX_AGE_CAP_S)
-    html = render("charity.html", lang=lang, L=LABELS[lang], links=links, path="/charity", rows=rows, Text=Text)
-    return PageResponse(200, html, HTML, _cache(max_age))
+    html = render("charity.html", lang=lang, L=words(lang), links=links, path="/charity", rows=rows)
+    return Response(200, html, HTML, cache_control(max_age))

@@ -41,84 +41,20 @@ from chalicelib.domain.ids import is_campaign_id
 from chalicelib.domain.model import Campaign, Text
 from chalicelib.domain.money import fen_to_yuan_str
 from chalicelib.web.cursors import CursorSigner
-from chalicelib.web.pages.common import HTML, JSON, LABELS, LIVE_TOTALS_MAX_AGE_S, Links, PageResponse, error_response
+from chalicelib.web.pages.common import LIVE_TOTALS_MAX_AGE_S, Links, error_response
+from chalicelib.web.response import HTML, JSON, Response, cache_control
 from chalicelib.web.templates import render
+from chalicelib.web.words import words
 
 LEDGER_ROUTE = "ledger"  # what a cursor is bound to (the HTML page and its JSON twin share cursors)
-
-WORDS: dict[str, dict[str, str]] = {
-    "zh-CN": {
-        "ledger": "公开捐赠明细",
-        "ledger_intro": "每一笔捐赠与退款冲减，按时间从新到旧排列。订单号已部分隐藏。",
-        "at": "时间",
-        "kind": "类型",
-        "ref": "编号",
-        "amount": "金额",
-        "kind_sale": "销售捐赠",
-        "kind_refund": "退款冲减",
-        "kind_points": "积分捐赠",
-        "older": "更早的记录",
-        "first_page": "最新记录",
-        "no_entries": "暂无捐赠记录",
-        "view_ledger": "查看公开捐赠明细",
-        "impact": "助农成效",
-        "impact_intro": "各活动已记录的销售额（扣除退款），按县和商家统计，以及公益活动的筹款总额。",
-        "charity_totals": "公益筹款",
-        "by_county": "按县统计的销售额",
-        "by_merchant": "按商家统计的销售额",
-        "campaign": "活动",
-        "orders": "订单数",
-        "county": "县",
-        "merchant": "商家",
-        "all_campaigns": "全部活动合计",
-        "total": "合计",
-        "no_sales": "暂无销售记录",
-    },
-    "en": {
-        "ledger": "Public donation ledger",
-        "ledger_intro": "Every donation and refund reversal, newest first. Order numbers are partly hidden.",
-        "at": "Time",
-        "kind": "Kind",
-        "ref": "Reference",
-        "amount": "Amount",
-        "kind_sale": "Sale donation",
-        "kind_refund": "Refund reversal",
-        "kind_points": "Point donation",
-        "older": "Older entries",
-        "first_page": "Newest entries",
-        "no_entries": "No donations yet",
-        "view_ledger": "See the public donation ledger",
-        "impact": "Impact",
-        "impact_intro": "Recorded sales of every campaign (net of refunds) by county and by merchant, and the charity totals.",
-        "charity_totals": "Charity totals",
-        "by_county": "Sales by county",
-        "by_merchant": "Sales by merchant",
-        "campaign": "Campaign",
-        "orders": "Orders",
-        "county": "County",
-        "merchant": "Merchant",
-        "all_campaigns": "All campaigns",
-        "total": "Total",
-        "no_sales": "No sales recorded yet",
-    },
-}
-
 
 class Source(Protocol):
     def campaign(self, campaign_id: str) -> Campaign | None: ...
     def catalog(self) -> list[dict[str, Any]]: ...
 
 
-def _labels(lang: str) -> dict[str, str]:
-    return {**LABELS[lang], **WORDS[lang]}
-
-
 def _max_age(campaign: Campaign, at: datetime) -> int:
     return min(LIVE_TOTALS_MAX_AGE_S, window.max_age_s(campaign.window.next_change(at), at))
-
-
-def _headers(seconds: int) -> dict[str, str]:
-    return {"Cache-Control": f"public, max-age={seconds}"}
 
 
 @staleness.flagged
@@ -132,7 +68,7 @@ def ledger(
     lang: str,
     fmt: str,
     links: Links,
-) -> PageResponse:
+) -> Response:
     """The ledger page (``fmt="html"``) or its JSON twin. Raises ``BadRequest`` for a foreign cursor.
 
     During an outage, a first page and totals read within 10 minutes are served stale
@@ -154,14 +90,14 @@ def ledger(
         }
         for e in page.entries
     ]
-    headers = _headers(_max_age(campaign, at))
+    headers = cache_control(_max_age(campaign, at))
     if fmt == "json":
-        return PageResponse(200, json.dumps({"entries": entries, "next_cursor": next_cursor}, ensure_ascii=False), JSON, headers)
+        return Response(200, json.dumps({"entries": entries, "next_cursor": next_cursor}, ensure_ascii=False), JSON, headers)
     totals = books.totals(campaign.id)
     body = render(
         "ledger.html",
         lang=lang,
-        L=_labels(lang),
+        L=words(lang),
         links=links,
         path=f"/campaigns/{campaign.id}/ledger",
         campaign=campaign,
@@ -172,7 +108,7 @@ def ledger(
         next_url=None if next_cursor is None else links.ledger(campaign.id, next_cursor),
         first_url=links.ledger(campaign.id) if cursor else None,
     )
-    return PageResponse(200, body, HTML, headers)
+    return Response(200, body, HTML, headers)
 
 
 def _named(amounts: Mapping[str, int], names: Mapping[str, Text], lang: str, key: str) -> list[dict[str, Any]]:
@@ -276,12 +212,12 @@ def _impact_json(figures: dict[str, Any], lang: str) -> dict[str, Any]:
 
 
 @staleness.flagged
-def impact(source: Source, books: Books, at: datetime, lang: str, fmt: str, links: Links) -> PageResponse:
+def impact(source: Source, books: Books, at: datetime, lang: str, fmt: str, links: Links) -> Response:
     """``GET /impact`` (``fmt="html"``) or ``GET /api/impact`` (``fmt="json"``); served stale
     during an outage from totals read within 10 minutes (:mod:`chalicelib.staleness`)."""
     figures = impact_figures(source, books, at, lang)
-    headers = _headers(figures["max_age"])
+    headers = cache_control(figures["max_age"])
     if fmt == "json":
-        return PageResponse(200, json.dumps(_impact_json(figures, lang), ensure_ascii=False), JSON, headers)
-    body = render("impact.html", lang=lang, L=_labels(lang), links=links, path="/impact", figures=figures)
-    return PageResponse(200, body, HTML, headers)
+        return Response(200, json.dumps(_impact_json(figures, lang), ensure_ascii=False), JSON, headers)
+    body = render("impact.html", lang=lang, L=words(lang), links=links, path="/impact", figures=figures)
+    return Response(200, body, HTML, headers)

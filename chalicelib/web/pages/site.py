@@ -17,7 +17,8 @@ from chalicelib.domain.model import Campaign
 from chalicelib.homepage.job import StoredRotation
 from chalicelib.web.page_cache import PageCache
 from chalicelib.web.pages import common as pages
-from chalicelib.web.pages.common import CatalogTimes, HomepageView, Links, PageResponse
+from chalicelib.web.pages.common import CatalogTimes, HomepageView, Links
+from chalicelib.web.response import Response
 
 
 class Source(Protocol):
@@ -32,14 +33,14 @@ class Source(Protocol):
 @staleness.flagged
 def campaign(
     source: Source, campaign_id: str, at: datetime, lang: str, fmt: str, links: Links, totals: TotalsSource = no_totals
-) -> PageResponse:
+) -> Response:
     """``/campaigns/{id}`` and ``/api/campaigns/{id}``. An id that cannot exist is 404 with no read."""
     found = source.campaign(campaign_id) if is_campaign_id(campaign_id) else None
     return pages.campaign_page(found, campaign_id, at, lang, fmt, links, totals, source.page_cache)
 
 
 @staleness.flagged
-def home(source: Source, at: datetime, lang: str, fmt: str, links: Links, slots: int, rotation_minutes: int) -> PageResponse:
+def home(source: Source, at: datetime, lang: str, fmt: str, links: Links, slots: int, rotation_minutes: int) -> Response:
     """``/`` and ``/api/homepage``: the stored rotation, filtered to picks live at ``at``."""
     stored = source.stored_rotation(at)
     catalog = source.catalog()
@@ -81,6 +82,6 @@ def _view_at(
 
 
 @staleness.flagged
-def charity(source: Source, at: datetime, lang: str, links: Links, totals: TotalsSource = no_totals) -> PageResponse:
+def charity(source: Source, at: datetime, lang: str, links: Links, totals: TotalsSource = no_totals) -> Response:
     """``/charity``: the public benefit channel."""
     return pages.charity_channel(source.catalog(), at, lang, links, totals)
