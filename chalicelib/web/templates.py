@@ -27,6 +27,8 @@ from chalicelib.domain.model import Text
 from chalicelib.domain.money import fen_to_yuan_str, percent_of_goal
 from chalicelib.domain.times import parse_stored
 from chalicelib.web.assets import ROOT, asset_url, image_src
+from chalicelib.web.view import Links
+from chalicelib.web.words import words
 
 TEMPLATES_DIR = ROOT / "templates"
 
@@ -156,10 +158,6 @@ class GoalBar:
         return fen_to_yuan_str(self.goal_fen)
 
     @property
-    def raised_yuan(self) -> str:
-        return fen_to_yuan_str(self.raised_fen)
-
-    @property
     def value_yuan(self) -> str:
         """``aria-valuenow``: the raised amount, held within the goal (the text says more)."""
         return fen_to_yuan_str(min(self.raised_fen, self.goal_fen))
@@ -228,4 +226,11 @@ def environment(templates_dir: str = str(TEMPLATES_DIR)) -> jinja2.Environment:
 
 
 def render(template: str, **context: Any) -> str:
+    """``template`` rendered with ``context``."""
     return environment().get_template(template).render(**context)
+
+
+def render_page(template: str, links: Links, path: str, **context: Any) -> str:
+    """A page: ``template`` with what the layout needs (``lang``, ``L``: the words, ``links``,
+    ``path``: the page's path, for the language switch) and the page's own ``context``."""
+    return render(template, lang=links.lang, L=words(links.lang), links=links, path=path, **context)

@@ -48,7 +48,7 @@ def test_remaining_is_rounded_down_to_the_minute():
 def test_goal_bar_splits_sales_and_points():
     g = r.goal_bar(2_400_000, 600_000, 6_000_000)
     assert (g.percent, g.sales_width, g.points_x, g.points_width) == ("50", "40.00", "40.00", "10.00")
-    assert (g.raised_yuan, g.goal_yuan, g.value_yuan) == ("30000.00", "60000.00", "30000.00")
+    assert (g.raised_fen, g.goal_yuan, g.value_yuan) == (3_000_000, "60000.00", "30000.00")
     small = r.goal_bar(12_345, 0, 6_000_000)
     assert (small.percent, small.sales_width) == ("0.2", "0.20")
     assert r.goal_bar(0, 0, 6_000_000).percent == "0"
