@@ -8,7 +8,7 @@ PORT ?= 8000
 DYNAMODB_PORT ?= 8001
 STAGE ?= dev
 
-.PHONY: run test bench package deploy venv clean
+.PHONY: run test lint bench package deploy venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
@@ -22,8 +22,14 @@ venv: $(STAMP)
 run: $(STAMP)
 	$(BIN)/campaign serve --port $(PORT) --dynamodb-port $(DYNAMODB_PORT) $(if $(AT),--at $(AT),)
 
-test: $(STAMP)
+# `make test` lints and type-checks first, then runs the suite: a lint, format or type error fails it.
+test: lint
 	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

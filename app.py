@@ -1,136 +1,130 @@
 """Routes and the schedule. Each handler parses the request, calls chalicelib, shapes the response."""
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from chalice import Chalice, Rate
 
-from chalicelib import observability
-from chalicelib.web import http as web
-from chalicelib.web.pages import ledger as ledger_pages
-from chalicelib.web.pages import site
-from chalicelib.web.static_files import static_response
-from chalicelib.webhooks import routes as system_api
+from chalicelib.observability import page_state
+from chalicelib.web.assets import static_response
+from chalicelib.web.http import Web
+from chalicelib.web.pages import campaign, charity, homepage, impact, ledger
+from chalicelib.web.response import Response
+from chalicelib.web.view import View
+from chalicelib.webhooks.routes import RawBody, Webhooks
 from chalicelib.wiring import services
 
 # env={}: Chalice would otherwise read and write os.environ["AWS_EXECUTION_ENV"] at import.
 # configure_logs=False: logging belongs to chalicelib.observability (JSON lines, Powertools).
 app = Chalice(app_name="campaign-platform", configure_logs=False, env={})
 app.register_middleware(lambda event, get_response: services().observability.middleware(event, get_response), "all")
-web.bind_request_getter(lambda: app.current_request)
+web = Web(app, now=lambda: services().clock())
 
 
-def _ctx():
+def _viewed(page_name: str, page: Response) -> Response:
+    """Count the page view by state (CloudWatch metric PageViews)."""
+    services().observability.page_view(page_name, page_state(page))
+    return page
+
+
+# --- the consumer pages: each HTML route and its /api/ twin share one body
+
+
+@web.page("/", "html")
+def homepage_html(view: View) -> Response:
+    return _homepage(view)
+
+
+@web.page("/api/homepage", "json")
+def homepage_json(view: View) -> Response:
+    return _homepage(view)
+
+
+def _homepage(view: View) -> Response:
     svc = services()
-    links = web.links_of(app.current_request)  # knows the language too
-    return svc, svc.clock(), links.lang, links
+    return _viewed("homepage", homepage.page(svc.catalog, view, svc.settings.homepage_slots, svc.settings.rotation_minutes))
 
 
-def _viewed(page_name, page):
-    """Count the page view by state (CloudWatch metric PageViews) and make the response."""
-    services().observability.page_view(page_name, observability.page_state(page))
-    return web.to_response(page)
+@web.page("/campaigns/{campaign_id}", "html")
+def campaign_page(view: View, campaign_id: str) -> Response:
+    return _campaign(view, campaign_id)
 
 
-@app.route("/")
-@web.handles_errors("html")
-def homepage():
-    svc, at, lang, links = _ctx()
-    s = svc.settings
-    return _viewed("homepage", site.home(svc.catalog, at, lang, "html", links, s.homepage_slots, s.rotation_minutes))
+@web.page("/api/campaigns/{campaign_id}", "json")
+def campaign_json(view: View, campaign_id: str) -> Response:
+    return _campaign(view, campaign_id)
 
 
-@app.route("/api/homepage")
-@web.handles_errors("json")
-def homepage_json():
-    svc, at, lang, links = _ctx()
-    s = svc.settings
-    return _viewed("homepage", site.home(svc.catalog, at, lang, "json", links, s.homepage_slots, s.rotation_minutes))
+def _campaign(view: View, campaign_id: str) -> Response:
+    svc = services()
+    return _viewed("campaign", campaign.page(svc.catalog, view, campaign_id, svc.totals))
 
 
-@app.route("/campaigns/{campaign_id}")
-@web.handles_errors("html")
-def campaign_page(campaign_id):
-    svc, at, lang, links = _ctx()
-    return _viewed("campaign", site.campaign(svc.catalog, campaign_id, at, lang, "html", links, svc.totals))
+@web.page("/charity", "html")
+def charity_channel(view: View) -> Response:
+    svc = services()
+    return _viewed("charity", charity.page(svc.catalog, view, svc.totals))
 
 
-@app.route("/api/campaigns/{campaign_id}")
-@web.handles_errors("json")
-def campaign_json(campaign_id):
-    svc, at, lang, links = _ctx()
-    return _viewed("campaign", site.campaign(svc.catalog, campaign_id, at, lang, "json", links, svc.totals))
+@web.route("/static/{name}", "html")
+def static_file(name: str) -> Response:
+    return static_response(name)
 
 
-@app.route("/charity")
-@web.handles_errors("html")
-def charity_channel():
-    svc, at, lang, links = _ctx()
-    return _viewed("charity", site.charity(svc.catalog, at, lang, links, svc.totals))
-
-
-@app.route("/static/{name}")
-@web.handles_errors("html")
-def static_file(name):
-    return web.to_response(static_response(name))
-
-
-# --- the donation books (issue 3): signed system webhooks, the public ledger, impact
+# --- the donation books (docs/donations.md): signed system webhooks, the public ledger, impact
 
 # Any content type: the body is parsed as JSON whatever its label, and the signature covers its bytes.
 SYSTEM_CONTENT_TYPES = ["*/*"]
 
 
-def _signed(handler):
+def _signed(route: Callable[[Webhooks, RawBody, Mapping[str, str]], Response]) -> Response:
     """A system route: the raw body bytes and the headers go to chalicelib (signature, then body)."""
-    request = app.current_request
-    return web.to_response(handler(services(), request.raw_body, request.headers))
+    svc, request = services(), web.request
+    return route(Webhooks(svc.verifier, svc.books, svc.clock, svc.observability), request.raw_body, request.headers)
 
 
-def _cursor():
-    return (app.current_request.query_params or {}).get("cursor")
+@web.route("/api/sales", "json", methods=["POST"], content_types=SYSTEM_CONTENT_TYPES)
+def record_sale() -> Response:
+    return _signed(Webhooks.sale)
 
 
-@app.route("/api/sales", methods=["POST"], content_types=SYSTEM_CONTENT_TYPES)
-@web.handles_errors("json")
-def record_sale():
-    return _signed(system_api.sale)
+@web.route("/api/refunds", "json", methods=["POST"], content_types=SYSTEM_CONTENT_TYPES)
+def record_refund() -> Response:
+    return _signed(Webhooks.refund)
 
 
-@app.route("/api/refunds", methods=["POST"], content_types=SYSTEM_CONTENT_TYPES)
-@web.handles_errors("json")
-def record_refund():
-    return _signed(system_api.refund)
+@web.route("/api/point-donations", "json", methods=["POST"], content_types=SYSTEM_CONTENT_TYPES)
+def record_point_donation() -> Response:
+    return _signed(Webhooks.point_donation)
 
 
-@app.route("/api/point-donations", methods=["POST"], content_types=SYSTEM_CONTENT_TYPES)
-@web.handles_errors("json")
-def record_point_donation():
-    return _signed(system_api.point_donation)
+@web.page("/campaigns/{campaign_id}/ledger", "html")
+def ledger_page(view: View, campaign_id: str) -> Response:
+    return _ledger(view, campaign_id)
 
 
-@app.route("/campaigns/{campaign_id}/ledger")
-@web.handles_errors("html")
-def ledger_page(campaign_id):
-    svc, at, lang, links = _ctx()
-    return _viewed("ledger", ledger_pages.ledger(svc.catalog, svc.books, svc.cursors, campaign_id, _cursor(), at, lang, "html", links))
+@web.page("/api/campaigns/{campaign_id}/ledger", "json")
+def ledger_json(view: View, campaign_id: str) -> Response:
+    return _ledger(view, campaign_id)
 
 
-@app.route("/api/campaigns/{campaign_id}/ledger")
-@web.handles_errors("json")
-def ledger_json(campaign_id):
-    svc, at, lang, links = _ctx()
-    return _viewed("ledger", ledger_pages.ledger(svc.catalog, svc.books, svc.cursors, campaign_id, _cursor(), at, lang, "json", links))
+def _ledger(view: View, campaign_id: str) -> Response:
+    svc, cursor = services(), web.query_param("cursor")
+    return _viewed("ledger", ledger.page(svc.catalog, view, svc.books, svc.cursors, campaign_id, cursor))
 
 
-@app.route("/impact")
-@web.handles_errors("html")
-def impact_page():
-    svc, at, lang, links = _ctx()
-    return _viewed("impact", ledger_pages.impact(svc.catalog, svc.books, at, lang, "html", links))
+@web.page("/impact", "html")
+def impact_page(view: View) -> Response:
+    return _impact(view)
 
 
-@app.route("/api/impact")
-@web.handles_errors("json")
-def impact_json():
-    svc, at, lang, links = _ctx()
-    return _viewed("impact", ledger_pages.impact(svc.catalog, svc.books, at, lang, "json", links))
+@web.page("/api/impact", "json")
+def impact_json(view: View) -> Response:
+    return _impact(view)
+
+
+def _impact(view: View) -> Response:
+    svc = services()
+    return _viewed("impact", impact.page(svc.catalog, view, svc.books))
 
 
 # The rate must equal ROTATION_MINUTES of every stage in .chalice/config.json
@@ -140,6 +134,6 @@ ROTATION_RATE_MINUTES = 15
 
 
 @app.schedule(Rate(ROTATION_RATE_MINUTES, unit=Rate.MINUTES), name="rotate_homepage")
-def rotate_homepage(event):
+def rotate_homepage(event: Any) -> dict[str, Any]:
     """One homepage rotation: the same code as `campaign rotate`."""
     return services().rotation_job.run().as_json()

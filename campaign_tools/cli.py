@@ -180,23 +180,21 @@ def cmd_releases(args: argparse.Namespace) -> int:
 
 def cmd_preview(args: argparse.Namespace) -> int:
     from chalicelib.releases.catalog import YamlCatalog
-    from chalicelib.web.pages import site
-    from chalicelib.web.pages.common import Links, pick_lang
+    from chalicelib.web.pages import campaign, homepage
+    from chalicelib.web.view import View, pick_lang
 
     if not args.homepage and not args.id:
         raise CliError("give a campaign ID, or --homepage")
     result = _validated(args)
     settings = shell_settings()
     source = YamlCatalog(result.campaigns, slots=settings.homepage_slots, rotation_minutes=settings.rotation_minutes)
-    lang = pick_lang(args.lang)
-    links = Links(prefix="", lang=lang)
-    fmt = "json" if args.json else "html"
+    view = View.of(args.at, pick_lang(args.lang), "json" if args.json else "html")
     if args.homepage:
-        page = site.home(source, args.at, lang, fmt, links, settings.homepage_slots, settings.rotation_minutes)
+        page = homepage.page(source, view, settings.homepage_slots, settings.rotation_minutes)
     else:
         if source.campaign(args.id) is None:
             print(f"note: no campaign {args.id!r} in {args.campaigns}; showing what a consumer would get", file=sys.stderr)
-        page = site.campaign(source, args.id, args.at, lang, fmt, links)
+        page = campaign.page(source, view, args.id)
     if args.json:
         output = json.dumps({"status": page.status, "body": json.loads(page.body)}, ensure_ascii=False, indent=2)
     else:

@@ -1,59 +1,44 @@
 """Whether the request being answered used a value kept past its TTL because DynamoDB failed.
 
-Stale-if-error (issue 9): during an outage, a page whose reads are in the container's
-cache is served from them for up to 10 minutes, saying so with ``Warning: 110`` (RFC 7234
-section 5.5.1) and ``Cache-Control: no-cache``. The catalog (campaigns, rotation) and the
-books (totals, a ledger's first page) both keep such values, so the flag is per request,
-in a ``ContextVar`` (``chalice local`` answers requests on several threads).
+Stale-if-error (docs/resilience.md): during an outage, a page whose reads are in the
+container's cache is served from them for up to 10 minutes, and says so. The catalog
+(campaigns, rotation) and the books (totals, a ledger's first page) both keep such
+values, deep below the page, so the flag is per request, in a ``ContextVar``
+(``chalice local`` answers requests on several threads).
 
-A page function calls :func:`begin` first (or is decorated with :func:`flagged`), the
-caches call :func:`mark` when they serve a stale value, and :func:`flag` sets the headers
-on the response.
+A page begins its request with :func:`begin`, which returns the request's
+:class:`Served`; the caches call :func:`mark` when they serve a stale value; the
+page reads ``served.stale`` when it is done
+(:func:`chalicelib.web.response.may_serve_stale` does all three for a page function).
 """
+
 from __future__ import annotations
 
 import contextvars
-import functools
-from dataclasses import replace
-from typing import Callable, ParamSpec
+from dataclasses import dataclass
 
-from chalicelib.web.pages.common import PageResponse
-
-STALE_WARNING = '110 - "Response is Stale"'  # RFC 7234 section 5.5.1
-STALE_IF_ERROR_S = 600.0  # how long a cached read may stand in for a failed one (issue 9: 10 minutes)
-
-P = ParamSpec("P")
-
-_stale: contextvars.ContextVar[bool] = contextvars.ContextVar("served_stale", default=False)
+STALE_IF_ERROR_S = 600.0  # how long a cached read may stand in for a failed one: 10 minutes
 
 
-def begin() -> None:
-    """A new request: nothing stale served yet."""
-    _stale.set(False)
+@dataclass
+class Served:
+    """What the request being answered was served: ``stale`` once a cache stood in for a failed read."""
+
+    stale: bool = False
+
+
+_current: contextvars.ContextVar[Served | None] = contextvars.ContextVar("served", default=None)
+
+
+def begin() -> Served:
+    """A new request: nothing stale served yet. Returns its :class:`Served`, which :func:`mark` sets."""
+    served = Served()
+    _current.set(served)
+    return served
 
 
 def mark() -> None:
-    """A cache served a value past its TTL because its read failed."""
-    _stale.set(True)
-
-
-def served() -> bool:
-    return _stale.get()
-
-
-def flag(page: PageResponse) -> PageResponse:
-    """``page`` with ``Warning`` and ``Cache-Control: no-cache`` when this request served stale values."""
-    if not _stale.get():
-        return page
-    return replace(page, headers={**page.headers, "Warning": STALE_WARNING, "Cache-Control": "no-cache"})
-
-
-def flagged(page_function: Callable[P, PageResponse]) -> Callable[P, PageResponse]:
-    """Decorate a page function: :func:`begin` before it, :func:`flag` on what it returns."""
-
-    @functools.wraps(page_function)
-    def page(*args: P.args, **kwargs: P.kwargs) -> PageResponse:
-        begin()
-        return flag(page_function(*args, **kwargs))
-
-    return page
+    """A cache served a value past its TTL because its read failed (outside a begun request: nothing to mark)."""
+    served = _current.get()
+    if served is not None:
+        served.stale = True

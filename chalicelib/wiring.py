@@ -29,6 +29,7 @@ from chalicelib.store.releases import ReleaseStore
 from chalicelib.store.rotations import RotationStore
 from chalicelib.store.table import Table
 from chalicelib.web.cursors import CursorSigner
+from chalicelib.web.page_cache import PageCache
 from chalicelib.webhooks.signing import SecretSource, WebhookVerifier
 
 
@@ -118,7 +119,7 @@ def build(
         table = dynamodb_resource(settings).Table(settings.table_name)
     door = Table(table, sleep=sleep)  # the one door to the table, shared by every access pattern
     releases, rotations = ReleaseStore(door), RotationStore(door)
-    catalog = StoreCatalog(releases, rotations)
+    catalog = StoreCatalog(releases, rotations, page_cache=PageCache())
     books = Books(BooksStore(door), catalog.campaign, sizes=book_sizes)
     secrets = SecretSource(settings, ssm_client)
     return Services(

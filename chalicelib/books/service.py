@@ -62,10 +62,14 @@ class BookSizes:
 
 @dataclass(frozen=True)
 class Outcome:
-    """The answer of a system route: 201 and the new body, or 200 and the first answer's body."""
+    """The answer of a system route: 201 and the new body, or 200 and the first answer's body.
+
+    ``kind``: the campaign's kind on a sale's first write (the ``SalesRecorded`` metric's dimension).
+    """
 
     status: int
     body: dict[str, Any]
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -193,7 +197,7 @@ class Books:
         except DuplicateId:
             return _replay(self._must(self.store.get_order(req.order_id)).receipt, req.fingerprint, "order_id", req.order_id)
         self._cache.invalidate(campaign.id)
-        return Outcome(201, response)
+        return Outcome(201, response, campaign.kind)
 
     def record_refund(self, req: RefundRequest, received_at: datetime) -> Outcome:
         """``POST /api/refunds``. Raises NotFound (404, unknown order), Unprocessable (422, more than
@@ -323,7 +327,7 @@ class Books:
     # ---------------------------------------------------------- helpers
 
     def _ledger_item(self, campaign_id: str, ident: str, source: str, entry: LedgerEntry) -> dict[str, Any] | None:
-        """The ledger item of ``entry``, or ``None`` for a 0.00 entry (the brief: left out)."""
+        """The ledger item of ``entry``, or ``None`` for a 0.00 entry (entries of 0.00 are left out of the ledger)."""
         if entry.amount_fen == 0:
             return None
         return entry.to_item(campaign_id, shard_of(ident, self.ledger_shards), self._nonce(), source)

@@ -1,7 +1,7 @@
 """Where pages get their campaigns: the published release, or YAML for previews.
 
 Both sources offer the same three reads, so a handler and ``campaign
-preview`` render through the same code (:mod:`chalicelib.web.pages.common`):
+preview`` render through the same code (:mod:`chalicelib.web.pages`):
 
 - ``campaign(id) -> Campaign | None``
 - ``catalog() -> list[dict]``: the compact summaries of every campaign
@@ -14,7 +14,7 @@ for at most ``rotation_ttl_s`` seconds. The state of a page is always
 computed at request time from the request's instant, so a cache never
 serves a page past its boundary.
 
-DynamoDB requests (issue 7; counted in ``tests/functional/test_read_counts.py``):
+DynamoDB requests (docs/architecture.md, "Reads per page"; counted in ``tests/functional/test_read_counts.py``):
 a campaign page in a container that has not seen it is one ``BatchGetItem``
 (the pointer with the campaign's head item), a homepage in a cold container
 is one ``BatchGetItem`` (the pointer with the rotation), and a warm page is
@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta
-from typing import Any, Callable, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
 from chalicelib import staleness
 from chalicelib.domain.model import Campaign, campaign_from_doc, campaign_to_doc
@@ -41,7 +41,9 @@ from chalicelib.releases.documents import catalog_entry
 from chalicelib.store.items import CampaignHead, Release
 from chalicelib.store.releases import ReleaseStore
 from chalicelib.store.rotations import RotationStore
-from chalicelib.web.page_cache import PageCache
+
+if TYPE_CHECKING:  # the type only: the catalog holds the pages' cache, it never uses it
+    from chalicelib.web.page_cache import PageCache
 
 T = TypeVar("T")
 _NO_CATALOG: tuple[dict[str, Any], ...] = ()
@@ -57,7 +59,8 @@ class StoreCatalog:
         monotonic: Callable[[], float] = time.monotonic,
         release_ttl_s: float = 5.0,
         rotation_ttl_s: float = 5.0,
-        stale_if_error_s: float = 600.0,
+        stale_if_error_s: float = staleness.STALE_IF_ERROR_S,
+        page_cache: PageCache | None = None,
     ) -> None:
         self.releases = releases
         self.rotations = rotations
@@ -70,7 +73,8 @@ class StoreCatalog:
         self._versions: dict[tuple[str, str], Campaign | None] = {}
         self._parsed: StoredRotation | None = None
         self._reconciled: tuple[StoredRotation, Release, StoredRotation] | None = None
-        self.page_cache = PageCache(monotonic)
+        # The pages' cache of rendered bodies, handed in by chalicelib.wiring (None: render afresh).
+        self.page_cache = page_cache
 
     def _cached(self, entry: tuple[float, T] | None, ttl_s: float, read: Callable[[], T]) -> tuple[float, T]:
         now = self._monotonic()

@@ -137,8 +137,8 @@ def _diff_campaign(cid: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> 
         if sku not in old_picks:
             pick_changes.append(Change("add", "pick", cid, sku))
         elif old_picks[sku] != pick:
-            values = tuple(_diff_values(old_picks[sku], pick))
-            pick_changes.append(Change("change", "pick", cid, sku, _diff_fields(old_picks[sku], pick), values))
+            changed = tuple(_diff_values(old_picks[sku], pick))
+            pick_changes.append(Change("change", "pick", cid, sku, _diff_fields(old_picks[sku], pick), changed))
     for sku in old_picks:
         if sku not in new_picks:
             pick_changes.append(Change("remove", "pick", cid, sku))

@@ -1,32 +1,53 @@
 """The only chalicelib module that imports chalice: requests in, responses out.
 
-It reads the language and the path prefix from the request, turns a
-:class:`~chalicelib.web.pages.common.PageResponse` into a Chalice ``Response``, and maps
-the exception tree of :mod:`chalicelib.errors` to HTML or JSON error pages
-(never a traceback).
+:class:`Web` wraps the app's routes. For each request it reads the path
+prefix and the language (:func:`links_of`), builds the page's
+:class:`~chalicelib.web.view.View` with the clock's instant, calls the
+handler, and turns the :class:`~chalicelib.web.response.Response` it returns
+into Chalice's (:func:`to_chalice`). It maps the exception tree of
+:mod:`chalicelib.errors` to HTML or JSON error pages
+(:func:`chalicelib.web.pages.errors.for_error`), and anything else to a 500
+page, never a traceback.
 
-Every response leaves through :func:`to_response`, which adds the security
+Every response leaves through :func:`to_chalice`, which adds the security
 headers once for all routes: ``X-Content-Type-Options: nosniff`` and
 ``Referrer-Policy`` on everything, and on HTML a Content-Security-Policy
 that allows no inline script or style at all (the pages load one hashed
 stylesheet and one hashed script from ``/static/``; images may also come
 from https URLs) and no framing.
 """
+
 from __future__ import annotations
 
 import functools
 import logging
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
-from chalice import Response
+import chalice
+from chalice.app import Request
 
 from chalicelib.errors import PlatformError
-from chalicelib.web.pages.common import Links, PageResponse, error_response, pick_lang
+from chalicelib.web.pages.errors import for_error, internal_error
+from chalicelib.web.response import Response
+from chalicelib.web.view import Links, View, links, pick_lang
 
 log = logging.getLogger(__name__)
+_NO_LINKS = Links()  # an error page's links when the request's cannot be read
 
 _PARAM = re.compile(r"\{([^}+]+)\+?\}")
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' https: data:; script-src 'self'; style-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "strict-origin-when-cross-origin"}
+HTML_SECURITY_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Frame-Options": "DENY"}
+
+
+# ---------------------------------------------------------------- requests in
 
 
 def lang_of(request: Any) -> str:
@@ -61,21 +82,11 @@ def _prefix(full: str, resource: str, params: tuple[tuple[str, Any], ...]) -> st
 
 
 def links_of(request: Any) -> Links:
-    """The request's :class:`Links`: its path prefix and language (``links.lang``)."""
-    return _links(prefix_of(request), lang_of(request))
+    """The request's :class:`Links`: its path prefix and language (``links.lang``); ``Links()`` without a request."""
+    return _NO_LINKS if request is None else links(prefix_of(request), lang_of(request))
 
 
-@functools.lru_cache(maxsize=64)
-def _links(prefix: str, lang: str) -> Links:
-    return Links(prefix=prefix, lang=lang)  # frozen: one instance per (prefix, language) is shared
-
-
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' https: data:; script-src 'self'; style-src 'self'; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-)
-SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "strict-origin-when-cross-origin"}
-HTML_SECURITY_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Frame-Options": "DENY"}
+# ---------------------------------------------------------------- responses out
 
 
 def security_headers(content_type: str) -> dict[str, str]:
@@ -91,55 +102,81 @@ def _fixed_headers(content_type: str) -> dict[str, str]:
     return {**security_headers(content_type), "Content-Type": content_type}
 
 
-def to_response(page: PageResponse) -> Response:
-    """The Chalice response: the security headers, ``Content-Type``, then the page's own headers
-    (the same order as ``{**security_headers(ct), **page.all_headers()}``), in a dict of its own."""
-    headers = {**_fixed_headers(page.content_type), **page.headers}
-    return Response(body=page.body, status_code=page.status, headers=headers)
+def to_chalice(response: Response) -> chalice.Response:
+    """Chalice's response: the security headers, ``Content-Type``, then the route's own headers, in a dict of its own."""
+    headers: dict[str, str | list[str]] = {**_fixed_headers(response.content_type), **response.headers}
+    return chalice.Response(body=response.body, status_code=response.status, headers=headers)
 
 
-def handles_errors(fmt: str) -> Callable:
-    """Decorator for a route: platform errors become error pages, anything else a 500."""
+# ---------------------------------------------------------------- the routes
 
-    def decorate(view: Callable[..., Response]) -> Callable[..., Response]:
-        @functools.wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Response:
-            try:
-                return view(*args, **kwargs)
-            except PlatformError as exc:
-                request = _current_request()
-                lang = lang_of(request) if request is not None else "zh-CN"
-                links = links_of(request) if request is not None else Links()
-                if exc.STATUS_CODE >= 500:
-                    log.error("request failed: %s: %s", exc.CODE, exc)
-                page = error_response(exc.STATUS_CODE, exc.CODE, str(exc), fmt, lang, links, field=getattr(exc, "field", None))
-                response = to_response(page)
-                if exc.STATUS_CODE == 503:
-                    response.headers["Retry-After"] = "30"
-                return response
-            except Exception:  # noqa: BLE001 - the last line of defence: no traceback to consumers
-                log.exception("unexpected error in %s", view.__name__)
-                request = _current_request()
-                links = links_of(request) if request is not None else Links()
-                lang = lang_of(request) if request is not None else "zh-CN"
-                return to_response(error_response(500, "internal_error", "internal error", fmt, lang, links))
-
-        return wrapper
-
-    return decorate
+Handler = Callable[..., Response]
 
 
-_request_getter: Callable[[], Any] = lambda: None  # noqa: E731
+class Web:
+    """The app's routes: ``app.route`` plus views, error pages and the response conversion.
 
+    ``now``: the instant of a request (the stage's clock, read once per
+    request). ``@web.page(path, fmt)`` passes the handler the request's
+    :class:`View` first, then the path parameters; ``@web.route(path, fmt,
+    **options)`` passes the path parameters only (the static files, the
+    signed webhooks). Either way the handler returns a :class:`Response`, and
+    an error it raises becomes the ``fmt`` error page.
+    """
 
-def bind_request_getter(getter: Callable[[], Any]) -> None:
-    """``app.py`` hands in ``lambda: app.current_request`` (chalicelib never reaches for it)."""
-    global _request_getter
-    _request_getter = getter
+    def __init__(self, app: chalice.Chalice, now: Callable[[], datetime]) -> None:
+        self.app = app
+        self._now = now
 
+    @property
+    def request(self) -> Request:
+        """The request being answered (raises ``RuntimeError`` outside one)."""
+        request = self.app.current_request
+        if request is None:
+            raise RuntimeError("no request is being answered")
+        return request
 
-def _current_request() -> Any:
-    try:
-        return _request_getter()
-    except Exception:  # noqa: BLE001
-        return None
+    def query_param(self, name: str) -> str | None:
+        """The request's query parameter ``name`` (``?cursor=C``), or ``None``."""
+        params = self.request.query_params
+        return params.get(name) if params else None
+
+    def page(self, path: str, fmt: str) -> Callable[[Handler], Handler]:
+        """Register a GET page at ``path`` answering ``fmt`` (``html`` or ``json``): ``handler(view, **params)``."""
+
+        def register(handler: Handler) -> Handler:
+            @functools.wraps(handler)
+            def route(**params: Any) -> chalice.Response:
+                return self._answer(handler, fmt, lambda found: handler(View(self._now(), found.lang, fmt, found), **params))
+
+            self.app.route(path)(route)
+            return handler
+
+        return register
+
+    def route(self, path: str, fmt: str, **options: Any) -> Callable[[Handler], Handler]:
+        """Register ``handler(**params)`` at ``path`` (``options``: ``app.route``'s, e.g. ``methods``); errors in ``fmt``."""
+
+        def register(handler: Handler) -> Handler:
+            @functools.wraps(handler)
+            def route(**params: Any) -> chalice.Response:
+                return self._answer(handler, fmt, lambda found: handler(**params))
+
+            self.app.route(path, **options)(route)
+            return handler
+
+        return register
+
+    def _answer(self, handler: Handler, fmt: str, call: Callable[[Links], Response]) -> chalice.Response:
+        """``call(links)`` as Chalice's response; a platform error as its page, anything else as a 500 page."""
+        found = _NO_LINKS
+        try:
+            found = links_of(self.app.current_request)
+            return to_chalice(call(found))
+        except PlatformError as exc:
+            if exc.STATUS_CODE >= 500:
+                log.error("request failed: %s: %s", exc.CODE, exc)
+            return to_chalice(for_error(exc, fmt, found))
+        except Exception:  # noqa: BLE001 - the last line of defence: no traceback to consumers
+            log.exception("unexpected error in %s", handler.__name__)
+            return to_chalice(internal_error(fmt, found))

@@ -1,21 +1,25 @@
 """Rendered pages kept in the container, so a warm page costs no template render.
 
-A body is cached under a key of everything it depends on (the route, format,
-language, link prefix, the campaign or rotation object, the state at the
-request's instant, and the charity totals), for at most ``ttl_s`` seconds
-(60). The state is part of the key and is computed per request, so a cached
-body is never served past a state change; a new publish brings new campaign
-objects, so it is never served past a publish either.
+A body is cached under a key of everything it depends on besides the objects
+it was made from (the route, the view's format, language and link prefix:
+:meth:`chalicelib.web.view.View.cache_key`; the state at the request's
+instant; the charity totals), for at most ``ttl_s`` seconds (60), and only
+for those very objects (the ``anchor``: the campaign, or the rotation and
+catalog). The state is part of the key and is computed per request, so a
+cached body is never served past a state change; a publish or a rotation
+brings new objects, so it is never served past one either.
 
-The countdown is the one piece that changes every second: pages render it
-with the placeholder tokens of :data:`COUNTDOWN_TOKENS`, the cache keeps the
-body cut at the tokens (:class:`CountdownBody`), and each request's figures
-are joined in (one copy of the body, no search).
+The countdown is the one piece that changes every second:
+:meth:`PageCache.countdown_body` renders a page once with the placeholder
+tokens of :data:`COUNTDOWN_TOKENS`, keeps the body cut at the tokens
+(:class:`CountdownBody`), and joins each request's figures in (one copy of
+the body, no search).
 
 The same cache also keeps what a warm page derives from its inputs
 (:meth:`PageCache.get_or_make`): the homepage's view (its slots, live
 campaigns and cache limit) between two boundaries. Such a value carries its
-own validity (``valid``), checked on every hit.
+own validity (``valid``), checked on every hit. :data:`NO_CACHE` keeps
+nothing (``campaign preview`` renders every page afresh, the same way).
 """
 from __future__ import annotations
 
@@ -24,7 +28,8 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from typing import Callable, Hashable, TypeVar
+from collections.abc import Callable, Hashable, Mapping
+from typing import TypeVar
 
 from markupsafe import escape
 
@@ -34,11 +39,6 @@ COUNTDOWN_TOKENS = {"left": LEFT_TOKEN, "text": TEXT_TOKEN}
 _TOKENS = re.compile(f"({re.escape(LEFT_TOKEN)}|{re.escape(TEXT_TOKEN)})")
 
 T = TypeVar("T")
-
-
-def fill_countdown(body: str, left_s: int | None, text: str) -> str:
-    """Put a request's countdown (whole seconds, and its words) into a body rendered with the tokens."""
-    return CountdownBody(body).fill(left_s, text)
 
 
 @functools.lru_cache(maxsize=256)
@@ -100,9 +100,20 @@ class PageCache:
         self.hits = 0
         self.misses = 0
 
-    def get_or_render(self, key: Hashable, anchor: object, render: Callable[[], str]) -> str:
+    def body(self, key: Hashable, anchor: object, render: Callable[[], str]) -> str:
         """The body cached under ``key`` for ``anchor``, else ``render()`` (then cached)."""
         return self.get_or_make(key, anchor, render)
+
+    def countdown_body(
+        self, key: Hashable, anchor: object, render: Callable[[Mapping[str, str]], str], left_s: int | None, text: str
+    ) -> str:
+        """A body with a countdown, ``left_s`` whole seconds and its words ``text`` (escaped here).
+
+        ``render(countdown)`` makes the body with ``countdown["left"]`` and
+        ``countdown["text"]`` where the figures go; it is called with the
+        tokens, once per key and anchor, and the body is kept cut at them.
+        """
+        return self.get_or_make(key, anchor, lambda: CountdownBody(render(COUNTDOWN_TOKENS))).fill(left_s, text)
 
     def get_or_make(
         self, key: Hashable, anchor: object, make: Callable[[], T], valid: Callable[[T], bool] | None = None
@@ -132,7 +143,19 @@ def _same(a: object, b: object) -> bool:
         return True
     if not isinstance(a, tuple) or not isinstance(b, tuple) or len(a) != len(b):
         return False
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         if x is not y:
             return False
     return True
+
+
+class _NoCache(PageCache):
+    """A :class:`PageCache` that keeps nothing: every value is made afresh."""
+
+    def get_or_make(
+        self, key: Hashable, anchor: object, make: Callable[[], T], valid: Callable[[T], bool] | None = None
+    ) -> T:
+        return make()
+
+
+NO_CACHE: PageCache = _NoCache(ttl_s=0.0, max_entries=0)

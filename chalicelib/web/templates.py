@@ -4,58 +4,33 @@ Templates live in ``templates/`` at the project root. In the Lambda package
 they arrive through the ``vendor/templates`` symlink, which Chalice copies
 to ``templates/`` at the root of the zip, so ``<root>/templates`` is right
 in both places (``<root>`` being the folder that holds ``chalicelib/``).
-``static/`` arrives the same way (``vendor/static``).
 
 The environment autoescapes HTML, uses ``StrictUndefined`` (a missing value
 is an error, never an empty string), and is built once per container.
 
-Static assets with a content hash
----------------------------------
-The stylesheet and the script are linked under a name that carries the first
-8 hex digits of the SHA-256 of their content (``/static/site.3f2a9c1e.css``),
-so browsers and CDNs may keep them for a year (``immutable``) and a deploy
-that changes them changes the name. :func:`asset` reads a file and hashes it
-once per container (cached with its content, so the body served under a
-hashed name is always the body that was hashed); :func:`asset_url` gives the
-name the templates link; :func:`hashed_asset` resolves a requested hashed
-name for the static route and refuses a stale hash.
-
-Images
-------
-:func:`image_src` only lets through an image the page can load: an
-``https://`` URL, or a ``/static/`` file that exists and that the static
-route serves. Anything else becomes ``/static/placeholder.svg``, so a typo
-in a YAML file shows a placeholder and never a broken page. (A remote image
-that fails to load is covered in CSS: the placeholder is the background of
-the frame behind the ``<img>``.)
+The static files' names, hashes and image rule are :mod:`chalicelib.web.assets`;
+the words are :mod:`chalicelib.web.words`.
 """
 from __future__ import annotations
 
 import functools
-import hashlib
-import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
-from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import jinja2
 
 from chalicelib.domain.model import Text
-from chalicelib.domain.money import fen_to_yuan_str
+from chalicelib.domain.money import fen_to_yuan_str, percent_of_goal
 from chalicelib.domain.times import parse_stored
+from chalicelib.web.assets import ROOT, asset_url, image_src
+from chalicelib.web.view import Links
+from chalicelib.web.words import words
 
-ROOT = Path(__file__).resolve().parents[2]  # the folder that holds chalicelib/
 TEMPLATES_DIR = ROOT / "templates"
-STATIC_DIR = ROOT / "static"
-
-# A flat file name the static route serves (no "/", no ".."), of a known type.
-STATIC_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9_-]+)*\.(svg|css|js)\Z")
-# A hashed asset name: "site.3f2a9c1e.css" is "site.css" with its digest.
-HASHED_NAME = re.compile(r"^(?P<stem>[a-z0-9][a-z0-9_-]*)\.(?P<digest>[0-9a-f]{8})\.(?P<ext>css|js)\Z")
-DIGEST_CHARS = 8
-PLACEHOLDER = "/static/placeholder.svg"
 
 ZONE_NAMES = {
     "Asia/Shanghai": {"zh-CN": "北京时间", "en": "Beijing time"},
@@ -63,96 +38,6 @@ ZONE_NAMES = {
 }
 
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-# Words of the layout and its widgets (the pages' own words are pages.LABELS).
-UI: dict[str, dict[str, str]] = {
-    "zh-CN": {
-        "skip": "跳到正文",
-        "nav": "主导航",
-        "switch_hint": "切换语言：",
-        "tagline": "来自脱贫县的好物，每一单都帮到农户",
-        "home_heading": "助农好物 · 产地直供",
-        "home_intro": "从全国脱贫县的合作社精选当季农产品，价格透明，政府与行业协会背书。",
-        "footer": "扶贫好物商城 · 每一单都直接带动脱贫县农户增收",
-        "products": "精选好物",
-        "no_prices_yet": "价格将在活动开始时公布",
-        "price_soon": "敬请期待",
-        "state_teaser": "即将开始",
-        "state_live": "进行中",
-        "state_ended": "已结束",
-        "kind_featured": "精选活动",
-        "kind_charity_sale": "公益义卖",
-        "kind_regional_store": "地方特色馆",
-        "period": "活动时间",
-        "county_badge": "脱贫县",
-        "endorsed_government": "政府背书",
-        "endorsed_association": "协会背书",
-        "pledge": "商家捐",
-        "progress": "公益进度",
-        "percent_of_goal": "完成 {p}%",
-        "merchants": "入驻商家",
-        "view_ledger": "查看公开捐赠明细",
-        "impact": "助农成效",
-        "products_count": "{n} 件好物",
-        "product_one": "1 件好物",
-        "open_since": "开馆时间",
-        "ended_note": "感谢每一位参与的朋友。看看正在进行的活动吧。",
-        "see_live": "查看正在进行的活动",
-        "charity_intro": "公益义卖中，每笔订单实付金额的固定比例捐给指定对象；会员也可以捐积分。进度实时更新。",
-        "not_found_hint": "您要找的页面不存在，或活动尚未开始。",
-        "gone_hint": "这个活动已经结束了。",
-        "unavailable_hint": "我们正在处理，请稍等片刻后刷新页面。",
-        "error_hint": "请稍后再试。",
-        "back_home": "返回首页",
-        "status": "状态码",
-    },
-    "en": {
-        "skip": "Skip to content",
-        "nav": "Main",
-        "switch_hint": "Language: ",
-        "tagline": "Goods from formerly poor counties: every order helps the farmers",
-        "home_heading": "Farm goods, straight from the counties",
-        "home_intro": "Seasonal products from cooperatives in formerly poverty-stricken counties, with clear prices and endorsements by county governments and industry associations.",
-        "footer": "Poverty Alleviation Mall · every order goes straight to farmers in formerly poor counties",
-        "products": "Products",
-        "no_prices_yet": "Prices are announced when the campaign starts",
-        "price_soon": "Price at launch",
-        "state_teaser": "Coming soon",
-        "state_live": "Live now",
-        "state_ended": "Ended",
-        "kind_featured": "Featured",
-        "kind_charity_sale": "Charity sale",
-        "kind_regional_store": "Regional store",
-        "period": "When",
-        "county_badge": "Poverty county",
-        "endorsed_government": "Government-endorsed",
-        "endorsed_association": "Association-endorsed",
-        "pledge": "Merchant gives",
-        "progress": "Progress",
-        "percent_of_goal": "{p}% of the goal",
-        "merchants": "Merchants",
-        "view_ledger": "See the public donation ledger",
-        "impact": "Impact",
-        "products_count": "{n} products",
-        "product_one": "1 product",
-        "open_since": "Open since",
-        "ended_note": "Thank you to everyone who took part. Have a look at the live campaigns.",
-        "see_live": "See the live campaigns",
-        "charity_intro": "In a charity sale a fixed share of every order's paid amount goes to a named cause, and members can donate loyalty points too. Totals update as orders come in.",
-        "not_found_hint": "The page you are looking for does not exist, or the campaign has not started yet.",
-        "gone_hint": "This campaign has ended.",
-        "unavailable_hint": "We are on it. Please wait a moment and reload the page.",
-        "error_hint": "Please try again later.",
-        "back_home": "Back to the homepage",
-        "status": "Status",
-    },
-}
-
-
-def ui(lang: str) -> dict[str, str]:
-    """The layout's words in ``lang`` (zh-CN for any other value)."""
-    return UI.get(lang, UI["zh-CN"])
-
 
 # ---------------------------------------------------------------- money, time, text
 
@@ -177,8 +62,6 @@ def _aware(at: datetime | str) -> datetime:
 
 
 def _local_date_time(at: datetime | str, zone: str, lang: str, with_year: bool = True) -> str:
-    from zoneinfo import ZoneInfo
-
     local = _aware(at).astimezone(ZoneInfo(zone))
     if lang == "en":
         year = f" {local.year}" if with_year else ""
@@ -202,8 +85,6 @@ def time_range(start: datetime | str, end: datetime | str | None, zone: str, lan
     when it differs); with no end,
     ``2026年9月1日 00:00 起 (北京时间)`` / ``from 1 Sep 2026, 00:00 (Beijing time)``.
     """
-    from zoneinfo import ZoneInfo
-
     label = zone_label(zone, lang)
     if end is None:
         first = _local_date_time(start, zone, lang)
@@ -214,8 +95,6 @@ def time_range(start: datetime | str, end: datetime | str | None, zone: str, lan
 
 def short_time(at: datetime | str, zone: str) -> str:
     """``2026-11-20 10:00``: an instant in the zone, compact for tables (name the zone in the header)."""
-    from zoneinfo import ZoneInfo
-
     return f"{_aware(at).astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M}"
 
 
@@ -257,9 +136,11 @@ def text(value: Text | dict | None, lang: str) -> str:
 class GoalBar:
     """What a goal's progress bar draws. Percentages are strings for SVG/ARIA.
 
-    ``sales_width``/``points_width`` are the two segments' widths in percent of
-    the bar (together at most 100, scaled down when the goal is passed);
-    ``percent`` is raised / goal rounded down to 0.1 (it may pass 100).
+    ``percent`` is raised / goal (:func:`chalicelib.domain.money.percent_of_goal`:
+    rounded down to 0.1, and past the goal it passes 100); ``filled`` is the
+    part of the bar drawn, the same held at 100. ``sales_width``/``points_width``
+    are the two segments' widths in percent of the bar (together at most 100,
+    scaled down when the goal is passed, so the bar is then full).
     """
 
     goal_fen: int
@@ -267,6 +148,7 @@ class GoalBar:
     sales_fen: int
     points_fen: int
     percent: str
+    filled: str
     sales_width: str
     points_width: str
     points_x: str
@@ -274,10 +156,6 @@ class GoalBar:
     @property
     def goal_yuan(self) -> str:
         return fen_to_yuan_str(self.goal_fen)
-
-    @property
-    def raised_yuan(self) -> str:
-        return fen_to_yuan_str(self.raised_fen)
 
     @property
     def value_yuan(self) -> str:
@@ -290,20 +168,21 @@ def _pct(part: int, whole: int) -> Decimal:
 
 
 def goal_bar(raised_from_sales_fen: int, raised_from_points_fen: int, goal_fen: int) -> GoalBar:
-    """The two-segment bar of a charity goal (sales, then points)."""
+    """The two-segment bar of a charity goal (sales, then points), and its percent of the goal."""
     sales, points = max(0, raised_from_sales_fen), max(0, raised_from_points_fen)
     raised = sales + points
     scale = max(goal_fen, raised, 1)
     step = Decimal("0.01")
     sales_w = _pct(sales, scale).quantize(step, ROUND_DOWN)
     points_w = _pct(points, scale).quantize(step, ROUND_DOWN)
-    percent = _pct(raised, goal_fen).quantize(Decimal("0.1"), ROUND_DOWN).normalize()
+    percent = percent_of_goal(raised, goal_fen)
     return GoalBar(
         goal_fen=goal_fen,
         raised_fen=raised,
         sales_fen=sales,
         points_fen=points,
         percent=f"{percent:f}",
+        filled=f"{min(percent, Decimal(100)):f}",
         sales_width=f"{sales_w:f}",
         points_width=f"{points_w:f}",
         points_x=f"{sales_w:f}",
@@ -317,67 +196,6 @@ def merchants_of(products: Iterable[Any]) -> list[dict[str, Any]]:
         entry = seen.setdefault(p.merchant.id, {"merchant": p.merchant, "county": p.county, "count": 0})
         entry["count"] += 1
     return list(seen.values())
-
-
-# ---------------------------------------------------------------- static assets
-
-
-@dataclass(frozen=True)
-class Asset:
-    """A static file read once: its name, the digest of its bytes, and its text."""
-
-    name: str
-    digest: str
-    body: str
-
-    @property
-    def hashed_name(self) -> str:
-        stem, ext = self.name.rsplit(".", 1)
-        return f"{stem}.{self.digest}.{ext}"
-
-
-@functools.lru_cache(maxsize=32)
-def asset(name: str, static_dir: str = str(STATIC_DIR)) -> Asset:
-    """``static/<name>`` with its content hash, read and hashed once per container."""
-    if not STATIC_NAME.match(name):
-        raise ValueError(f"not a static file name: {name!r}")
-    data = (Path(static_dir) / name).read_bytes()
-    return Asset(name, hashlib.sha256(data).hexdigest()[:DIGEST_CHARS], data.decode("utf-8"))
-
-
-def asset_url(name: str) -> str:
-    """``"site.css"`` -> ``"/static/site.3f2a9c1e.css"`` (the name the pages link)."""
-    return f"/static/{asset(name).hashed_name}"
-
-
-def hashed_asset(requested: str, static_dir: str = str(STATIC_DIR)) -> Asset | None:
-    """The asset a hashed name stands for, or ``None`` when it is not a hashed
-    name, names no file, or carries a stale hash."""
-    m = HASHED_NAME.match(requested)
-    if m is None:
-        return None
-    name = f"{m['stem']}.{m['ext']}"
-    if not (Path(static_dir) / name).is_file():
-        return None
-    found = asset(name, static_dir)
-    return found if found.digest == m["digest"] else None
-
-
-@functools.lru_cache(maxsize=1024)
-def _static_file_exists(name: str, static_dir: str) -> bool:
-    return bool(STATIC_NAME.match(name)) and (Path(static_dir) / name).is_file()
-
-
-def image_src(url: str | None, static_dir: str = str(STATIC_DIR)) -> str:
-    """An image address the page can load: an https URL, an existing
-    ``/static/`` file, else the placeholder."""
-    if not url:
-        return PLACEHOLDER
-    if url.startswith("https://"):
-        return url
-    if url.startswith("/static/") and _static_file_exists(url[len("/static/"):], static_dir):
-        return url
-    return PLACEHOLDER
 
 
 # ---------------------------------------------------------------- the environment
@@ -399,9 +217,7 @@ def environment(templates_dir: str = str(TEMPLATES_DIR)) -> jinja2.Environment:
     env.globals["short_time"] = short_time
     env.globals["zone_label"] = zone_label
     env.globals["iso"] = iso
-    env.globals["remaining"] = remaining
     env.globals["t"] = text
-    env.globals["ui"] = ui
     env.globals["goal_bar"] = goal_bar
     env.globals["merchants_of"] = merchants_of
     env.globals["asset_url"] = asset_url
@@ -410,4 +226,11 @@ def environment(templates_dir: str = str(TEMPLATES_DIR)) -> jinja2.Environment:
 
 
 def render(template: str, **context: Any) -> str:
+    """``template`` rendered with ``context``."""
     return environment().get_template(template).render(**context)
+
+
+def render_page(template: str, links: Links, path: str, **context: Any) -> str:
+    """A page: ``template`` with what the layout needs (``lang``, ``L``: the words, ``links``,
+    ``path``: the page's path, for the language switch) and the page's own ``context``."""
+    return render(template, lang=links.lang, L=words(links.lang), links=links, path=path, **context)

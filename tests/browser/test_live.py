@@ -207,9 +207,9 @@ def rendered_page(route_url: str, page_response) -> callable:
     """A Playwright route handler that answers with a page rendered by our code,
     with the headers our web layer adds, at the stack's origin (so the hashed
     stylesheet and script load from the real server)."""
-    from chalicelib.web.http import to_response
+    from chalicelib.web.http import to_chalice
 
-    response = to_response(page_response)
+    response = to_chalice(page_response)
 
     def handle(route):
         route.fulfill(status=response.status_code, headers=response.headers, body=response.body)
@@ -222,7 +222,9 @@ def test_progress_bar_splits_sales_and_points(charity_site, open_tab, width):
     # GIVEN the charity sale with 24,000 yuan raised from sales and 6,000 from points (half the goal)
     from campaign_tools.authoring.campaign_yaml import validate_paths
     from chalicelib.books.totals import CharityTotals
-    from chalicelib.web.pages.common import Links, campaign_page
+    from chalicelib.releases.catalog import YamlCatalog
+    from chalicelib.web.pages import campaign as campaign_page
+    from chalicelib.web.view import View
 
     campaign = next(c for c in validate_paths([str(ROOT / "campaigns")]).campaigns if c.id == "bazhong-pork-charity")
     totals = CharityTotals(raised_from_sales_fen=2_400_000, raised_from_points_fen=600_000, sales_fen=44_036_697)
@@ -230,7 +232,8 @@ def test_progress_bar_splits_sales_and_points(charity_site, open_tab, width):
     tab = open_tab(width)
     page = tab.page
     url = charity_site.url("/campaigns/bazhong-pork-charity?lang=en&with-totals")
-    page.route(url, rendered_page(url, campaign_page(campaign, campaign.id, at, "en", "html", Links(lang="en"), lambda _: totals)))
+    rendered = campaign_page.page(YamlCatalog([campaign]), View.of(at, "en"), campaign.id, lambda _: totals)
+    page.route(url, rendered_page(url, rendered))
     response = page.goto(url)
     check_page(tab, response, 200, "en")
     # THEN the bar's value is the raised total, and its two segments are 40 % and 10 % of its width
@@ -254,11 +257,12 @@ def test_progress_bar_splits_sales_and_points(charity_site, open_tab, width):
 
 @pytest.mark.parametrize("width", (360, 1280))
 def test_the_503_page_is_friendly(charity_site, open_tab, width):
-    from chalicelib.web.pages.common import Links, error_response
+    from chalicelib.web.pages.errors import error_page
+    from chalicelib.web.view import Links
 
     tab = open_tab(width)
     url = charity_site.url("/campaigns/bazhong-pork-charity?outage")
-    page_response = error_response(503, "unavailable", "DynamoDB is unavailable", "html", "zh-CN", Links())
+    page_response = error_page(503, "unavailable", "DynamoDB is unavailable", "html", Links())
     tab.page.route(url, rendered_page(url, page_response))
     response = tab.page.goto(url)
     check_page(tab, response, 503, "zh-CN")

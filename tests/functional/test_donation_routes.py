@@ -297,3 +297,46 @@ def test_impact_counts_every_kind_by_county_and_merchant(client, live, clock):
     assert data["charity"] == {"raised": "8.65", "raised_from_sales": "8.65", "raised_from_points": "0.00", "sales": "140.00", "campaigns": 1}
     html = client.http.get("/impact?lang=en").body.decode()
     assert "<caption>Sales by county</caption>" in html and "Tongjiang County" in html and '<th scope="row">' in html
+
+
+def test_past_its_goal_the_campaign_page_and_impact_show_the_same_true_percent(client, publish, clock):
+    # GIVEN a charity sale whose goal is 8.72 and a sale that donates 10.90 (200.00 at 5.45 %): 125 % of it
+    c = charity_sale()
+    publish(replace(c, charity=replace(c.charity, goal_fen=872)))
+    clock.set(local(2026, 12, 1, 9))
+    assert post(client, "/api/sales", sale())[1]["donation"] == "10.90"
+    # WHEN the campaign page and /impact are shown
+    page = client.http.get(f"/campaigns/{CID}?lang=en").body.decode()
+    impact = client.http.get("/impact?lang=en").body.decode()
+    # THEN both say 125 %, and both bars are drawn full
+    assert '<span class="goal-percent">125% of the goal</span>' in page and 'data-percent="125"' in page
+    assert 'class="goal-sales" x="0" y="0" width="100.00"' in page
+    assert '<progress max="100" value="100" aria-label="Raised">125%</progress> 125%' in impact
+
+
+def test_every_signed_answer_is_counted_and_first_writes_count_their_money(client, live, services):
+    from chalicelib.observability import Observability
+
+    emf: list[str] = []
+    services.observability = Observability("test", emit=emf.append)
+    post(client, "/api/sales", sale())  # 201: 10.90 donated of 200.00
+    post(client, "/api/sales", sale())  # 200: a replay moves no money
+    post(client, "/api/sales", sale("ORD-2"), secret=generate_secret())  # 401
+    post(client, "/api/refunds", {"refund_id": "RF-1", "order_id": "ORD-20261201-0001", "amount": "50.00"})
+    post(client, "/api/point-donations", {"donation_id": "PD-1", "campaign_id": CID, "member_id": "M-42", "points": 250})
+    docs = [json.loads(line) for line in emf]
+
+    def values(name: str, **dimensions: str) -> list[float]:
+        found = [d[name] for d in docs if name in d and all(d.get(k) == v for k, v in dimensions.items())]
+        return [x for v in found for x in (v if isinstance(v, list) else [v])]
+
+    assert values("SystemRequests", route="sales", status="201") == [1.0]
+    assert values("SystemRequests", route="sales", status="200") == [1.0]
+    assert values("SystemRequests", route="sales", status="401") == [1.0]
+    assert values("SystemRequests", route="refunds", status="201") == [1.0]
+    assert values("SystemRequests", route="point-donations", status="201") == [1.0]
+    assert values("SalesRecorded", kind="charity_sale") == [1.0]
+    assert values("SalesAmountFen", kind="charity_sale") == [20000.0]
+    assert values("DonationsFen", source="sale") == [1090.0]
+    assert values("DonationsReversedFen") == [272.0]
+    assert values("DonationsFen", source="points") == [250.0]

@@ -331,7 +331,7 @@ BOOKS_PAGES = [f"/api/campaigns/{CID}", f"/campaigns/{CID}", "/charity", f"/api/
 
 
 def test_the_books_pages_are_served_stale_through_an_outage_for_10_minutes(client, published, clock, services, faults):
-    """Totals and a ledger's first page, read before the outage, stand in for up to 10 minutes (issue 9)."""
+    """Totals and a ledger's first page, read before the outage, stand in for up to 10 minutes (docs/resilience.md)."""
     clock.set(local(2026, 12, 1, 11))
     elapsed = [0.0]
     services.catalog._monotonic = services.books._cache._monotonic = lambda: elapsed[0]

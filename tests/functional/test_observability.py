@@ -120,7 +120,7 @@ def test_metrics_are_flushed_per_invocation_not_accumulated(client, publish, clo
 
 @pytest.mark.parametrize(("slow_request_ms", "expected"), [(1000.0, []), (0.0, [("WARNING", 200)])])
 def test_at_info_only_failed_or_slow_requests_are_logged(client, publish, clock, services, slow_request_ms, expected):
-    """The deployed default (INFO): a healthy request writes no line (issue 7's per-request cost),
+    """The deployed default (INFO): a healthy request writes no line (the per-request cost docs/scale.md weighs),
     a slow one (here every one, with a 0 ms threshold) writes a WARNING, and so does a 5xx."""
     cap = Captured(log_level="INFO", slow_request_ms=slow_request_ms)
     services.observability = cap.obs

@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from chalicelib.domain.model import Text
-from chalicelib.web.templates import STATIC_DIR
+from chalicelib.web.assets import STATIC_DIR
 from tests.factories import campaign, charity_sale, local
 from tests.faults import DownStore
 

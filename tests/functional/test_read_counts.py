@@ -1,4 +1,4 @@
-"""DynamoDB requests per page view (issue 7), counted with botocore's event hooks.
+"""DynamoDB requests per page view (docs/architecture.md), counted with botocore's event hooks.
 
 A cold container reads a campaign page or the homepage in one request; a warm
 one makes none. The head item that makes the one-request page possible is a

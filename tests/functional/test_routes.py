@@ -119,7 +119,8 @@ def test_unknown_and_hostile_ids_are_404_pages_without_traceback(client, publish
 
 
 def test_homepage_shows_the_rotation_and_drops_picks_at_their_end(client, publish, services, clock):
-    publish(campaign(pinned=("EGG-0017",)), charity_sale(ends_at=local(2026, 10, 17, 12), starts_at=local(2026, 10, 16), teaser_from=None))
+    short = charity_sale(ends_at=local(2026, 10, 17, 12), starts_at=local(2026, 10, 16), teaser_from=None)
+    publish(campaign(pinned=("EGG-0017",)), short)
     clock.set(local(2026, 10, 17, 11, 50))
     outcome = run_rotation(services.rotations, clock(), 8, 30)
     assert outcome.written and outcome.rotation == 1
@@ -166,7 +167,7 @@ def test_charity_channel_lists_live_charity_sales(client, publish, clock):
 
 def test_links_carry_the_stage_prefix_on_the_execute_api_url(services, publish, clock):
     from chalicelib.web import http as web
-    from chalicelib.web.pages.common import Links
+    from chalicelib.web.view import Links
 
     class Request:
         context = {"path": "/api/campaigns/poverty-day-2026", "resourcePath": "/campaigns/{campaign_id}"}
@@ -203,8 +204,8 @@ def test_outage_serves_a_cached_page_stale_for_up_to_ten_minutes(table, clock, p
     from chalicelib.store.releases import ReleaseStore
     from chalicelib.store.rotations import RotationStore
     from chalicelib.store.table import Table
-    from chalicelib.web.pages import site
-    from chalicelib.web.pages.common import Links
+    from chalicelib.web.pages import campaign as campaign_page
+    from chalicelib.web.view import View
 
     class Switch(Table):
         down = False
@@ -218,12 +219,12 @@ def test_outage_serves_a_cached_page_stale_for_up_to_ten_minutes(table, clock, p
     clock.set(local(2026, 10, 17, 9))
     door, elapsed = Switch(table), [0.0]
     catalog = StoreCatalog(ReleaseStore(door), RotationStore(door), monotonic=lambda: elapsed[0])
-    fresh = site.campaign(catalog, "poverty-day-2026", clock(), "zh-CN", "json", Links())
+    fresh = campaign_page.page(catalog, View.of(clock(), fmt="json"), "poverty-day-2026")
     assert fresh.status == 200 and "Warning" not in fresh.headers
     door.down, elapsed[0] = True, 300.0
-    stale = site.campaign(catalog, "poverty-day-2026", clock(), "zh-CN", "json", Links())
+    stale = campaign_page.page(catalog, View.of(clock(), fmt="json"), "poverty-day-2026")
     assert stale.status == 200 and stale.headers["Warning"] == '110 - "Response is Stale"'
     assert stale.headers["Cache-Control"] == "no-cache"
     elapsed[0] = 601.0
     with pytest.raises(StoreUnavailable):
-        site.campaign(catalog, "poverty-day-2026", clock(), "zh-CN", "json", Links())
+        campaign_page.page(catalog, View.of(clock(), fmt="json"), "poverty-day-2026")

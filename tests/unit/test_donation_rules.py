@@ -30,7 +30,7 @@ def half_up(net_fen: int, rate: Decimal) -> int:
         (20000, Decimal("5"), 1000),  # 200.00 at 5 % = 10.00
         (8800, Decimal("8"), 704),  # a merchant's own 8 % pledge on 88.00
         (6800, Decimal("5.45"), 371),  # 68.00 at 5.45 % = 3.706 -> 3.71
-        (110_000_000, Decimal("5.45"), 5_995_000),  # the brief's 1.1 M yuan of pork -> 59,950.00
+        (110_000_000, Decimal("5.45"), 5_995_000),  # the product's own example: 1.1 M yuan of pork -> 59,950.00
         (1, Decimal("5.45"), 0),  # 0.01 at 5.45 % rounds to 0.00
         (10, Decimal("5"), 1),  # 0.10 at 5 % = 0.005 -> 0.01
     ],

@@ -198,7 +198,7 @@ def test_a_one_mebibyte_file_of_valid_products_is_read_by_libyaml_and_validates_
 ])
 def test_a_large_files_syntax_error_is_libyamls_own_and_located(tail, line, col, message):
     """From LIBYAML_ERRORS_FROM_CHARS on, the pure parser does not read the text again (it
-    would take seconds, past issue 9's 2 s a file): libyaml's error, put in the same words."""
+    would take seconds, past the 2 s a file of docs/yaml.md): libyaml's error, put in the same words."""
     big = one_mebibyte_campaign("39.90")
     big = big[: big.index("  - sku:", LIBYAML_ERRORS_FROM_CHARS)]  # whole products, just past the threshold
     small = "id: x\nproducts:\n"

@@ -1,0 +1,30 @@
+"""``GET /charity``: the public benefit channel, the live charity sales with their progress toward the goal.
+
+``Cache-Control``: never past the next boundary of any campaign in the
+catalog, and at most 60 s while a charity sale is listed (its totals move
+with every sale).
+"""
+
+from __future__ import annotations
+
+from chalicelib.books.totals import TotalsSource, no_totals
+from chalicelib.domain import window
+from chalicelib.domain.money import parse_yuan
+from chalicelib.web.pages.homepage import CatalogTimes
+from chalicelib.web.pages.source import Source
+from chalicelib.web.response import HTML, LIVE_TOTALS_MAX_AGE_S, Response, cache_control, may_serve_stale
+from chalicelib.web.templates import render_page
+from chalicelib.web.view import View
+
+
+@may_serve_stale
+def page(source: Source, view: View, totals: TotalsSource = no_totals) -> Response:
+    """The channel at ``view.at`` (HTML only). Reads: the catalog, and each listed sale's totals."""
+    times = CatalogTimes.parse(source.catalog())
+    rows = []
+    for entry in times.live(view.at):
+        if entry.get("charity") is not None:
+            rows.append({"entry": entry, "goal": parse_yuan(entry["charity"]["goal"]), "totals": totals(entry["id"])})
+    max_age = min(window.max_age_s(times.next_change(view.at), view.at), LIVE_TOTALS_MAX_AGE_S if rows else window.MAX_AGE_CAP_S)
+    html = render_page("charity.html", view.links, "/charity", rows=rows)
+    return Response(200, html, HTML, cache_control(max_age))
