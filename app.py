@@ -1,4 +1,5 @@
 """Routes and the schedule. Each handler parses the request, calls chalicelib, shapes the response."""
+
 from collections.abc import Callable, Mapping
 from typing import Any
 

@@ -23,6 +23,7 @@ Sections
 
 The embedded DynamoDB is moto's server on a free loopback port.
 """
+
 from __future__ import annotations
 
 import io
@@ -30,18 +31,20 @@ import json
 import os
 import platform
 import re
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import timeit
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from tests.conftest import RequestCounter  # noqa: E402  (the tests' request counter, after the path is set)
+from tests.local_stack import free_port  # noqa: E402
 
 ROWS: list[tuple[str, str, str, str]] = []  # section, measure, value, ratio / note
 
@@ -89,22 +92,6 @@ def growth(ratio: float, factor: int, what: str) -> str:
     return f"x{ratio:.1f} for x{factor:,} {what}: exponent {exponent:.2f}, {verdict}"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Counter:
-    def __init__(self, client):
-        self.calls: list[str] = []
-        client.meta.events.register("before-call.dynamodb.*", lambda model, **_: self.calls.append(model.name))
-
-    def take(self) -> list[str]:
-        calls, self.calls = self.calls, []
-        return calls
-
-
 def api_event(path: str, resource: str, params: dict | None = None, query: dict | None = None) -> dict:
     return {
         "resource": resource,
@@ -114,8 +101,13 @@ def api_event(path: str, resource: str, params: dict | None = None, query: dict 
         "multiValueQueryStringParameters": None if not query else {k: [v] for k, v in query.items()},
         "pathParameters": params,
         "stageVariables": None,
-        "requestContext": {"httpMethod": "GET", "resourcePath": resource, "path": path, "stage": "api",
-                           "identity": {"sourceIp": "127.0.0.1"}},
+        "requestContext": {
+            "httpMethod": "GET",
+            "resourcePath": resource,
+            "path": path,
+            "stage": "api",
+            "identity": {"sourceIp": "127.0.0.1"},
+        },
         "body": None,
         "isBase64Encoded": False,
     }
@@ -145,7 +137,7 @@ def handler_section(table, clock) -> None:
     services.publisher().publish(campaigns)
     services.rotation_job.run()
     wiring.configure(services)
-    counter = Counter(table.meta.client)
+    counter = RequestCounter(table.meta.client)
 
     hello = bare_app()
     hello_event = api_event("/", "/")
@@ -164,14 +156,29 @@ def handler_section(table, clock) -> None:
     app_module.app(home_event, None)
     warm_home = counter.take()
     wiring.configure(services)
-    row("requests", "campaign page, cold container (pointer + head, one batch)", str(len(cold_page)), ", ".join(cold_page) + "; <= 1 expected")
+    row(
+        "requests",
+        "campaign page, cold container (pointer + head, one batch)",
+        str(len(cold_page)),
+        ", ".join(cold_page) + "; <= 1 expected",
+    )
     row("requests", "campaign page, warm", str(len(warm_page)), "0 expected")
-    row("requests", "homepage, cold container (pointer + rotation, one batch)", str(len(cold_home)), ", ".join(cold_home) + "; <= 1 expected")
+    row(
+        "requests",
+        "homepage, cold container (pointer + rotation, one batch)",
+        str(len(cold_home)),
+        ", ".join(cold_home) + "; <= 1 expected",
+    )
     row("requests", "homepage, warm", str(len(warm_home)), "0 expected")
     counter.take()
     services.rotation_job.run(clock() + timedelta(minutes=15))
     rotation_calls = counter.take()
-    row("requests", "one rotation", str(len(rotation_calls)), ", ".join(rotation_calls) + " (the Query pages, then 2 writes in one transaction)")
+    row(
+        "requests",
+        "one rotation",
+        str(len(rotation_calls)),
+        ", ".join(rotation_calls) + " (the Query pages, then 2 writes in one transaction)",
+    )
 
     page_json = api_event("/api/campaigns/poverty-day-2026", "/api/campaigns/{campaign_id}", {"campaign_id": "poverty-day-2026"})
     home_json = api_event("/api/homepage", "/api/homepage")
@@ -197,16 +204,20 @@ def handler_section(table, clock) -> None:
     sink = io.StringIO()  # the deployed stage's lines, thrown away (a StringIO: never closed under the log handler)
     deployed_obs = observability.Observability("prod", emit=sink.write, log_stream=sink, library_logs=False)
     start = clock()
-    best = best_of_rounds({
-        "floor": lambda: hello(hello_event, None),
-        "page": lambda: app_module.app(page_event, None),
-        "page json": lambda: app_module.app(page_json, None),
-        "home": lambda: app_module.app(home_event, None),
-        "home json": lambda: app_module.app(home_json, None),
-        "page, moving clock": page_moving_clock,
-        "page, deployed": lambda: deployed(page_event),
-        "home, deployed": lambda: deployed(home_event),
-    }, number=200, rounds=15)
+    best = best_of_rounds(
+        {
+            "floor": lambda: hello(hello_event, None),
+            "page": lambda: app_module.app(page_event, None),
+            "page json": lambda: app_module.app(page_json, None),
+            "home": lambda: app_module.app(home_event, None),
+            "home json": lambda: app_module.app(home_json, None),
+            "page, moving clock": page_moving_clock,
+            "page, deployed": lambda: deployed(page_event),
+            "home, deployed": lambda: deployed(home_event),
+        },
+        number=200,
+        rounds=15,
+    )
     clock.set(start)
     local_obs.logger()  # the shared log handler back on the local stage's stream
     floor = best.pop("floor")
@@ -253,7 +264,7 @@ def import_section() -> None:
                 [sys.executable, "-X", "importtime", "-c", code], cwd=cwd, env=env, capture_output=True, text=True, check=True
             )
             # the last line of -X importtime is the outermost import; its cumulative column is in µs
-            lines = [l for l in out.stderr.splitlines() if l.startswith("import time:") and "|" in l]
+            lines = [line for line in out.stderr.splitlines() if line.startswith("import time:") and "|" in line]
             return int(lines[-1].split("|")[1]) / 1e6
 
         floors, ours = [], []
@@ -297,7 +308,10 @@ def validate_section() -> None:
         "1 MiB of valid products": products_campaign("39.90"),
         "1 MiB of products, every price wrong": products_campaign("39.999"),
         "alias expansion (billion laughs)": "a: &a [x, x, x, x, x, x, x, x, x]\n"
-        + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(9)),
+        + "".join(
+            f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+            for i in range(9)
+        ),
         "nesting 300,000 deep": "x: " + "[" * 300_000 + "]" * 300_000 + "\n",
         "one 1 MiB line": "id: " + "x" * 1_000_000 + "\n",
         "1 MiB of products, an unclosed '[' at the end": products_campaign("39.90", 999_960) + "  - sku: [EGG-0017, POT\n",
@@ -312,7 +326,7 @@ def validate_section() -> None:
             path.parent.mkdir()
             path.write_text(text, encoding="utf-8")
             out, err = io.StringIO(), io.StringIO()
-            floor = best_per_call_s(lambda: _libyaml_parse(text), 1, repeat=3)
+            floor = best_per_call_s(lambda text=text: _libyaml_parse(text), 1, repeat=3)
             started = time.perf_counter()
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
                 status = cli(["validate", str(path)])
@@ -323,8 +337,12 @@ def validate_section() -> None:
                 engine = compose(text.removeprefix("\ufeff")).engine
             except Exception:  # a YAML error: libyaml's own in a large file, else the pure parser's
                 engine = "libyaml" if len(text) >= LIBYAML_ERRORS_FROM_CHARS else "pure"
-            row("validate", f"{label} ({len(text.encode()) // 1024} KiB)", ms(took),
-                f"{took / floor:,.1f}x libyaml's bare parse ({ms(floor)}); exit {status}, {errors} error(s), read by {engine}")
+            row(
+                "validate",
+                f"{label} ({len(text.encode()) // 1024} KiB)",
+                ms(took),
+                f"{took / floor:,.1f}x libyaml's bare parse ({ms(floor)}); exit {status}, {errors} error(s), read by {engine}",
+            )
     row("validate", "slowest file", ms(worst), f"budget 2,000 ms a file (docs/yaml.md): {'within' if worst <= 2.0 else 'OVER'}")
 
 
@@ -332,16 +350,18 @@ def rotation_curve() -> None:
     from chalicelib.domain.model import Text
     from chalicelib.homepage.engine import HomepageEntry, RotationState, SlotPick, rotate
 
-    at = datetime(2026, 10, 17, tzinfo=timezone.utc)
+    at = datetime(2026, 10, 17, tzinfo=UTC)
     previous = None
     for picks in (100, 1_000, 10_000):
         per_campaign = 20
         entries = []
         for c in range(picks // per_campaign):
             cid = f"c{c:05d}"
-            items = tuple(SlotPick(cid, f"{cid}-{i:03d}", Text({"zh-CN": "x"}), 100, "/static/egg.svg") for i in range(per_campaign))
+            items = tuple(
+                SlotPick(cid, f"{cid}-{i:03d}", Text({"zh-CN": "x"}), 100, "/static/egg.svg") for i in range(per_campaign)
+            )
             entries.append(HomepageEntry(cid, 1 + c % 5, at, None, items, (items[0].sku,) if c < 2 else ()))
-        seconds = best_per_call_s(lambda: rotate(entries, 8, RotationState(), 1), 5, repeat=3)
+        seconds = best_per_call_s(lambda entries=entries: rotate(entries, 8, RotationState(), 1), 5, repeat=3)
         step = "" if previous is None else growth(seconds / previous, 10, "picks")
         row("scale", f"one rotation (engine), {picks:,} live picks", ms(seconds), step)
         previous = seconds
@@ -355,7 +375,7 @@ def publish_curve(table_factory, clock) -> None:
     previous = None
     for count in (10, 100, 1_000):
         table = table_factory()
-        counter = Counter(table.meta.client)
+        counter = RequestCounter(table.meta.client)
         campaigns = [campaign(f"camp-{i:04d}", weight=1 if i % 2 else None) for i in range(count)]
         publisher = wiring.build(Settings(table_name=table.name), clock, table).publisher()
         start = time.perf_counter()
@@ -375,8 +395,14 @@ SECRET = "whsec_" + "YmVuY2gtc2lnbmluZy1zZWNyZXQtMDEyMzQ1Njc4OWFi"
 
 def sale_body(order_id: str, amount: str = "88.00", sku: str = "PRK-3103") -> bytes:
     return json.dumps(
-        {"order_id": order_id, "campaign_id": "bazhong-pork-charity", "sku": sku, "quantity": 1,
-         "amount": amount, "paid_at": "2026-12-01T10:00:00+08:00"}
+        {
+            "order_id": order_id,
+            "campaign_id": "bazhong-pork-charity",
+            "sku": sku,
+            "quantity": 1,
+            "amount": amount,
+            "paid_at": "2026-12-01T10:00:00+08:00",
+        }
     ).encode()
 
 
@@ -390,7 +416,7 @@ def books_section(table_factory) -> None:
     from chalicelib.clock import FixedClock
     from chalicelib.settings import Settings
 
-    clock = FixedClock(datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc))
+    clock = FixedClock(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
     campaigns = validate_paths([ROOT / "campaigns"]).campaigns
     previous = None
     for size in (10, 10_000):
@@ -399,7 +425,7 @@ def books_section(table_factory) -> None:
         services.publisher().publish(campaigns)
         wiring.configure(services)
         if size == 10:
-            counter = Counter(table.meta.client)
+            counter = RequestCounter(table.meta.client)
             body = sale_body("ORD-BENCH-0")
             event = api_event("/api/sales", "/api/sales")
             event.update(httpMethod="POST", body=body.decode())
@@ -412,7 +438,12 @@ def books_section(table_factory) -> None:
             response = app_module.app(event, None)
             calls = counter.take()
             assert response["statusCode"] == 201, response
-            row("requests", "a recorded sale, warm container", str(len(calls)), ", ".join(calls) + " (the minimum: one transaction)")
+            row(
+                "requests",
+                "a recorded sale, warm container",
+                str(len(calls)),
+                ", ".join(calls) + " (the minimum: one transaction)",
+            )
             app_module.app(event, None)
             row("requests", "a replayed sale", str(len(counter.take())), "the cancelled transaction + one GetItem")
         # The entries are written as the books write them (one item per entry, spread over the
@@ -423,7 +454,7 @@ def books_section(table_factory) -> None:
         from chalicelib.store.keys import order_pk
 
         books = services.books
-        paid = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)
+        paid = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
         items = [
             LedgerEntry(paid + timedelta(seconds=i), "sale", f"ORD-****-{i:04d}", 370).to_item(
                 "bazhong-pork-charity", shard_of(f"ORD-L{i:06d}", books.ledger_shards), f"{i:012x}", order_pk(f"ORD-L{i:06d}")
@@ -434,7 +465,9 @@ def books_section(table_factory) -> None:
         entries, _ = books.store.query_ledger("bazhong-pork-charity", None, books.page_size, books.ledger_shards)
         assert len(entries) == min(size + (2 if size == 10 else 0), books.page_size)  # + the 2 sales above
         ledger = best_per_call_s(
-            lambda: books.store.query_ledger("bazhong-pork-charity", None, books.page_size, books.ledger_shards), 3, repeat=3
+            lambda books=books: books.store.query_ledger("bazhong-pork-charity", None, books.page_size, books.ledger_shards),
+            3,
+            repeat=3,
         )
         step = f"{books.ledger_shards} shard queries merged"
         if previous is not None:
@@ -455,7 +488,13 @@ def load_section(requests_total: int = 2000, threads: int = 4) -> None:
     from chalicelib.wiring import services
 
     os.environ["SYSTEM_SIGNING_SECRET"] = SECRET
-    stack = LocalStack(str(ROOT / "campaigns"), "127.0.0.1", free_port(), free_port(), datetime(2026, 12, 1, 10, 0, tzinfo=timezone(timedelta(hours=8))))
+    stack = LocalStack(
+        str(ROOT / "campaigns"),
+        "127.0.0.1",
+        free_port(),
+        free_port(),
+        datetime(2026, 12, 1, 10, 0, tzinfo=timezone(timedelta(hours=8))),
+    )
     with contextlib.redirect_stdout(io.StringIO()):  # its start-up lines are not the table's
         stack.start()
     import logging
@@ -463,7 +502,7 @@ def load_section(requests_total: int = 2000, threads: int = 4) -> None:
     logging.disable(logging.INFO)  # chalice local logs every request
     server = threading.Thread(target=stack.http.server.serve_forever, daemon=True)
     server.start()
-    counter = Counter(services().releases.table.client)
+    counter = RequestCounter(services().releases.table.client)
     from campaign_tools.sign import sign_headers
 
     rng = random.Random(7)
@@ -513,9 +552,24 @@ def load_section(requests_total: int = 2000, threads: int = 4) -> None:
     latencies.sort()
     page_views = sum(1 for k in plan if k != "sale")
     reads = sum(1 for c in calls if c in ("GetItem", "Query", "BatchGetItem"))
-    row("load", f"{requests_total:,} requests, {threads} threads (90/9/1 page/home/sale)", f"{requests_total / wall:,.0f} req/s", f"errors: {errors[0]} (0 expected)")
-    row("load", "latency p50 / p99", f"{latencies[len(latencies) // 2] * 1e3:.1f} / {latencies[int(len(latencies) * 0.99)] * 1e3:.1f} ms", "")
-    row("load", "DynamoDB reads per 1,000 page views", f"{reads * 1000 / page_views:,.1f}", f"{len(calls)} requests in all, writes included")
+    row(
+        "load",
+        f"{requests_total:,} requests, {threads} threads (90/9/1 page/home/sale)",
+        f"{requests_total / wall:,.0f} req/s",
+        f"errors: {errors[0]} (0 expected)",
+    )
+    row(
+        "load",
+        "latency p50 / p99",
+        f"{latencies[len(latencies) // 2] * 1e3:.1f} / {latencies[int(len(latencies) * 0.99)] * 1e3:.1f} ms",
+        "",
+    )
+    row(
+        "load",
+        "DynamoDB reads per 1,000 page views",
+        f"{reads * 1000 / page_views:,.1f}",
+        f"{len(calls)} requests in all, writes included",
+    )
 
 
 def write_report() -> None:
@@ -523,7 +577,7 @@ def write_report() -> None:
     lines = [
         "# Benchmarks",
         "",
-        f"Written by `make bench` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}; machine: {machine}.",
+        f"Written by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M UTC}; machine: {machine}.",
         "Times are best-of-N per call; compare the ratios between runs, not the absolute figures.",
         "",
         "| section | measure | value | ratio / note |",
@@ -550,7 +604,7 @@ def main() -> int:
     endpoint = f"http://127.0.0.1:{server.port}"
     dynamodb = boto3.resource("dynamodb", region_name="us-east-1", endpoint_url=endpoint)
     names = iter(range(1000))
-    clock = FixedClock(datetime(2026, 10, 17, 1, 0, tzinfo=timezone.utc))
+    clock = FixedClock(datetime(2026, 10, 17, 1, 0, tzinfo=UTC))
     try:
         print(f"{'section':<12} {'measure':<58} {'value':>14}  ratio / note")
         handler_section(create_table(dynamodb, "bench-pages"), clock)

@@ -3,15 +3,17 @@
 Exit status: 0 success, 1 validation errors or a failed operation, 2 bad
 usage (argparse). Errors go to stderr; results to stdout.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import os
 import sys
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 from campaign_tools.stages import (
     DEFAULT_CAMPAIGNS,
@@ -19,8 +21,8 @@ from campaign_tools.stages import (
     STAGES,
     CliError,
     publisher_name,
-    source_commit,
     shell_settings,
+    source_commit,
     stage_settings,
 )
 from chalicelib.clock import parse_instant, system_clock
@@ -88,7 +90,6 @@ def _validated(args: argparse.Namespace, paths: Sequence[str] | None = None):
 
 def _window_line(campaign, now: datetime) -> str:
     """``id: <local start> -> <local end> (zone); UTC <start> -> <end>; now <state>``."""
-    from datetime import timezone
 
     zone = campaign.zone
 
@@ -97,7 +98,7 @@ def _window_line(campaign, now: datetime) -> str:
 
     return (
         f"{campaign.id}: {show(campaign.starts_at, zone)} -> {show(campaign.ends_at, zone)} ({campaign.timezone}); "
-        f"UTC {show(campaign.starts_at, timezone.utc)} -> {show(campaign.ends_at, timezone.utc)}; "
+        f"UTC {show(campaign.starts_at, UTC)} -> {show(campaign.ends_at, UTC)}; "
         f"now {campaign.window.state_at(now)}"
     )
 
@@ -146,8 +147,10 @@ def cmd_publish(args: argparse.Namespace) -> int:
         return cmd_plan(args)
     result = _validated(args)
     if not result.campaigns:  # a publish makes exactly these files live: none would remove every campaign
-        raise CliError(f"no campaign file in {args.campaigns}; nothing was published "
-                       "(to take a campaign off, remove its file and publish the others; `campaign rollback` undoes a publish)")
+        raise CliError(
+            f"no campaign file in {args.campaigns}; nothing was published "
+            "(to take a campaign off, remove its file and publish the others; `campaign rollback` undoes a publish)"
+        )
     publisher, settings = _publisher(args)
     plan, release = publisher.publish(result.campaigns)
     print(f"stage {settings.stage}, table {settings.table_name}")

@@ -5,6 +5,7 @@ it records by how much in the table (``LOCAL/CLOCK``, see
 :mod:`chalicelib.store.keys`), so that ``campaign rotate/publish --stage local``
 from another terminal use the same time. Deployed stages never hold this item.
 """
+
 from __future__ import annotations
 
 from chalicelib.store.keys import LOCAL_CLOCK_KEY

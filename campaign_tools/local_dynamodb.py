@@ -28,11 +28,13 @@ Two things about moto 5.2.5's server matter once many requests arrive at once
 Everything else is moto's own code, unchanged. :func:`install_item_rollback`
 installs 2. and 3. together (tests use it on the in-process moto too).
 """
+
 from __future__ import annotations
 
 import copy
 import threading
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 _installed = threading.Lock()
 _original: Callable[..., Any] | None = None
@@ -130,19 +132,19 @@ def install_item_rollback() -> Callable[[], None]:
             partition = table.items.get(hash_key, {})
             return sorted(partition.values(), key=lambda item: item.range_key)
 
-        backend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+        backend.transact_write_items = transact_write_items  # type: ignore[method-assign]  # moto's own method, patched for the local stack; undo() puts it back
         # moto deep-copies every table for a transaction; this stand-in copies only the items written.
-        models.copy = _TablesAsIs(Table)  # type: ignore[assignment]
-        Table.query = query  # type: ignore[method-assign]
-        Table.all_items = all_items  # type: ignore[method-assign]
+        models.copy = _TablesAsIs(Table)  # type: ignore[assignment]  # a stand-in module object for moto's copy
+        Table.query = query  # type: ignore[method-assign]  # moto's own method, patched for the local stack; undo() puts it back
+        Table.all_items = all_items  # type: ignore[method-assign]  # moto's own method, patched for the local stack; undo() puts it back
 
     def undo() -> None:
         global _original
         with _installed:
-            backend.transact_write_items = original  # type: ignore[method-assign]
+            backend.transact_write_items = original  # type: ignore[method-assign]  # moto's own method, patched for the local stack; undo() puts it back
             models.copy = copy
-            Table.query = original_query  # type: ignore[method-assign]
-            Table.all_items = original_all_items  # type: ignore[method-assign]
+            Table.query = original_query  # type: ignore[method-assign]  # moto's own method, patched for the local stack; undo() puts it back
+            Table.all_items = original_all_items  # type: ignore[method-assign]  # moto's own method, patched for the local stack; undo() puts it back
             _original = None
 
     return undo

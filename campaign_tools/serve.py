@@ -9,6 +9,7 @@
 ``at`` starts the local clock at that instant, and it runs on from there
 (the local stage only). Ctrl-C stops all of it: one process, no children.
 """
+
 from __future__ import annotations
 
 import logging

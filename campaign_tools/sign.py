@@ -4,14 +4,15 @@ The runtime only verifies (:mod:`chalicelib.webhooks.signing`); this is the
 other side of the Standard Webhooks exchange, through the same
 ``standardwebhooks`` package.
 """
+
 from __future__ import annotations
 
 import base64
 import secrets
 import shlex
+from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime, timezone
-from typing import Mapping
+from datetime import UTC, datetime
 
 from standardwebhooks.webhooks import Webhook
 
@@ -51,12 +52,12 @@ def sign_headers(
     ``ValueError`` when the secret is malformed or the body is not UTF-8 (the
     package signs text).
 
-    >>> h = sign_headers(generate_secret(), b'{}', "msg_1", datetime(2026, 11, 20, tzinfo=timezone.utc))
+    >>> h = sign_headers(generate_secret(), b'{}', "msg_1", datetime(2026, 11, 20, tzinfo=UTC))
     >>> h["webhook-timestamp"], h["webhook-signature"][:3]
     ('1795132800', 'v1,')
     """
     secret_key(secret)
-    at = (at or clock()).astimezone(timezone.utc)
+    at = (at or clock()).astimezone(UTC)
     msg_id = msg_id or "msg_" + secrets.token_hex(12)
     text = body.decode("utf-8")
     signature = Webhook(secret).sign(msg_id=msg_id, timestamp=at, data=text)
@@ -82,7 +83,7 @@ def signed_output(
     """
     if not secret:
         raise ValueError("no signing secret: set SYSTEM_SIGNING_SECRET (campaign serve prints it) or pass --secret")
-    at = None if timestamp_s is None else datetime.fromtimestamp(timestamp_s, tz=timezone.utc)
+    at = None if timestamp_s is None else datetime.fromtimestamp(timestamp_s, tz=UTC)
     try:
         headers = sign_headers(secret, body, msg_id, at)
     except UnicodeDecodeError:

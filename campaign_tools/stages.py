@@ -11,14 +11,15 @@ This module and :mod:`campaign_tools.cli` are the only readers of
 ``os.environ`` in the tools; ``chalicelib.settings`` is the only one in the
 runtime.
 """
+
 from __future__ import annotations
 
 import getpass
 import json
 import os
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from chalicelib.settings import Settings
 

@@ -5,16 +5,17 @@
 - :class:`ShiftedClock`: starts at a chosen instant and runs on in real time
   (``campaign serve --at`` / ``make run AT=...``: the local stage only).
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 Clock = Callable[[], datetime]
 
 
 def system_clock() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def parse_instant(text: str) -> datetime:
@@ -26,13 +27,11 @@ def parse_instant(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(
-            f"{text!r} is not an ISO 8601 time; write e.g. 2026-10-17T09:00+08:00"
-        ) from None
+        raise ValueError(f"{text!r} is not an ISO 8601 time; write e.g. 2026-10-17T09:00+08:00") from None
     if value.tzinfo is None or value.utcoffset() is None:
         example = value.isoformat(timespec="minutes") + "+08:00"
         raise ValueError(f"{text!r} has no UTC offset; write e.g. {example}")
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 class FixedClock:
@@ -41,7 +40,7 @@ class FixedClock:
     def __init__(self, at: datetime) -> None:
         if at.tzinfo is None:
             raise ValueError("FixedClock needs an aware datetime")
-        self._at = at.astimezone(timezone.utc)
+        self._at = at.astimezone(UTC)
 
     def __call__(self) -> datetime:
         return self._at
@@ -49,7 +48,7 @@ class FixedClock:
     def set(self, at: datetime) -> None:
         if at.tzinfo is None:
             raise ValueError("FixedClock needs an aware datetime")
-        self._at = at.astimezone(timezone.utc)
+        self._at = at.astimezone(UTC)
 
     def advance(self, delta: timedelta) -> None:
         self._at += delta
@@ -61,7 +60,7 @@ class ShiftedClock:
     def __init__(self, start: datetime, base: Clock = system_clock) -> None:
         if start.tzinfo is None:
             raise ValueError("ShiftedClock needs an aware datetime")
-        self._offset = start.astimezone(timezone.utc) - base()
+        self._offset = start.astimezone(UTC) - base()
         self._base = base
 
     def __call__(self) -> datetime:

@@ -21,6 +21,7 @@ which the JSON error body names (``{"error", "field", "message"}``).
 ``chalicelib.web.http`` maps them to responses in one place; nothing matches on
 message text.
 """
+
 from __future__ import annotations
 
 

@@ -67,6 +67,7 @@ and ``SystemRequests`` metrics. What needs a look (a 5xx, a slow answer, an
 error) is always logged. Set ``LOG_LEVEL=DEBUG`` on a stage to get one line
 per request (docs/runbook.md).
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -75,7 +76,9 @@ import logging
 import sys
 import threading
 import time
-from typing import IO, Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import IO, Any
 
 NAMESPACE = "CampaignPlatform"
 SERVICE = "campaign-platform"
@@ -137,7 +140,7 @@ class Observability:
         self._ready: Any = None
 
     @classmethod
-    def for_stage(cls, stage: str, log_level: str = "INFO") -> "Observability":
+    def for_stage(cls, stage: str, log_level: str = "INFO") -> Observability:
         """The default for ``stage``: metrics to stdout and logs at ``log_level``, except on
         ``local`` (no metrics, WARNING logs)."""
         if stage == "local":
@@ -297,7 +300,9 @@ _powertools_lock = threading.Lock()
 
 # The keys of the invocation running in this thread (begin/bind); a ContextVar, since
 # ``chalice local`` serves requests on several threads.
-_invocation_keys: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("invocation_keys", default={})
+_invocation_keys: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
+    "invocation_keys", default=MappingProxyType({})
+)
 
 
 class _InvocationKeys(logging.Filter):

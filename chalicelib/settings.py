@@ -24,11 +24,12 @@ variable                    meaning                                      default
                             one line per healthy request
 ==========================  ===========================================  =========
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 DEFAULT_TABLE = "campaign-platform-local"
 
@@ -77,7 +78,7 @@ class Settings:
     log_level: str = "INFO"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read the settings from ``env`` (default ``os.environ``).
 
         Raises ``SettingsError`` when a number is not a whole number >= 1.

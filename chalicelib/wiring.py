@@ -8,6 +8,7 @@ Nothing here runs at import time: the first request reads
 boto3 table. Tests and ``campaign serve`` call :func:`configure` to hand in
 services built with their own clock, table or sizes.
 """
+
 from __future__ import annotations
 
 import threading
@@ -19,8 +20,8 @@ from typing import Any
 from chalicelib.books.service import Books, BookSizes
 from chalicelib.books.totals import TotalsSource
 from chalicelib.clock import Clock, system_clock
-from chalicelib.observability import Observability
 from chalicelib.homepage.job import RotationJob
+from chalicelib.observability import Observability
 from chalicelib.releases.catalog import StoreCatalog
 from chalicelib.releases.publishing import Publisher
 from chalicelib.settings import Settings

@@ -1,8 +1,9 @@
 """Shared fixtures: a frozen clock, moto's in-process DynamoDB, the wired app."""
+
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,7 @@ def table(aws_env):
 
 @pytest.fixture
 def clock():
-    return FixedClock(datetime(2026, 10, 17, 1, 0, tzinfo=timezone.utc))
+    return FixedClock(datetime(2026, 10, 17, 1, 0, tzinfo=UTC))
 
 
 class RequestCounter:
@@ -60,6 +61,11 @@ class RequestCounter:
 
     def reset(self):
         self.calls.clear()
+
+    def take(self) -> list[str]:
+        """The calls since the last take (or reset), oldest first; then none are kept."""
+        calls, self.calls = self.calls, []
+        return calls
 
     def count(self, *names: str) -> int:
         return sum(1 for c in self.calls if not names or c in names)

@@ -1,7 +1,8 @@
 """Campaigns built in code for tests (the real ones live in campaigns/)."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 def local(*args: int, zone: ZoneInfo = SHANGHAI) -> datetime:
     """A local wall-clock time as the validator returns it: the instant, in UTC."""
-    return datetime(*args, tzinfo=zone).astimezone(timezone.utc)
+    return datetime(*args, tzinfo=zone).astimezone(UTC)
 
 
 def pick(sku: str, price_fen: int = 3990, **kw) -> Pick:
@@ -47,7 +48,9 @@ def campaign(
         starts_at=starts_at,
         ends_at=ends_at,
         teaser_from=teaser_from,
-        products=tuple(pick(s, endorsement=Endorsement(Text({"zh-CN": "县政府", "en": "County government"}), "government")) for s in skus),
+        products=tuple(
+            pick(s, endorsement=Endorsement(Text({"zh-CN": "县政府", "en": "County government"}), "government")) for s in skus
+        ),
         homepage=None if weight is None else Homepage(weight, pinned),
         charity=charity,
         **kw,

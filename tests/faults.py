@@ -23,6 +23,7 @@ name                   status  what DynamoDB would send
 Backoff: botocore sleeps between attempts. :func:`no_backoff` records the
 delays the SDK computes and answers 0 s instead, so tests never sleep.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,7 +35,11 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import EndpointConnectionError
 
 ERRORS = {
-    "throughput": (400, "ProvisionedThroughputExceededException", "The level of configured provisioned throughput for the table was exceeded."),
+    "throughput": (
+        400,
+        "ProvisionedThroughputExceededException",
+        "The level of configured provisioned throughput for the table was exceeded.",
+    ),
     "throttling": (400, "ThrottlingException", "Rate of requests exceeds the allowed throughput."),
     "internal": (500, "InternalServerError", "Internal server error"),
     "unavailable": (503, "ServiceUnavailable", "Service unavailable"),
@@ -85,14 +90,14 @@ class DynamoFaults:
         events.unregister("before-send", self._moto)
         events.register("before-send.dynamodb", self._before_send)
 
-    def fail(self, operation: str, *faults: str) -> "DynamoFaults":
+    def fail(self, operation: str, *faults: str) -> DynamoFaults:
         with self._lock:
             for fault in faults:
                 assert fault in ERRORS or fault == "connection", fault
                 self._queued[operation].append(fault)
         return self
 
-    def always(self, operation: str, fault: str) -> "DynamoFaults":
+    def always(self, operation: str, fault: str) -> DynamoFaults:
         with self._lock:
             self._always[operation] = fault
         return self

@@ -6,6 +6,7 @@ sleeping), and keeps reading every line it prints afterwards on a thread, so a
 test can look at the server's logs: :meth:`LocalStack.wait_for` polls that
 output for a line, up to a timeout.
 """
+
 from __future__ import annotations
 
 import os
@@ -43,13 +44,30 @@ class LocalStack:
         self._new: queue.Queue[str] = queue.Queue()
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "LocalStack":
+    def start(self) -> LocalStack:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env.update(PYTHONUNBUFFERED="1", SYSTEM_SIGNING_SECRET=self.secret)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "campaign_tools.cli", "serve", "--port", str(self.port), "--dynamodb-port", str(self.ddb_port),
-             "--at", self.at, "--campaigns", str(self.campaigns)],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "campaign_tools.cli",
+                "serve",
+                "--port",
+                str(self.port),
+                "--dynamodb-port",
+                str(self.ddb_port),
+                "--at",
+                self.at,
+                "--campaigns",
+                str(self.campaigns),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
         )
         assert self.proc.stdout is not None
         for line in self.proc.stdout:  # blocks until the stack says it is up

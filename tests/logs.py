@@ -1,5 +1,6 @@
 """A deployed stage's observability for tests: JSON log lines (chalicelib's loggers routed
 through the Powertools handler, as on Lambda) into a StringIO; logging state put back after."""
+
 from __future__ import annotations
 
 import io

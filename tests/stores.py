@@ -1,4 +1,5 @@
 """The access patterns on a boto3 table (moto's, or the embedded DynamoDB's), each behind its own door."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,5 +1,6 @@
 """YAML inputs for the fuzz tests and ``make bench``: fragments that tend to break YAML or
 the campaign rules, line-level edits, and large campaign files near the 1 MiB limit."""
+
 from __future__ import annotations
 
 import textwrap
@@ -7,14 +8,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-PRODUCT = textwrap.indent(textwrap.dedent("""\
+PRODUCT = textwrap.indent(
+    textwrap.dedent("""\
     - sku: "SKU-{n:06d}"
       name: {{zh-CN: 商品 {n}, en: Product {n}}}
       price: "{price}"
       merchant: {{id: m-0001, name: {{zh-CN: 合作社, en: Co-op}}}}
       county: {{code: "511902", name: {{zh-CN: 巴州区, en: Bazhou District}}}}
       image: /static/placeholder.svg
-    """), "  ")
+    """),
+    "  ",
+)
 
 
 def products_campaign(price: str, max_bytes: int = 1_000_000) -> str:
@@ -30,11 +34,52 @@ def products_campaign(price: str, max_bytes: int = 1_000_000) -> str:
         parts.append(part)
         size, n = size + len(part.encode("utf-8")), n + 1
 
+
 # Fragments that tend to break YAML or the rules: syntax, YAML 1.1 scalars, aliases, times, money.
 FRAGMENTS = [
-    "\t", ": ", "- ", "{", "}", "[", "]", "&a ", "*a", "!!python/object:os.system ", "? ", "|\n", ">-\n", "#", "'", '"',
-    "NO", "on", "0123", "10:00", "2026-10-17", "2026-10-17T25:00:00", "1e400", ".inf", "-0.001", "39.999", "0", "~", "null",
-    "\x00", "\ufeff", "\u202e", "é", "中文", "\r", "\r\n", "\x85", "\u2028", "x" * 300, "<<: *a", "%YAML 1.1\n", "---\n", "...\n",
+    "\t",
+    ": ",
+    "- ",
+    "{",
+    "}",
+    "[",
+    "]",
+    "&a ",
+    "*a",
+    "!!python/object:os.system ",
+    "? ",
+    "|\n",
+    ">-\n",
+    "#",
+    "'",
+    '"',
+    "NO",
+    "on",
+    "0123",
+    "10:00",
+    "2026-10-17",
+    "2026-10-17T25:00:00",
+    "1e400",
+    ".inf",
+    "-0.001",
+    "39.999",
+    "0",
+    "~",
+    "null",
+    "\x00",
+    "\ufeff",
+    "\u202e",
+    "é",
+    "中文",
+    "\r",
+    "\r\n",
+    "\x85",
+    "\u2028",
+    "x" * 300,
+    "<<: *a",
+    "%YAML 1.1\n",
+    "---\n",
+    "...\n",
 ]
 
 

@@ -33,6 +33,7 @@ Usage: ``python tools/package.py --stage dev [--out build/dev]``.
 Exit status: 0 built and clean; 1 lint errors or a failed step; 2 bad usage
 (unknown stage, no ``AWS_DEFAULT_REGION``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,8 +43,9 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:

@@ -8,6 +8,7 @@ Chalice test client driving ``app.py`` with the request instant at
 Prints one line per figure. The handler times are of this machine's one core;
 docs/scale.md scales them to Lambda's CPU share.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -17,7 +18,7 @@ import os
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,8 +26,11 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 for _name, _value in {
-    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
 }.items():
     os.environ[_name] = _value
 os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
@@ -51,7 +55,7 @@ def main() -> int:
     from chalicelib.store.keys import RELEASE_KEY, ROTATION_KEY
     from chalicelib.store.table import create_table
 
-    at = datetime(2026, 10, 17, 1, 0, tzinfo=timezone.utc)  # 09:00 in Shanghai
+    at = datetime(2026, 10, 17, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
     result = validate_paths([ROOT / "campaigns"])
     campaigns = list(result.campaigns)
     with mock_aws():
@@ -75,8 +79,10 @@ def main() -> int:
         logs = io.StringIO()
         from app import app
 
-        for label, obs in (("logs+metrics on (prod)", observability.Observability("prod", emit=emf.append, log_stream=logs)),
-                           ("logs+metrics off (local)", observability.Observability.for_stage("local"))):
+        for label, obs in (
+            ("logs+metrics on (prod)", observability.Observability("prod", emit=emf.append, log_stream=logs)),
+            ("logs+metrics off (local)", observability.Observability.for_stage("local")),
+        ):
             for path in ("/campaigns/poverty-day-2026", "/api/campaigns/poverty-day-2026", "/"):
                 wiring.configure(wiring.build(Settings(table_name="campaign-platform-figures"), clock, table, observability=obs))
                 with Client(app, stage_name="local", project_dir=str(ROOT)) as client:
@@ -101,10 +107,12 @@ def main() -> int:
                         f"Cache-Control: {first.headers.get('Cache-Control')}"
                     )
         wiring.configure(None)
-    log_lines = [l for l in logs.getvalue().splitlines() if l.strip()]
-    requests = [l for l in log_lines if '"message":"request"' in l]
-    print(f"log line per request: {statistics.median(len(l.encode()) + 1 for l in requests):.0f} bytes (median of {len(requests)})")
-    print(f"EMF line per page view: {statistics.median(len(l.encode()) + 1 for l in emf):.0f} bytes (median of {len(emf)})")
+    log_lines = [line for line in logs.getvalue().splitlines() if line.strip()]
+    requests = [line for line in log_lines if '"message":"request"' in line]
+    print(
+        f"log line per request: {statistics.median(len(line.encode()) + 1 for line in requests):.0f} bytes (median of {len(requests)})"
+    )
+    print(f"EMF line per page view: {statistics.median(len(line.encode()) + 1 for line in emf):.0f} bytes (median of {len(emf)})")
     return 0
 
 

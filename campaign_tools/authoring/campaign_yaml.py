@@ -19,18 +19,20 @@ Example: ``load_campaign_text(text, "campaigns/x.yaml", expected_id="x")`` retur
 ``(None, [Diagnostic(...)])`` whose ``format()`` reads
 ``campaigns/x.yaml:14:12: error: products[2].price: 39.999 has more than 2 decimals; ...``.
 """
+
 from __future__ import annotations
 
 import contextlib
 import functools
 import gc
+import itertools
 import re
 import zoneinfo
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from types import MappingProxyType
-from typing import Iterator, Mapping, Sequence
 
 from yaml.nodes import MappingNode, Node
 
@@ -151,8 +153,14 @@ def validate_paths(
             continue
         first = by_id.get(item.campaign.id)
         if first is not None:
-            diagnostics.append(_diag(item, "id", f'id: "{item.campaign.id}" is already the id of {first.path}; '
-                                                 "give each campaign its own id and file name", table="values"))
+            diagnostics.append(
+                _diag(
+                    item,
+                    "id",
+                    f'id: "{item.campaign.id}" is already the id of {first.path}; give each campaign its own id and file name',
+                    table="values",
+                )
+            )
             continue
         by_id[item.campaign.id] = item
         unique.append(item)
@@ -168,7 +176,9 @@ def validate_paths(
     )
 
 
-def find_campaign(paths: Sequence[str | Path], campaign_id: str, *, slots: int = DEFAULT_SLOTS) -> tuple[Campaign | None, ValidationResult]:
+def find_campaign(
+    paths: Sequence[str | Path], campaign_id: str, *, slots: int = DEFAULT_SLOTS
+) -> tuple[Campaign | None, ValidationResult]:
     """The campaign ``campaign_id`` if it is valid itself (check ``result.ok`` for the set), and the result."""
     result = validate_paths(paths, slots=slots)
     return next((c for c in result.campaigns if c.id == campaign_id), None), result
@@ -249,8 +259,12 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _read_campaign(r: NodeReader, root: Node, expected_id: str | None) -> Campaign | None:
-    top = r.mapping(root, "", ("id", "kind", "title", "starts_at", "products"),
-                    ("summary", "timezone", "teaser_from", "ends_at", "homepage", "charity", "tourism"))
+    top = r.mapping(
+        root,
+        "",
+        ("id", "kind", "title", "starts_at", "products"),
+        ("summary", "timezone", "teaser_from", "ends_at", "homepage", "charity", "tourism"),
+    )
     if top is None:
         return None
     cid = _read_id(r, top.get("id"), expected_id)
@@ -265,19 +279,33 @@ def _read_campaign(r: NodeReader, root: Node, expected_id: str | None) -> Campai
     charity = _read_charity(r, top.get("charity"), kind, root)
     tourism = _read_tourism(r, top.get("tourism"), kind)
     if kind and kind != "regional_store" and "ends_at" not in top:
-        r.error(root, 'missing required key "ends_at" (only a regional_store may run without an end); '
-                      "add ends_at: 2026-10-18T00:00:00")
+        r.error(
+            root,
+            'missing required key "ends_at" (only a regional_store may run without an end); add ends_at: 2026-10-18T00:00:00',
+        )
     starts_at, ends_at = times["starts_at"], times["ends_at"]
     if starts_at and ends_at and ends_at > starts_at and not SHORTEST_LIVE <= ends_at - starts_at <= LONGEST_LIVE:
         span = "under 1 hour" if ends_at - starts_at < SHORTEST_LIVE else "over 400 days"
-        r.error(r.values["ends_at"], f"ends_at: the campaign is live for {span} ({ends_at - starts_at}); "
-                                     "check starts_at and ends_at", severity="warning")
+        r.error(
+            r.values["ends_at"],
+            f"ends_at: the campaign is live for {span} ({ends_at - starts_at}); check starts_at and ends_at",
+            severity="warning",
+        )
     if r.failed:
         return None
     return Campaign(
-        id=cid, kind=kind, title=title, timezone=zone_name, starts_at=starts_at, ends_at=ends_at,
-        products=tuple(products), summary=summary, teaser_from=times["teaser_from"],
-        homepage=homepage, charity=charity, tourism=tuple(tourism),
+        id=cid,
+        kind=kind,
+        title=title,
+        timezone=zone_name,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        products=tuple(products),
+        summary=summary,
+        teaser_from=times["teaser_from"],
+        homepage=homepage,
+        charity=charity,
+        tourism=tuple(tourism),
     )
 
 
@@ -288,16 +316,17 @@ def _read_id(r: NodeReader, node: Node | None, expected_id: str | None) -> str |
     if not is_campaign_id(cid):
         r.error(node, f"id: {show(cid)} is not a valid id; use 3 to 64 characters of a-z, 0-9 and -")
     elif expected_id is not None and cid != expected_id:
-        r.error(node, f'id: "{cid}" differs from the file name "{expected_id}"; '
-                      f'rename the file to {cid}.yaml or write id: {expected_id}')
+        r.error(
+            node,
+            f'id: "{cid}" differs from the file name "{expected_id}"; rename the file to {cid}.yaml or write id: {expected_id}',
+        )
     return cid
 
 
 def _read_kind(r: NodeReader, node: Node | None) -> str | None:
     kind = None if node is None else r.string(node, "kind")
     if kind is not None and kind not in KINDS:
-        r.error(node, f"kind: {show(kind)} is not a campaign kind; {did_you_mean(kind, KINDS)}"
-                      f"write one of {', '.join(KINDS)}")
+        r.error(node, f"kind: {show(kind)} is not a campaign kind; {did_you_mean(kind, KINDS)}write one of {', '.join(KINDS)}")
         return None
     return kind
 
@@ -317,8 +346,7 @@ def _read_zone(r: NodeReader, node: Node | None) -> tuple[str, tzinfo]:
             raise ValueError(name)
         return name, zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError, RecursionError):
-        r.error(node, f"timezone: {show(name)} is not an IANA time zone; "
-                      f"{_zone_hint(name)}write a name like Asia/Shanghai")
+        r.error(node, f"timezone: {show(name)} is not an IANA time zone; {_zone_hint(name)}write a name like Asia/Shanghai")
         return name, fallback
 
 
@@ -363,16 +391,21 @@ def _time(r: NodeReader, node: Node | None, key: str, zone: tzinfo) -> datetime 
             if key == "ends_at":  # exclusive: the day written is most likely the last day meant
                 after = day + timedelta(days=1)
                 named = f"{_MONTHS[day.month - 1]} {day.day}"
-                fix += (f" (ends_at is exclusive: {s}T00:00:00 ends the campaign as {named} begins; "
-                        f"to run through {named}, write {after.isoformat()}T00:00:00)")
+                fix += (
+                    f" (ends_at is exclusive: {s}T00:00:00 ends the campaign as {named} begins; "
+                    f"to run through {named}, write {after.isoformat()}T00:00:00)"
+                )
         except (ValueError, OverflowError):
             fix = f"{key}: {s} is not a valid date; write a date and time like 2026-10-17T00:00:00"
         r.error(node, fix)
         return None
     m = _TIME.fullmatch(s)
     if m is None:
-        r.error(node, f"{key}: {show(s)} is not a date and time; write it like 2026-10-17T00:00:00 "
-                      "(local time in timezone) or 2026-10-17T00:00:00+08:00")
+        r.error(
+            node,
+            f"{key}: {show(s)} is not a date and time; write it like 2026-10-17T00:00:00 "
+            "(local time in timezone) or 2026-10-17T00:00:00+08:00",
+        )
         return None
     try:
         value = datetime.fromisoformat(f"{m[1]}T{m[2]}{m[3] or ''}")
@@ -385,15 +418,18 @@ def _time(r: NodeReader, node: Node | None, key: str, zone: tzinfo) -> datetime 
     # Normalised to UTC: Python compares and subtracts two datetimes that share one
     # tzinfo by wall clock, which is wrong across a DST change (a 25-hour day).
     local = value if value.tzinfo is not None else value.replace(tzinfo=zone)
-    return local.astimezone(timezone.utc)
+    return local.astimezone(UTC)
 
 
 def _check_order(r: NodeReader, top: dict[str, Node], times: dict[str, datetime | None]) -> None:
     keys = [k for k in ("teaser_from", "starts_at", "ends_at") if times[k] is not None]
-    for earlier, later in zip(keys, keys[1:]):
+    for earlier, later in itertools.pairwise(keys):
         if not times[earlier] < times[later]:
-            r.error(top[later], f"{later}: {show(top[later].value)} is not after {earlier} "
-                                f"({show(top[earlier].value)}); {later} must be later than {earlier}")
+            r.error(
+                top[later],
+                f"{later}: {show(top[later].value)} is not after {earlier} "
+                f"({show(top[earlier].value)}); {later} must be later than {earlier}",
+            )
 
 
 def _text(r: NodeReader, node: Node | None, where: str) -> Text | None:
@@ -401,8 +437,10 @@ def _text(r: NodeReader, node: Node | None, where: str) -> Text | None:
     if node is None:
         return None
     if not isinstance(node, MappingNode):
-        r.error(node, f"{where}: write the text per language, e.g. {where.rsplit('.', 1)[-1]}: "
-                      "{zh-CN: 散养鸡蛋, en: Cage-free eggs}")
+        r.error(
+            node,
+            f"{where}: write the text per language, e.g. {where.rsplit('.', 1)[-1]}: {{zh-CN: 散养鸡蛋, en: Cage-free eggs}}",
+        )
         return None
     found = r.mapping(node, where, LANGS[:1], LANGS[1:], noun="language")
     if found is None:
@@ -418,8 +456,7 @@ def _image(r: NodeReader, node: Node | None, where: str) -> str | None:
     https = re.fullmatch(r"https://[A-Za-z0-9.-]+(:[0-9]+)?(/\S*)?", url)
     static = url.startswith("/static/") and len(url) > 8 and not re.search(r"\s|\\", url)
     if not (https or static) or ".." in url.split("/"):
-        r.error(node, f"{where}: {show(url)} is not an image address; write an https:// URL "
-                      "or a /static/... path (without ..)")
+        r.error(node, f"{where}: {show(url)} is not an image address; write an https:// URL or a /static/... path (without ..)")
     return url
 
 
@@ -429,40 +466,56 @@ def _read_products(r: NodeReader, node: Node | None, kind: str | None) -> list[P
     first_sku: dict[str, int] = {}
     for i, item in enumerate(items or ()):
         where = f"products[{i}]"
-        p = r.mapping(item, where, ("sku", "name", "price", "merchant", "county", "image"),
-                      ("list_price", "endorsement", "donation_rate"))
+        p = r.mapping(
+            item, where, ("sku", "name", "price", "merchant", "county", "image"), ("list_price", "endorsement", "donation_rate")
+        )
         if p is None:
             continue
         sku = None if "sku" not in p else r.string(p["sku"], f"{where}.sku")
         if sku is not None and not is_sku(sku):
-            r.error(p["sku"], f"{where}.sku: {show(sku)} is not a SKU: write 1 to 64 of {SKU_CHARS}, "
-                              "with no spaces (the SKU the mall's product pages use)")
+            r.error(
+                p["sku"],
+                f"{where}.sku: {show(sku)} is not a SKU: write 1 to 64 of {SKU_CHARS}, "
+                "with no spaces (the SKU the mall's product pages use)",
+            )
             sku = None
         if sku is not None and sku in first_sku:
-            r.error(p["sku"], f'{where}.sku: duplicate SKU "{sku}" (first at line {first_sku[sku]}); '
-                              "list each SKU once per campaign")
+            r.error(
+                p["sku"], f'{where}.sku: duplicate SKU "{sku}" (first at line {first_sku[sku]}); list each SKU once per campaign'
+            )
         elif sku is not None:
             first_sku[sku] = p["sku"].start_mark.line + 1
         price = None if "price" not in p else r.money_fen(p["price"], f"{where}.price")
         list_price = None if "list_price" not in p else r.money_fen(p["list_price"], f"{where}.list_price")
         if price is not None and list_price is not None and list_price < price:
-            r.error(p["list_price"], f"{where}.list_price: {fen_to_yuan_str(list_price)} is below the price "
-                                     f"{fen_to_yuan_str(price)}; list_price (the price before the campaign) "
-                                     "must be at least the price")
+            r.error(
+                p["list_price"],
+                f"{where}.list_price: {fen_to_yuan_str(list_price)} is below the price "
+                f"{fen_to_yuan_str(price)}; list_price (the price before the campaign) "
+                "must be at least the price",
+            )
         rate = None
         if "donation_rate" in p:
             rate = r.percent(p["donation_rate"], f"{where}.donation_rate")
             if kind and kind != "charity_sale":
-                r.error(r.keys[f"{where}.donation_rate"], f"{where}.donation_rate: only a charity_sale product "
-                                                          f"has a donation_rate (this campaign is {kind}); remove it")
-        picks.append(Pick(
-            sku=sku, name=_text(r, p.get("name"), f"{where}.name"), price_fen=price,
-            merchant=_party(r, p.get("merchant"), f"{where}.merchant", "id", Merchant),
-            county=_party(r, p.get("county"), f"{where}.county", "code", County),
-            image=_image(r, p.get("image"), f"{where}.image"), list_price_fen=list_price,
-            endorsement=_endorsement(r, p.get("endorsement"), f"{where}.endorsement"),
-            donation_rate_percent=rate,
-        ))
+                r.error(
+                    r.keys[f"{where}.donation_rate"],
+                    f"{where}.donation_rate: only a charity_sale product "
+                    f"has a donation_rate (this campaign is {kind}); remove it",
+                )
+        picks.append(
+            Pick(
+                sku=sku,
+                name=_text(r, p.get("name"), f"{where}.name"),
+                price_fen=price,
+                merchant=_party(r, p.get("merchant"), f"{where}.merchant", "id", Merchant),
+                county=_party(r, p.get("county"), f"{where}.county", "code", County),
+                image=_image(r, p.get("image"), f"{where}.image"),
+                list_price_fen=list_price,
+                endorsement=_endorsement(r, p.get("endorsement"), f"{where}.endorsement"),
+                donation_rate_percent=rate,
+            )
+        )
     return picks
 
 
@@ -480,8 +533,11 @@ def _endorsement(r: NodeReader, node: Node | None, where: str) -> Endorsement | 
         return None
     kind = None if "kind" not in found else r.string(found["kind"], f"{where}.kind")
     if kind is not None and kind not in ENDORSEMENT_KINDS:
-        r.error(found["kind"], f"{where}.kind: {show(kind)} is not an endorsement kind; "
-                               f"{did_you_mean(kind, ENDORSEMENT_KINDS)}write government or association")
+        r.error(
+            found["kind"],
+            f"{where}.kind: {show(kind)} is not an endorsement kind; "
+            f"{did_you_mean(kind, ENDORSEMENT_KINDS)}write government or association",
+        )
     return Endorsement(_text(r, found.get("by"), f"{where}.by"), kind)
 
 
@@ -501,9 +557,8 @@ def _read_homepage(r: NodeReader, node: Node | None, products: list[Pick]) -> Ho
         if sku in pinned:
             r.error(item, f'{where}: "{sku}" is pinned twice; list each SKU once')
         elif sku not in skus:
-            choices = f'pin one of: {", ".join(skus[:10])}' if skus else "add the product first"
-            r.error(item, f'{where}: "{sku}" is not the SKU of a product in this campaign; '
-                          f"{did_you_mean(sku, skus)}{choices}")
+            choices = f"pin one of: {', '.join(skus[:10])}" if skus else "add the product first"
+            r.error(item, f'{where}: "{sku}" is not the SKU of a product in this campaign; {did_you_mean(sku, skus)}{choices}')
         pinned.append(sku)
     return Homepage(weight, tuple(pinned))
 
@@ -511,14 +566,16 @@ def _read_homepage(r: NodeReader, node: Node | None, products: list[Pick]) -> Ho
 def _read_charity(r: NodeReader, node: Node | None, kind: str | None, root: Node) -> Charity | None:
     if node is None:
         if kind == "charity_sale":
-            r.error(root, 'missing required key "charity" (a charity_sale needs charity: rate, goal, '
-                          "beneficiary and partner); add it")
+            r.error(
+                root, 'missing required key "charity" (a charity_sale needs charity: rate, goal, beneficiary and partner); add it'
+            )
         return None
     if kind and kind != "charity_sale":
-        r.error(r.keys["charity"], f"charity: only a charity_sale has a charity block (this campaign is {kind}); "
-                                   "remove it or write kind: charity_sale")
-    found = r.mapping(node, "charity", ("rate", "goal", "beneficiary", "partner"),
-                      ("beneficiaries", "points_per_yuan"))
+        r.error(
+            r.keys["charity"],
+            f"charity: only a charity_sale has a charity block (this campaign is {kind}); remove it or write kind: charity_sale",
+        )
+    found = r.mapping(node, "charity", ("rate", "goal", "beneficiary", "partner"), ("beneficiaries", "points_per_yuan"))
     if found is None:
         return None
     opt = {k: None if k not in found else r.whole(found[k], f"charity.{k}") for k in ("beneficiaries", "points_per_yuan")}
@@ -526,7 +583,8 @@ def _read_charity(r: NodeReader, node: Node | None, kind: str | None, root: Node
         rate_percent=None if "rate" not in found else r.percent(found["rate"], "charity.rate"),
         goal_fen=None if "goal" not in found else r.money_fen(found["goal"], "charity.goal"),
         beneficiary=_text(r, found.get("beneficiary"), "charity.beneficiary"),
-        partner=_text(r, found.get("partner"), "charity.partner"), **opt,
+        partner=_text(r, found.get("partner"), "charity.partner"),
+        **opt,
     )
 
 
@@ -534,16 +592,19 @@ def _read_tourism(r: NodeReader, node: Node | None, kind: str | None) -> list[Si
     if node is None:
         return []
     if kind and kind != "regional_store":
-        r.error(r.keys["tourism"], f"tourism: only a regional_store has tourism sights (this campaign is {kind}); "
-                                   "remove it")
+        r.error(r.keys["tourism"], f"tourism: only a regional_store has tourism sights (this campaign is {kind}); remove it")
     sights = []
     for i, item in enumerate(r.sequence(node, "tourism") or ()):
         where = f"tourism[{i}]"
         found = r.mapping(item, where, ("name",), ("summary", "image"))
         if found is not None:
-            sights.append(Sight(_text(r, found.get("name"), f"{where}.name"),
-                                _text(r, found.get("summary"), f"{where}.summary"),
-                                _image(r, found.get("image"), f"{where}.image")))
+            sights.append(
+                Sight(
+                    _text(r, found.get("name"), f"{where}.name"),
+                    _text(r, found.get("summary"), f"{where}.summary"),
+                    _image(r, found.get("image"), f"{where}.image"),
+                )
+            )
     return sights
 
 
@@ -567,8 +628,16 @@ def _check_static_images(items: list[_Loaded], static_dir: Path) -> list[Diagnos
         images += [(f"tourism[{j}].image", s.image) for j, s in enumerate(item.campaign.tourism)]
         for where, url in images:
             if url and url.startswith("/static/") and not (static_dir / url[len("/static/") :]).is_file():
-                found.append(_diag(item, where, f"{where}: {url} is not a file in static/; the page would show the "
-                                                "placeholder image: add the file or fix the name", "warning", "values"))
+                found.append(
+                    _diag(
+                        item,
+                        where,
+                        f"{where}: {url} is not a file in static/; the page would show the "
+                        "placeholder image: add the file or fix the name",
+                        "warning",
+                        "values",
+                    )
+                )
     return found
 
 
@@ -587,9 +656,15 @@ def _check_pins(items: list[_Loaded], slots: int) -> list[Diagnostic]:
         starter = next(i.campaign for i in live if i.campaign.starts_at == instant)
         shown = instant.astimezone(starter.zone).isoformat()  # in the zone of the campaign starting then
         for item in live:
-            found.append(_diag(item, "homepage.pinned", f"homepage.pinned: at {shown} the live campaigns "
-                                                        f"{each} pin {sum(counts.values())} SKUs, more than the "
-                                                        f"{slots} homepage slots; pin fewer or move a campaign"))
+            found.append(
+                _diag(
+                    item,
+                    "homepage.pinned",
+                    f"homepage.pinned: at {shown} the live campaigns "
+                    f"{each} pin {sum(counts.values())} SKUs, more than the "
+                    f"{slots} homepage slots; pin fewer or move a campaign",
+                )
+            )
     return found
 
 
@@ -606,14 +681,25 @@ def _check_prices(items: list[_Loaded]) -> list[Diagnostic]:
                 if pick.sku in prices and prices[pick.sku][1] != pick.price_fen:
                     other_j, other_fen = prices[pick.sku]
                     line = earlier.values.get(f"products[{other_j}].price", (1, 1))[0]
-                    found.append(_diag(later, f"products[{j}].price",
-                                       f'products[{j}].price: SKU "{pick.sku}" costs {fen_to_yuan_str(pick.price_fen)} '
-                                       f"here but {fen_to_yuan_str(other_fen)} in {earlier.path} (line {line}), "
-                                       "and the two campaigns overlap; use one price", "warning", "values"))
+                    found.append(
+                        _diag(
+                            later,
+                            f"products[{j}].price",
+                            f'products[{j}].price: SKU "{pick.sku}" costs {fen_to_yuan_str(pick.price_fen)} '
+                            f"here but {fen_to_yuan_str(other_fen)} in {earlier.path} (line {line}), "
+                            "and the two campaigns overlap; use one price",
+                            "warning",
+                            "values",
+                        )
+                    )
     return found
 
 
 __all__ = [
-    "Diagnostic", "ValidationResult", "find_campaign", "load_campaign_file", "load_campaign_text",
+    "Diagnostic",
+    "ValidationResult",
+    "find_campaign",
+    "load_campaign_file",
+    "load_campaign_text",
     "validate_paths",
 ]

@@ -33,6 +33,7 @@ Besides the standard keywords, ``patternErrorMessage`` and ``errorMessage``
 keywords) replace "String does not match the pattern of ..." with a sentence
 a marketing person can act on.
 """
+
 from __future__ import annotations
 
 import copy
@@ -143,15 +144,13 @@ def _defs() -> dict[str, Any]:
                 {
                     "zh-CN": _field(
                         "Chinese",
-                        "The Chinese (simplified) text. Required; used whenever a "
-                        "translation is missing.",
+                        "The Chinese (simplified) text. Required; used whenever a translation is missing.",
                         ["散养鸡蛋 30枚", "巴州区"],
                         {"type": "string", "minLength": 1},
                     ),
                     "en": _field(
                         "English",
-                        "The English text for `?lang=en`. Optional: without it English "
-                        "readers see the Chinese text.",
+                        "The English text for `?lang=en`. Optional: without it English readers see the Chinese text.",
                         ["Cage-free eggs, 30", "Bazhou District"],
                         {"type": "string", "minLength": 1},
                     ),
@@ -161,7 +160,7 @@ def _defs() -> dict[str, Any]:
         ),
         "money": _field(
             "Amount in yuan",
-            "An amount in yuan (CNY) with at most 2 decimals, e.g. \"39.90\". Quoting is "
+            'An amount in yuan (CNY) with at most 2 decimals, e.g. "39.90". Quoting is '
             "recommended so the file shows exactly what is stored; an unquoted 39.90 is "
             "also read exactly from its text, never rounded. Must be more than 0 "
             "(`campaign validate` refuses 0).",
@@ -195,8 +194,7 @@ def _defs() -> dict[str, Any]:
                 "type": "string",
                 "pattern": TIME_PATTERN,
                 "patternErrorMessage": (
-                    "Write a date and a time, e.g. 2026-10-18T00:00:00 (optionally with "
-                    "+08:00). A date alone is refused."
+                    "Write a date and a time, e.g. 2026-10-18T00:00:00 (optionally with +08:00). A date alone is refused."
                 ),
             },
         ),
@@ -215,7 +213,7 @@ def _defs() -> dict[str, Any]:
         ),
         "whole": _field(
             "Whole number",
-            "A whole number, 1 or more, quoted or not (\"3\" is read from its digits, as 3 is).",
+            'A whole number, 1 or more, quoted or not ("3" is read from its digits, as 3 is).',
             [3, "3"],
             {
                 # A YAML 1.2 editor reads weight: "3" as text; the validator reads it from its digits.
@@ -264,15 +262,13 @@ def _defs() -> dict[str, Any]:
         ),
         "county": _field(
             "County",
-            "The poverty county the product comes from. Sales are reported by county on "
-            "the impact page.",
+            "The poverty county the product comes from. Sales are reported by county on the impact page.",
             [{"code": "511902", "name": {"zh-CN": "巴州区", "en": "Bazhou District"}}],
             _object(
                 {
                     "code": _field(
                         "County code",
-                        "The county's administrative division code, e.g. \"511902\" for "
-                        "Bazhou District. " + _QUOTE_RULE,
+                        'The county\'s administrative division code, e.g. "511902" for Bazhou District. ' + _QUOTE_RULE,
                         ["511902"],
                         {
                             "type": ["string", "integer"],  # an unquoted 511902 is a number to the editor
@@ -304,15 +300,13 @@ def _defs() -> dict[str, Any]:
                 {
                     "by": _field(
                         "Endorsed by",
-                        "Who endorses the product, e.g. the county government or an "
-                        "industry association.",
+                        "Who endorses the product, e.g. the county government or an industry association.",
                         [{"zh-CN": "巴州区人民政府", "en": "Bazhou District Government"}],
                         _ref("text"),
                     ),
                     "kind": _field(
                         "Endorser type",
-                        "`government` for a government body, `association` for an "
-                        "industry association.",
+                        "`government` for a government body, `association` for an industry association.",
                         list(ENDORSEMENT_KINDS),
                         {"type": "string", "enum": list(ENDORSEMENT_KINDS)},
                     ),
@@ -328,8 +322,7 @@ def _defs() -> dict[str, Any]:
                 {
                     "sku": _field(
                         "SKU",
-                        "The mall's product code. " + _QUOTE_RULE + " Each SKU appears "
-                        "only once in a campaign.",
+                        "The mall's product code. " + _QUOTE_RULE + " Each SKU appears only once in a campaign.",
                         ["EGG-0017", "0123"],
                         _ref("sku"),
                     ),
@@ -368,8 +361,7 @@ def _defs() -> dict[str, Any]:
                     ),
                     "endorsement": _field(
                         "Quality endorsement",
-                        "Optional. Who vouches for the product's quality (`kind`: "
-                        "`government` or `association`).",
+                        "Optional. Who vouches for the product's quality (`kind`: `government` or `association`).",
                         [{"by": {"zh-CN": "巴州区人民政府"}, "kind": "government"}],
                         _ref("endorsement"),
                     ),
@@ -421,8 +413,7 @@ def _defs() -> dict[str, Any]:
         ),
         "charity": _field(
             "Charity",
-            "The cause of a charity sale. Required for `kind: charity_sale`, not allowed "
-            "for other kinds.",
+            "The cause of a charity sale. Required for `kind: charity_sale`, not allowed for other kinds.",
             [_CHARITY_EXAMPLE],
             _object(
                 {
@@ -450,15 +441,13 @@ def _defs() -> dict[str, Any]:
                     ),
                     "beneficiaries": _field(
                         "Number of beneficiaries",
-                        "Optional. How many people the money helps, e.g. 23 children. A "
-                        "whole number, 1 or more.",
+                        "Optional. How many people the money helps, e.g. 23 children. A whole number, 1 or more.",
                         [23],
                         _ref("whole"),
                     ),
                     "partner": _field(
                         "Partner",
-                        "The partner running the charity sale with the mall, e.g. a "
-                        "municipal government or a fund.",
+                        "The partner running the charity sale with the mall, e.g. a municipal government or a fund.",
                         [{"zh-CN": "巴中市人民政府", "en": "Bazhong Municipal Government"}],
                         _ref("text"),
                     ),
@@ -494,8 +483,7 @@ def _defs() -> dict[str, Any]:
                     ),
                     "image": _field(
                         "Sight photo",
-                        "Optional. A photo of the sight: an https:// URL or a path under "
-                        "/static/.",
+                        "Optional. A photo of the sight: an https:// URL or a path under /static/.",
                         ["https://img.example/guangwu.jpg"],
                         _ref("image"),
                     ),
@@ -520,9 +508,7 @@ def _top_level_properties() -> dict[str, Any]:
             {
                 "type": "string",
                 "pattern": ID_PATTERN,
-                "patternErrorMessage": (
-                    "Use 3 to 64 lowercase letters a-z, digits and '-', e.g. poverty-day-2026."
-                ),
+                "patternErrorMessage": ("Use 3 to 64 lowercase letters a-z, digits and '-', e.g. poverty-day-2026."),
             },
         ),
         "kind": _field(
@@ -537,8 +523,7 @@ def _top_level_properties() -> dict[str, Any]:
         ),
         "title": _field(
             "Title",
-            "The campaign's title on its page and on the homepage, in Chinese (`zh-CN`, "
-            "required) and English (`en`, optional).",
+            "The campaign's title on its page and on the homepage, in Chinese (`zh-CN`, required) and English (`en`, optional).",
             [{"zh-CN": "10·17 扶贫日 特色好物", "en": "Poverty Alleviation Day picks"}],
             _ref("text"),
         ),
@@ -562,7 +547,7 @@ def _top_level_properties() -> dict[str, Any]:
         ),
         "teaser_from": _field(
             "Teaser from",
-            "Optional. From this moment until `starts_at` the page shows a \"coming soon\" "
+            'Optional. From this moment until `starts_at` the page shows a "coming soon" '
             "teaser with a countdown and no prices; before it the page does not exist. Must "
             "be before `starts_at`. " + _TIME_RULE,
             ["2026-10-10T00:00:00"],
@@ -571,14 +556,16 @@ def _top_level_properties() -> dict[str, Any]:
         "starts_at": _field(
             "Starts at",
             "When the campaign goes live (inclusive). Before it (and before `teaser_from`, "
-            "if any) the page does not exist. Must be before `ends_at`. " + _TIME_RULE
+            "if any) the page does not exist. Must be before `ends_at`. "
+            + _TIME_RULE
             + " To start on Oct 17, write 2026-10-17T00:00:00.",
             ["2026-10-17T00:00:00", "2026-10-17T09:00:00+08:00"],
             _ref("time"),
         ),
         "ends_at": _field(
             "Ends at",
-            "Exclusive end: the campaign is over from this moment on. " + _TIME_RULE
+            "Exclusive end: the campaign is over from this moment on. "
+            + _TIME_RULE
             + " To run through Oct 17, write 2026-10-18T00:00:00. Must be after "
             "`starts_at`. Required for every kind except `regional_store`, which may run "
             "without an end.",
@@ -595,8 +582,7 @@ def _top_level_properties() -> dict[str, Any]:
         ),
         "products": _field(
             "Products",
-            "The product picks, in display order. At least one. Each `sku` may appear only "
-            "once in a campaign.",
+            "The product picks, in display order. At least one. Each `sku` may appear only once in a campaign.",
             [[_PRODUCT_EXAMPLE]],
             {"type": "array", "items": _ref("product"), "minItems": 1},
         ),
@@ -610,8 +596,7 @@ def _top_level_properties() -> dict[str, Any]:
         ),
         "tourism": _field(
             "Tourism sights",
-            "Optional, `regional_store` only. The county's tourism sights, shown on the "
-            "store page in this order.",
+            "Optional, `regional_store` only. The county's tourism sights, shown on the store page in this order.",
             [[_SIGHT_EXAMPLE]],
             {"type": "array", "items": _ref("sight")},
         ),
@@ -626,8 +611,7 @@ def _kind_rules() -> list[dict[str, Any]]:
     """The rules that depend on ``kind``, as if/then/else."""
     return [
         {
-            "$comment": "charity_sale needs `charity`; other kinds may not have it, nor a "
-            "product `donation_rate`.",
+            "$comment": "charity_sale needs `charity`; other kinds may not have it, nor a product `donation_rate`.",
             "if": _kind_is("charity_sale"),
             "then": {"required": ["charity"]},
             "else": {

@@ -85,7 +85,7 @@ def find_typos(text: str) -> list[Typo]:
         indent = _INDENT.match(code)
         seen: set[int] = set()
 
-        def add(col: int, char: str, where: str) -> None:
+        def add(col: int, char: str, where: str, number: int = number, seen: set[int] = seen) -> None:
             if col not in seen:
                 seen.add(col)
                 found.append(Typo(number, col + 1, _message(char, where)))

@@ -34,12 +34,13 @@ do not.
 ``tests/unit/test_yaml_fast_path.py`` shows the two give the same trees and issues, on
 each difference above and on mutated campaign files; docs/yaml.md has the figures.
 """
+
 from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 import yaml
 from yaml.composer import Composer, ComposerError
@@ -109,8 +110,7 @@ class _BoundedComposer(Composer):
         self.depth += 1
         try:
             if self.depth > self.max_depth:
-                raise ComposerError(None, None, f"nesting deeper than {self.max_depth} levels",
-                                    self.peek_event().start_mark)
+                raise ComposerError(None, None, f"nesting deeper than {self.max_depth} levels", self.peek_event().start_mark)
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
@@ -188,30 +188,37 @@ def _compose_events(get_event: Callable[[], Event], text: str, max_depth: int) -
             top = stack[-1]
             continue
         elif kind is MappingStartEvent:
-            node = MappingNode(_MAP if event.tag is None else _explicit_tag(text, event), [],
-                               event.start_mark, None, event.flow_style)
+            node = MappingNode(
+                _MAP if event.tag is None else _explicit_tag(text, event), [], event.start_mark, None, event.flow_style
+            )
         elif kind is SequenceStartEvent:
             style = event.flow_style
             after_start = event.end_mark.index
-            if style is False and text[after_start - 1:after_start] == "-":
+            if style is False and text[after_start - 1 : after_start] == "-":
                 style = None  # a sequence at its key's indentation: the reference leaves the style unset
-            node = SequenceNode(_SEQ if event.tag is None else _explicit_tag(text, event), [],
-                                event.start_mark, None, style)
+            node = SequenceNode(_SEQ if event.tag is None else _explicit_tag(text, event), [], event.start_mark, None, style)
         elif kind is AliasEvent:
             alias_marks.append(event.start_mark)
             node = anchors.get(event.anchor)
             if node is None:
-                raise _Fallback("undefined alias", ComposerError(
-                    None, None, f"found undefined alias {event.anchor!r}", event.start_mark))
+                raise _Fallback(
+                    "undefined alias", ComposerError(None, None, f"found undefined alias {event.anchor!r}", event.start_mark)
+                )
         else:
             raise _Fallback(f"unexpected {kind.__name__}")
         if len(stack) >= max_depth:
             raise _Fallback("nesting deeper than the bound")
         if kind is not AliasEvent and event.anchor is not None:
             if event.anchor in anchors:
-                raise _Fallback("duplicate anchor", ComposerError(
-                    f"found duplicate anchor {event.anchor!r}; first occurrence", anchors[event.anchor].start_mark,
-                    "second occurrence", event.start_mark))
+                raise _Fallback(
+                    "duplicate anchor",
+                    ComposerError(
+                        f"found duplicate anchor {event.anchor!r}; first occurrence",
+                        anchors[event.anchor].start_mark,
+                        "second occurrence",
+                        event.start_mark,
+                    ),
+                )
             anchors[event.anchor] = node
         if top is None:
             root = node
@@ -230,8 +237,15 @@ def _compose_events(get_event: Callable[[], Event], text: str, max_depth: int) -
     get_event()  # DocumentEndEvent
     after = get_event()
     if type(after) is not StreamEndEvent:
-        raise _Fallback("a second document", ComposerError(
-            "expected a single document in the stream", None if root is None else root.start_mark, "but found another document", after.start_mark))
+        raise _Fallback(
+            "a second document",
+            ComposerError(
+                "expected a single document in the stream",
+                None if root is None else root.start_mark,
+                "but found another document",
+                after.start_mark,
+            ),
+        )
     return root, alias_marks
 
 
@@ -328,7 +342,7 @@ def _check_tabs(text: str, root: Node) -> None:
             scalars.append(span)
             # From the quote or block indicator (a tag or an anchor before it: none) to the
             # end; a block scalar's header line has no tab (_BLOCK_HEADER).
-            if node.style and text[span[0]:span[0] + 1] == node.style:
+            if node.style and text[span[0] : span[0] + 1] == node.style:
                 quoted.append(span)
     scalars.sort()
     quoted.sort()
@@ -342,9 +356,15 @@ def _check_tabs(text: str, root: Node) -> None:
         hashes = (m.start() for m in _HASH.finditer(text, line_start, at))
         if any(not _inside(scalars, h) for h in hashes):
             continue
-        raise _Fallback("a tab outside a quoted or block scalar and outside a comment", ScannerError(
-            "while scanning for the next token", _mark(text, at), "found character '\\t' that cannot start any token",
-            _mark(text, at)))
+        raise _Fallback(
+            "a tab outside a quoted or block scalar and outside a comment",
+            ScannerError(
+                "while scanning for the next token",
+                _mark(text, at),
+                "found character '\\t' that cannot start any token",
+                _mark(text, at),
+            ),
+        )
 
 
 def _mark(text: str, index: int) -> Mark:

@@ -17,15 +17,16 @@ Limits, each refused with one issue:
   refer to a node that contains it;
 - merge keys (``<<``) and tags other than YAML's standard scalar/map/seq tags.
 """
+
 from __future__ import annotations
 
 import difflib
 import functools
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Sequence
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -103,7 +104,11 @@ def compose_text(data: str | bytes, *, engine: str = "auto") -> tuple[Node | Non
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             line, col = _line_col(data[: exc.start].decode("utf-8", "replace"), None)
-            return None, [Issue(1, 1, f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x} at line {line}, column {col}); save it as UTF-8")]
+            return None, [
+                Issue(
+                    1, 1, f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x} at line {line}, column {col}); save it as UTF-8"
+                )
+            ]
     else:
         text = data
     text = text.removeprefix("\ufeff")
@@ -127,9 +132,13 @@ def compose_text(data: str | bytes, *, engine: str = "auto") -> tuple[Node | Non
         return None, [Issue(line, col, "an alias refers to a node that contains it (a loop); write the data out")]
     if extra > MAX_ALIAS_NODES:
         mark = composed.alias_marks[0] if composed.alias_marks else root.start_mark
-        return None, [Issue(mark.line + 1, mark.column + 1,
-                            f"aliases expand this file by more than {MAX_ALIAS_NODES} nodes; "
-                            "write the data out instead of nesting aliases")]
+        return None, [
+            Issue(
+                mark.line + 1,
+                mark.column + 1,
+                f"aliases expand this file by more than {MAX_ALIAS_NODES} nodes; write the data out instead of nesting aliases",
+            )
+        ]
     return root, []
 
 
@@ -190,8 +199,7 @@ def _syntax_message(exc: yaml.MarkedYAMLError, text: str) -> str:
         at_end = mark is not None and not text[mark.index :].strip()  # libyaml says "did not find expected"
         if "<stream end>" in problem or "<document" in problem or at_end:
             return f"unclosed '{bracket}'{at}; add the closing '{closing}'"
-        return (f"expected ',' or '{closing}' here: the '{bracket}'{at} is not closed, "
-                "or an item lacks its ','")
+        return f"expected ',' or '{closing}' here: the '{bracket}'{at} is not closed, or an item lacks its ','"
     if "quoted scalar" in context:
         return f"unclosed quote{at}; add the closing quote"
     if "mapping values are not allowed" in problem:
@@ -243,8 +251,9 @@ class NodeReader:
         self.error(node, f"{label(where)}the tag {show(tag)} is not supported; remove it")
         return False
 
-    def mapping(self, node: Node, where: str, required: Sequence[str], optional: Sequence[str] = (),
-                noun: str = "key") -> dict[str, Node] | None:
+    def mapping(
+        self, node: Node, where: str, required: Sequence[str], optional: Sequence[str] = (), noun: str = "key"
+    ) -> dict[str, Node] | None:
         """The value nodes by key; issues for duplicates, merges, unknown and missing keys."""
         if not isinstance(node, MappingNode):
             self.error(node, f"{label(where)}expected a mapping ({', '.join(required)}: ...), found {_kind(node)}")
@@ -270,8 +279,10 @@ class NodeReader:
             if key not in allowed:
                 self.unknown_keys += 1
                 hint = did_you_mean(key, allowed) if self.unknown_keys <= MAX_HINTS else ""
-                self.error(key_node, f'{label(where)}unknown {noun} {json.dumps(key, ensure_ascii=False)}; '
-                                     f'{hint}allowed: {", ".join(allowed)}')
+                self.error(
+                    key_node,
+                    f"{label(where)}unknown {noun} {json.dumps(key, ensure_ascii=False)}; {hint}allowed: {', '.join(allowed)}",
+                )
                 continue
             found[key] = value_node
             self.keys[path], self.values[path] = pos(key_node), pos(value_node)
@@ -313,8 +324,11 @@ class NodeReader:
                 return None
             return text
         key = where.rsplit(".", 1)[-1] + ": " if not where.endswith("]") else ""
-        self.error(node, f"{where}: {show(text)} would be read by YAML as {_yaml_reading(node)}; "
-                         f"quote it: {key}{json.dumps(text, ensure_ascii=False)}")
+        self.error(
+            node,
+            f"{where}: {show(text)} would be read by YAML as {_yaml_reading(node)}; "
+            f"quote it: {key}{json.dumps(text, ensure_ascii=False)}",
+        )
         return None
 
     def money_fen(self, node: Node, where: str) -> int | None:

@@ -43,6 +43,7 @@ puts its ledger entry (if not 0.00), so at every instant
 ``raised == sum of the ledger``. The service that applies these
 rules is :mod:`chalicelib.books.service`; the capacity plan is ``docs/donations.md``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -77,7 +78,9 @@ class RefundMath:
     reversal_fen: int
 
 
-def apply_refund(paid_fen: int, refunded_fen: int, donation_now_fen: int, refund_fen: int, rate_percent: Decimal | None) -> RefundMath:
+def apply_refund(
+    paid_fen: int, refunded_fen: int, donation_now_fen: int, refund_fen: int, rate_percent: Decimal | None
+) -> RefundMath:
     """Refund ``refund_fen`` on an order; raises :class:`RefundTooLarge` past ``paid - refunded``.
 
     >>> apply_refund(20000, 0, 1000, 5000, Decimal("5"))

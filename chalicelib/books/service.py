@@ -16,14 +16,16 @@ answer 200 with the first answer's body; the same id with another body is
 Times: a sale's ledger ``at`` is its ``paid_at``; a refund's or a point
 donation's is the time of receipt on the campaign clock (``received_at``).
 """
+
 from __future__ import annotations
 
 import secrets
 import threading
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from chalicelib import staleness
 from chalicelib.books.rules import RefundTooLarge, apply_refund, mask_ref, points_value_fen, sale_donation_fen, shard_of
@@ -169,7 +171,12 @@ class Books:
         assert campaign is not None
         rate = campaign.donation_rate_percent(req.sku)
         donation = sale_donation_fen(req.amount_fen, rate)
-        response = {"order_id": req.order_id, "campaign_id": campaign.id, "donation": fen_to_yuan_str(donation), "status": "recorded"}
+        response = {
+            "order_id": req.order_id,
+            "campaign_id": campaign.id,
+            "donation": fen_to_yuan_str(donation),
+            "status": "recorded",
+        }
         order = OrderRecord(
             order_id=req.order_id,
             campaign_id=campaign.id,
@@ -191,7 +198,9 @@ class Books:
             "raised_sales_fen": donation,
             split_attribute(pick.county.code, pick.merchant.id): req.amount_fen,
         }
-        ledger = self._ledger_item(campaign.id, req.order_id, order_pk(req.order_id), LedgerEntry(req.paid_at, "sale", mask_ref(req.order_id), donation))
+        ledger = self._ledger_item(
+            campaign.id, req.order_id, order_pk(req.order_id), LedgerEntry(req.paid_at, "sale", mask_ref(req.order_id), donation)
+        )
         try:
             self.store.put_sale(order, received_at, (campaign.id, shard_of(req.order_id, self.counter_shards), deltas), ledger)
         except DuplicateId:
@@ -216,10 +225,20 @@ class Books:
                     f"left to refund on order {req.order_id!r}",
                     field="amount",
                 ) from None
-            response = {"refund_id": req.refund_id, "order_id": req.order_id, "donation_reversed": fen_to_yuan_str(math.reversal_fen)}
+            response = {
+                "refund_id": req.refund_id,
+                "order_id": req.order_id,
+                "donation_reversed": fen_to_yuan_str(math.reversal_fen),
+            }
             item = receipt_item(
-                refund_pk(req.refund_id), REFUND_SK, Receipt(req.fingerprint, response), received_at,
-                order_id=req.order_id, campaign_id=order.campaign_id, amount_fen=req.amount_fen, reversed_fen=math.reversal_fen,
+                refund_pk(req.refund_id),
+                REFUND_SK,
+                Receipt(req.fingerprint, response),
+                received_at,
+                order_id=req.order_id,
+                campaign_id=order.campaign_id,
+                amount_fen=req.amount_fen,
+                reversed_fen=math.reversal_fen,
             )
             deltas = {
                 "sales_fen": -req.amount_fen,
@@ -253,8 +272,14 @@ class Books:
         amount = points_value_fen(req.points, points_per_yuan)
         response = {"donation_id": req.donation_id, "amount": fen_to_yuan_str(amount)}
         item = receipt_item(
-            points_pk(req.donation_id), POINTS_SK, Receipt(req.fingerprint, response), received_at,
-            campaign_id=campaign.id, member_id=req.member_id, points=req.points, amount_fen=amount,
+            points_pk(req.donation_id),
+            POINTS_SK,
+            Receipt(req.fingerprint, response),
+            received_at,
+            campaign_id=campaign.id,
+            member_id=req.member_id,
+            points=req.points,
+            amount_fen=amount,
         )
         deltas = {"raised_points_fen": amount, "point_donations": 1, "points": req.points}
         entry = LedgerEntry(received_at, "points", mask_ref(req.donation_id), amount)
@@ -367,5 +392,7 @@ def _check_points(campaign: Campaign | None, req: PointDonationRequest, at: date
         raise Unprocessable(f"campaign_id: {campaign.id!r} does not take point donations", field="campaign_id")
     state = campaign.window.state_at(at)
     if state != window.LIVE:
-        raise Unprocessable(f"campaign_id: {campaign.id!r} is not live now ({state}); points cannot be donated", field="campaign_id")
+        raise Unprocessable(
+            f"campaign_id: {campaign.id!r} is not live now ({state}); points cannot be donated", field="campaign_id"
+        )
     return campaign.charity.points_per_yuan

@@ -9,12 +9,14 @@ The document codec (``campaign_to_doc`` / ``campaign_from_doc``) turns a
 campaign into plain JSON values (money as ``"39.90"`` strings, times as ISO
 8601 with offset) for DynamoDB and back. It never goes through ``float``.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.money import fen_to_yuan_str, parse_percent, parse_yuan, percent_str
@@ -48,7 +50,7 @@ class Text:
         return dict(self.values)
 
     @classmethod
-    def from_doc(cls, doc: Mapping[str, str] | None) -> "Text | None":
+    def from_doc(cls, doc: Mapping[str, str] | None) -> Text | None:
         return None if doc is None else cls(dict(doc))
 
 
@@ -223,10 +225,7 @@ def campaign_to_doc(campaign: Campaign) -> dict[str, Any]:
             "partner": charity.partner.to_doc(),
             "points_per_yuan": charity.points_per_yuan,
         },
-        "tourism": [
-            {"name": s.name.to_doc(), "summary": _text(s.summary), "image": s.image}
-            for s in campaign.tourism
-        ],
+        "tourism": [{"name": s.name.to_doc(), "summary": _text(s.summary), "image": s.image} for s in campaign.tourism],
     }
 
 
@@ -243,9 +242,7 @@ def campaign_from_doc(doc: Mapping[str, Any]) -> Campaign:
                 list_price_fen=_parse_money(p.get("list_price")),
                 merchant=Merchant(p["merchant"]["id"], Text(p["merchant"]["name"])),
                 county=County(p["county"]["code"], Text(p["county"]["name"])),
-                endorsement=None
-                if endorsement is None
-                else Endorsement(Text(endorsement["by"]), endorsement["kind"]),
+                endorsement=None if endorsement is None else Endorsement(Text(endorsement["by"]), endorsement["kind"]),
                 image=p["image"],
                 donation_rate_percent=_parse_rate(p.get("donation_rate")),
             )
@@ -273,10 +270,7 @@ def campaign_from_doc(doc: Mapping[str, Any]) -> Campaign:
             partner=Text(charity["partner"]),
             points_per_yuan=charity.get("points_per_yuan"),
         ),
-        tourism=tuple(
-            Sight(Text(s["name"]), Text.from_doc(s.get("summary")), s.get("image"))
-            for s in doc.get("tourism") or ()
-        ),
+        tourism=tuple(Sight(Text(s["name"]), Text.from_doc(s.get("summary")), s.get("image")) for s in doc.get("tourism") or ()),
     )
 
 

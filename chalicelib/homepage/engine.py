@@ -40,13 +40,14 @@ The live set is the set of ``(campaign id, weight)`` of the entries; when it
 changes, the seat counts restart at the new rotation (the quota bound is
 counted from the rotation at which the live set last changed) but the cursors do not.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable, Mapping, Sequence
 
 from chalicelib.domain.model import Text
 from chalicelib.domain.window import Window
@@ -121,7 +122,7 @@ class RotationState:
         }
 
     @classmethod
-    def from_doc(cls, doc: Mapping | None) -> "RotationState":
+    def from_doc(cls, doc: Mapping | None) -> RotationState:
         if not doc:
             return cls()
         return cls(
@@ -271,9 +272,7 @@ def rotate(
     state = RotationState(live_key=key, base_rotation=base, house=house, seats=seats, cursors=cursors)
     return RotationResult(
         rotation=rotation,
-        slots=tuple(
-            Slot(i + 1, pick, pinned, e.starts_at, e.ends_at) for i, (pick, pinned, e) in enumerate(shown)
-        ),
+        slots=tuple(Slot(i + 1, pick, pinned, e.starts_at, e.ends_at) for i, (pick, pinned, e) in enumerate(shown)),
         spares=tuple(Slot(0, pick, False, e.starts_at, e.ends_at) for pick, e in spares),
         state=state,
         inputs_digest=digest,

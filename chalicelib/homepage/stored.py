@@ -31,10 +31,7 @@ def homepage_entry(doc: Mapping[str, Any]) -> dict[str, Any] | None:
         "pinned": list(home["pinned"]),
         "starts_at": doc["starts_at"],
         "ends_at": doc.get("ends_at"),
-        "picks": [
-            {"sku": p["sku"], "name": p["name"], "price": p["price"], "image": p["image"]}
-            for p in doc["products"]
-        ],
+        "picks": [{"sku": p["sku"], "name": p["name"], "price": p["price"], "image": p["image"]} for p in doc["products"]],
     }
 
 
@@ -47,10 +44,7 @@ def entry_from_doc(doc: Mapping[str, Any]) -> HomepageEntry:
         starts_at=parse_stored(doc["starts_at"]),
         ends_at=parse_stored_or_none(doc.get("ends_at")),
         pinned=tuple(doc.get("pinned") or ()),
-        picks=tuple(
-            SlotPick(cid, p["sku"], Text(p["name"]), parse_yuan(p["price"]), p["image"])
-            for p in doc["picks"]
-        ),
+        picks=tuple(SlotPick(cid, p["sku"], Text(p["name"]), parse_yuan(p["price"]), p["image"]) for p in doc["picks"]),
     )
 
 
@@ -83,10 +77,10 @@ def slot_to_doc(slot: Slot) -> dict[str, Any]:
 
 def slot_from_doc(doc: Mapping[str, Any]) -> Slot:
     """Inverse of :func:`slot_to_doc`. Raises ``KeyError``/``ValueError`` on a malformed document."""
-    pick = SlotPick(
-        doc["campaign_id"], doc["sku"], Text(doc["name"]), parse_yuan(doc["price"]), doc["image"]
+    pick = SlotPick(doc["campaign_id"], doc["sku"], Text(doc["name"]), parse_yuan(doc["price"]), doc["image"])
+    return Slot(
+        int(doc["position"]), pick, bool(doc["pinned"]), parse_stored(doc["starts_at"]), parse_stored_or_none(doc.get("ends_at"))
     )
-    return Slot(int(doc["position"]), pick, bool(doc["pinned"]), parse_stored(doc["starts_at"]), parse_stored_or_none(doc.get("ends_at")))
 
 
 def rotation_doc(result: RotationResult, at: datetime, release: int | None) -> dict[str, Any]:
@@ -113,7 +107,7 @@ class StoredRotation:
     rotated_at: datetime
 
     @classmethod
-    def parse(cls, doc: Mapping[str, Any]) -> "StoredRotation":
+    def parse(cls, doc: Mapping[str, Any]) -> StoredRotation:
         return cls(
             doc,
             tuple(slot_from_doc(s) for s in doc.get("slots", [])),
@@ -125,7 +119,7 @@ class StoredRotation:
         """The slots a request at ``at`` shows (see :func:`chalicelib.homepage.engine.homepage_view`)."""
         return homepage_view(self.slots, self.spares, at, count)
 
-    def against(self, campaigns: Callable[[str], Campaign | None]) -> "StoredRotation":
+    def against(self, campaigns: Callable[[str], Campaign | None]) -> StoredRotation:
         """This rotation as the live release has it now, for when a publish or a rollback
         came after it was computed (``campaigns``: id -> the live campaign, or ``None``).
 

@@ -26,11 +26,13 @@ read within the last ``stale_if_error_s`` seconds (600) is served instead and
 the request is marked stale (:mod:`chalicelib.staleness`), so the response can
 say so; with nothing cached, the error propagates (a 503 page).
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chalicelib import staleness
 from chalicelib.domain.model import Campaign, campaign_from_doc, campaign_to_doc
@@ -132,10 +134,10 @@ class StoreCatalog:
         release = None if self._release is None else self._release[1]
         return release is not None and (campaign_id, release.manifest.get(campaign_id)) in self._versions
 
-    def catalog(self) -> Sequence[dict[str, Any]]:
+    def catalog(self) -> Sequence[Mapping[str, Any]]:
         """The release's own (cached) list: the same object until the next publish. Read only."""
         release = self.release()
-        return _NO_CATALOG if release is None else release.catalog  # type: ignore[return-value]
+        return _NO_CATALOG if release is None else release.catalog
 
     def rotation(self, at: datetime) -> dict[str, Any] | None:
         """The stored rotation document. When neither it nor the pointer was read

@@ -20,13 +20,15 @@ leaves no head ahead of the live release. A head that is not written (a
 failure after the flip, or a losing race) costs readers one more read,
 never a wrong page: readers check its digest against the release.
 """
+
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from chalicelib.clock import Clock
 from chalicelib.domain.model import Campaign, campaign_to_doc
@@ -229,11 +231,7 @@ class Publisher:
             return plan, None
         manifest = dict(plan.manifest)
         old_manifest = {} if current is None else dict(current.manifest)
-        new_versions = [
-            (cid, manifest[cid], doc)
-            for cid, doc in plan.docs.items()
-            if old_manifest.get(cid) != manifest[cid]
-        ]
+        new_versions = [(cid, manifest[cid], doc) for cid, doc in plan.docs.items() if old_manifest.get(cid) != manifest[cid]]
         entries = [(cid, e) for cid, e in ((cid, homepage_entry(doc)) for cid, doc in plan.docs.items()) if e]
         advance = None if self._progress is None else self._progress(len(new_versions) + len(entries))
         self.store.put_campaign_versions(new_versions, advance)

@@ -14,6 +14,7 @@ it can never move a total -- and whose other actions touch other items
 A failed condition is an answer (:class:`DuplicateId`, :class:`StaleOrder`),
 never retried. Nothing here returns a raw item.
 """
+
 from __future__ import annotations
 
 import threading

@@ -6,9 +6,9 @@ type). Documents are stored as JSON text (``doc``, ``entry``, ``manifest``,
 through ``float`` and no DynamoDB ``Decimal`` reaches a response. Amounts are
 integer fen; no ``Decimal`` leaves a ``from_item`` except a donation rate.
 """
+
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -69,10 +69,6 @@ class Release:
     published_by: str = ""
     commit: str = ""
     previous: int = 0
-
-    @property
-    def content_digest(self) -> str:
-        return hashlib.sha256(item_json([self.manifest, list(self.catalog)]).encode()).hexdigest()
 
     def to_item(self, sk: str) -> Item:
         """The item under ``RELEASE/<sk>`` (``CURRENT`` or :func:`~chalicelib.store.keys.release_sk`)."""

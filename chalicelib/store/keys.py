@@ -34,6 +34,7 @@ their prefix (``ORDER#``, ``REFUND#``, ``POINTS#``). Numbers in keys are
 zero-padded, so text order is number order and a newest-first ``Query``
 needs no index. The capacity plan of the books' items is in ``docs/donations.md``.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime

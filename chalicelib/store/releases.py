@@ -22,6 +22,7 @@ Raises :class:`~chalicelib.errors.StoreUnavailable` (every method) and
 :class:`~chalicelib.errors.ReleaseConflict` when the release pointer moved
 under a publish or rollback.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
@@ -132,10 +133,6 @@ class ReleaseStore:
         """``GetItem CAMPAIGN#<id>/V#<digest>``: an immutable campaign document, or ``None``."""
         item = self.table.get(version_key(campaign_id, digest), False)
         return None if item is None else doc_of(item)
-
-    def has_campaign_version(self, campaign_id: str, digest: str) -> bool:
-        """Whether ``CAMPAIGN#<id>/V#<digest>`` exists (``GetItem``, strongly consistent)."""
-        return self.table.get(version_key(campaign_id, digest), True) is not None
 
     def put_campaign_versions(
         self, docs: Iterable[tuple[str, str, Mapping[str, Any]]], progress: Callable[[int], None] | None = None

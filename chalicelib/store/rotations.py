@@ -11,6 +11,7 @@ transaction. Nothing scans.
 Raises :class:`~chalicelib.errors.StoreUnavailable` (every method) and
 :class:`~chalicelib.errors.RotationConflict` when another rotation won the race.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping

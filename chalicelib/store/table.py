@@ -29,6 +29,7 @@ Limits kept here (DynamoDB refuses more, even where moto accepts it): 100
 keys per ``BatchGetItem``, 25 requests per ``BatchWriteItem``, 100 actions
 per transaction and one action per item in a transaction.
 """
+
 from __future__ import annotations
 
 import random
@@ -189,9 +190,11 @@ class Table:
 
     Examples
     --------
-    >>> door = Table(boto3.resource("dynamodb").Table("campaign-platform-dev"))  # doctest: +SKIP
-    >>> door.get(RELEASE_KEY)  # chalicelib.store.keys  # doctest: +SKIP
-    {'PK': 'RELEASE', 'SK': 'CURRENT', 'release': Decimal('7'), ...}
+    On a deployed stage (needs AWS credentials, so not run as a doctest)::
+
+        door = Table(boto3.resource("dynamodb").Table("campaign-platform-dev"))
+        door.get(RELEASE_KEY)  # chalicelib.store.keys
+        # {'PK': 'RELEASE', 'SK': 'CURRENT', 'release': Decimal('7'), ...}
     """
 
     ATTEMPTS = 8  # tries of one batch chunk or one transaction, the first included

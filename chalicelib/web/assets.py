@@ -113,7 +113,7 @@ def image_src(url: str | None, static_dir: str = str(STATIC_DIR)) -> str:
         return PLACEHOLDER
     if url.startswith("https://"):
         return url
-    if url.startswith("/static/") and _static_file_exists(url[len("/static/"):], static_dir):
+    if url.startswith("/static/") and _static_file_exists(url[len("/static/") :], static_dir):
         return url
     return PLACEHOLDER
 

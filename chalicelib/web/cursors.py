@@ -14,6 +14,7 @@ no order id, so signing (not encrypting) is enough.
 
 Errors: :class:`~chalicelib.errors.BadRequest` (400, ``field="cursor"``).
 """
+
 from __future__ import annotations
 
 import base64
@@ -22,7 +23,7 @@ import hashlib
 import hmac
 import json
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from chalicelib.errors import BadRequest
 

@@ -21,6 +21,7 @@ campaigns and cache limit) between two boundaries. Such a value carries its
 own validity (``valid``), checked on every hit. :data:`NO_CACHE` keeps
 nothing (``campaign preview`` renders every page afresh, the same way).
 """
+
 from __future__ import annotations
 
 import functools
@@ -29,7 +30,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from markupsafe import escape
 
@@ -115,18 +116,17 @@ class PageCache:
         """
         return self.get_or_make(key, anchor, lambda: CountdownBody(render(COUNTDOWN_TOKENS))).fill(left_s, text)
 
-    def get_or_make(
-        self, key: Hashable, anchor: object, make: Callable[[], T], valid: Callable[[T], bool] | None = None
-    ) -> T:
+    def get_or_make(self, key: Hashable, anchor: object, make: Callable[[], T], valid: Callable[[T], bool] | None = None) -> T:
         """The value cached under ``key`` for ``anchor`` (and, with ``valid``, still valid), else ``make()``."""
         now = self._monotonic()
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and _same(entry[1], anchor) and now - entry[0] < self._ttl_s:
-                if valid is None or valid(entry[2]):  # type: ignore[arg-type]
+                kept = cast(T, entry[2])  # what make() returned for this key: the caller's T
+                if valid is None or valid(kept):
                     self._entries.move_to_end(key)
                     self.hits += 1
-                    return entry[2]  # type: ignore[return-value]
+                    return kept
         value = make()
         with self._lock:
             self.misses += 1
@@ -152,9 +152,7 @@ def _same(a: object, b: object) -> bool:
 class _NoCache(PageCache):
     """A :class:`PageCache` that keeps nothing: every value is made afresh."""
 
-    def get_or_make(
-        self, key: Hashable, anchor: object, make: Callable[[], T], valid: Callable[[T], bool] | None = None
-    ) -> T:
+    def get_or_make(self, key: Hashable, anchor: object, make: Callable[[], T], valid: Callable[[T], bool] | None = None) -> T:
         return make()
 
 

@@ -11,6 +11,7 @@ is an error, never an empty string), and is built once per container.
 The static files' names, hashes and image rule are :mod:`chalicelib.web.assets`;
 the words are :mod:`chalicelib.web.words`.
 """
+
 from __future__ import annotations
 
 import functools

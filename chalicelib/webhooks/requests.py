@@ -25,13 +25,14 @@ bodies with the same id are "the same body" when their fingerprints match,
 so ``"12.5"`` and ``"12.50"``, or the same instant written in two offsets,
 are the same body; any other difference is a different body (409).
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -136,7 +137,7 @@ def _instant(value: Any, field: str) -> datetime:
         raise Unprocessable(f"{field}: {value!r} is not ISO 8601; write e.g. {example}", field=field) from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise Unprocessable(f"{field}: {value!r} has no UTC offset; write e.g. {example}", field=field)
-    return parsed.astimezone(timezone.utc)
+    return parsed.astimezone(UTC)
 
 
 def _fingerprint(kind: str, values: dict[str, Any]) -> str:

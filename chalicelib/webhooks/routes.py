@@ -17,6 +17,7 @@ included: a burst of 401s is a rotated secret or an attack, docs/runbook.md),
 and a first write also counts its money (``SalesRecorded``, ``DonationsFen``,
 ``Refunds``, ``PointDonations``: :class:`~chalicelib.observability.Observability`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping

@@ -29,6 +29,7 @@ Errors: :class:`~chalicelib.errors.Unauthorized` (401) for every refusal, with
 the reason as its message; :class:`~chalicelib.errors.StoreUnavailable`
 (503) when SSM cannot be reached.
 """
+
 from __future__ import annotations
 
 import base64
@@ -40,8 +41,9 @@ import re
 import secrets
 import threading
 import time
-from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from standardwebhooks.webhooks import Webhook
 
@@ -181,7 +183,7 @@ class ClockedWebhook(Webhook):
             skew = stamp_skew(stamp_s, self._wall_clock(), self._tolerance_s)
             if skew is not None:
                 raise WebhookVerificationError(f"Message timestamp too {'old' if skew < 0 else 'new'}")
-            return datetime.fromtimestamp(stamp_s, tz=timezone.utc)
+            return datetime.fromtimestamp(stamp_s, tz=UTC)
         except (ValueError, OverflowError, OSError):
             raise WebhookVerificationError("Invalid Signature Headers") from None
 

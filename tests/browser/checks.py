@@ -3,8 +3,10 @@
 Playwright evaluates these through the DevTools protocol, so the pages' CSP
 (no inline script) does not apply to them; it does apply to the pages.
 """
+
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -109,7 +111,7 @@ def check_page(tab: Any, response: Any, expected_status: int, lang: str) -> None
     assert facts["switchText"] == ("English" if lang == "zh-CN" else "中文")
     headings = facts["headings"]
     assert headings.count(1) == 1 and headings[0] == 1, headings
-    assert all(b <= a + 1 for a, b in zip(headings, headings[1:])), f"a heading level is skipped: {headings}"
+    assert all(b <= a + 1 for a, b in itertools.pairwise(headings)), f"a heading level is skipped: {headings}"
     for image in facts["images"]:
         assert image["width"] and image["height"] and image["loading"] == "lazy" and image["inFrame"], image
         assert image["alt"] is not None, image
@@ -119,6 +121,8 @@ def check_page(tab: Any, response: Any, expected_status: int, lang: str) -> None
     low = page.evaluate(CONTRAST)
     assert low == [], f"text below WCAG AA contrast: {low}"
     page.evaluate(LOAD_ALL_IMAGES)
-    broken = page.evaluate("Array.from(document.images).filter(function (i) { return !i.naturalWidth; }).map(function (i) { return i.src; })")
+    broken = page.evaluate(
+        "Array.from(document.images).filter(function (i) { return !i.naturalWidth; }).map(function (i) { return i.src; })"
+    )
     assert broken == []
     assert tab.errors == [] and tab.dialogs == []

@@ -18,6 +18,7 @@ where they fail: the suite must run there.
 
 Screenshots go to ``artifacts/screenshots/`` (gitignored).
 """
+
 from __future__ import annotations
 
 import base64
@@ -27,9 +28,11 @@ import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -97,13 +100,13 @@ class Site:
         import urllib.error
         import urllib.request
         import uuid
-        from datetime import datetime, timezone
+        from datetime import datetime
 
         from standardwebhooks.webhooks import Webhook
 
         assert self.signing_secret, "start the site with a signing secret"
         data = json.dumps(body, ensure_ascii=False)
-        msg_id, now = f"msg_{uuid.uuid4().hex}", datetime.now(timezone.utc)
+        msg_id, now = f"msg_{uuid.uuid4().hex}", datetime.now(UTC)
         headers = {
             "content-type": "application/json",
             "webhook-id": msg_id,
@@ -130,9 +133,25 @@ def start_site(at: str, campaigns: Path, signing_secret: str | None = None) -> S
     if signing_secret:
         env["SYSTEM_SIGNING_SECRET"] = signing_secret
     proc = subprocess.Popen(
-        [sys.executable, "-m", "campaign_tools.cli", "serve", "--port", "0", "--dynamodb-port", "0",
-         "--at", at, "--campaigns", str(campaigns)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "campaign_tools.cli",
+            "serve",
+            "--port",
+            "0",
+            "--dynamodb-port",
+            "0",
+            "--at",
+            at,
+            "--campaigns",
+            str(campaigns),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     return Site(at=at, proc=proc, signing_secret=signing_secret)
 
@@ -211,17 +230,32 @@ def charity_books(charity_site) -> dict[str, str]:
     import urllib.request
 
     cid = "bazhong-pork-charity"
-    sales = [("BT-ORDER-0001", "PRK-3101", "68000.00"), ("BT-ORDER-0002", "PRK-3103", "88000.00"),
-             ("BT-ORDER-0003", "SAU-3301", "49900.00")]
+    sales = [
+        ("BT-ORDER-0001", "PRK-3101", "68000.00"),
+        ("BT-ORDER-0002", "PRK-3103", "88000.00"),
+        ("BT-ORDER-0003", "SAU-3301", "49900.00"),
+    ]
     for order_id, sku, amount in sales:
-        status, body = charity_site.post_signed("/api/sales", {
-            "order_id": order_id, "campaign_id": cid, "sku": sku, "quantity": 1, "amount": amount,
-            "paid_at": "2026-11-20T10:00:00+08:00"})
+        status, body = charity_site.post_signed(
+            "/api/sales",
+            {
+                "order_id": order_id,
+                "campaign_id": cid,
+                "sku": sku,
+                "quantity": 1,
+                "amount": amount,
+                "paid_at": "2026-11-20T10:00:00+08:00",
+            },
+        )
         assert status in (200, 201), body
-    status, body = charity_site.post_signed("/api/refunds", {"refund_id": "BT-REFUND-0001", "order_id": "BT-ORDER-0003", "amount": "9900.00"})
+    status, body = charity_site.post_signed(
+        "/api/refunds", {"refund_id": "BT-REFUND-0001", "order_id": "BT-ORDER-0003", "amount": "9900.00"}
+    )
     assert status in (200, 201), body
-    status, body = charity_site.post_signed("/api/point-donations", {
-        "donation_id": "BT-POINTS-0001", "campaign_id": cid, "member_id": "member-0001", "points": 250_000})
+    status, body = charity_site.post_signed(
+        "/api/point-donations",
+        {"donation_id": "BT-POINTS-0001", "campaign_id": cid, "member_id": "member-0001", "points": 250_000},
+    )
     assert status in (200, 201), body
     with urllib.request.urlopen(charity_site.url(f"/api/campaigns/{cid}"), timeout=10) as response:
         return json.loads(response.read())["charity"]

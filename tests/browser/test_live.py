@@ -1,5 +1,6 @@
 """The live parts of the pages: countdown, reload at zero, language switch,
 keyboard use, and the charity goal's progress bar."""
+
 from __future__ import annotations
 
 import re
@@ -142,9 +143,7 @@ def tab_through(page, presses: int = 40, until: str | None = None) -> list[dict]
 
 
 def focus_is_visible(focus: dict) -> bool:
-    return focus["visible"] and (
-        (focus["outlineStyle"] != "none" and focus["outlineWidth"] >= 2) or focus["boxShadow"] != "none"
-    )
+    return focus["visible"] and ((focus["outlineStyle"] != "none" and focus["outlineWidth"] >= 2) or focus["boxShadow"] != "none")
 
 
 @pytest.mark.parametrize("width", (360, 1280))

@@ -6,6 +6,7 @@ one h1 and no skipped heading level, images with alt text, width, height and
 lazy loading, WCAG AA text contrast, the security headers, and a screenshot
 in ``artifacts/screenshots/``.
 """
+
 from __future__ import annotations
 
 import pytest

@@ -5,6 +5,7 @@ charity sale whose title, summary, product names, merchant, county,
 endorsement, beneficiary, partner and even a SKU are ``<script>``,
 ``"><img onerror>``, ``<svg onload>``, ``<iframe>`` and ``<style>`` payloads.
 """
+
 from __future__ import annotations
 
 import pytest

@@ -1,9 +1,10 @@
 """The books' data layer against moto, plus the retries moto never provokes (stubbed)."""
+
 from __future__ import annotations
 
 import random
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
@@ -53,11 +54,22 @@ def books(table, publish):
     publish(pledged_charity(), campaign())
     catalog = StoreCatalog(release_store(table), rotation_store(table))
     nonces = iter(f"{i:016x}" for i in range(10**6))
-    return Books(books_store(table), catalog.campaign, sizes=BookSizes(counter_shards=8, ledger_shards=4, page_size=7), nonce=lambda: next(nonces))
+    return Books(
+        books_store(table),
+        catalog.campaign,
+        sizes=BookSizes(counter_shards=8, ledger_shards=4, page_size=7),
+        nonce=lambda: next(nonces),
+    )
 
 
-def sale(order_id: str, amount_fen: int, sku: str = "PORK-0001", paid_at: datetime = local(2026, 12, 1, 10), cid: str = "bazhong-pork-charity"):
-    return SaleRequest(order_id, cid, sku, 1, amount_fen, paid_at.astimezone(timezone.utc))
+def sale(
+    order_id: str,
+    amount_fen: int,
+    sku: str = "PORK-0001",
+    paid_at: datetime = local(2026, 12, 1, 10),
+    cid: str = "bazhong-pork-charity",
+):
+    return SaleRequest(order_id, cid, sku, 1, amount_fen, paid_at.astimezone(UTC))
 
 
 def half_up(fen: int, rate: str) -> int:
@@ -107,7 +119,11 @@ def test_sharded_totals_and_the_merged_ledger_are_exact(books, table):
         expected_sales += paid - refunded.get(oid, 0)
     # THEN the shards sum to the independent figures, to the fen
     totals = books.totals("bazhong-pork-charity")
-    assert (totals.raised_from_sales_fen, totals.raised_from_points_fen, totals.sales_fen) == (expected_raised, points, expected_sales)
+    assert (totals.raised_from_sales_fen, totals.raised_from_points_fen, totals.sales_fen) == (
+        expected_raised,
+        points,
+        expected_sales,
+    )
     used = [s for s in range(8) if table.get_item(Key={"PK": totals_pk("bazhong-pork-charity", s), "SK": "SUM"}).get("Item")]
     assert used == list(range(8))
     # AND the ledger, read page by page across its 4 shards, is newest first and sums to raised
@@ -117,7 +133,12 @@ def test_sharded_totals_and_the_merged_ledger_are_exact(books, table):
     assert len({e.position for e in entries}) == len(entries)
     assert all(e.amount_fen != 0 for e in entries)
     for s in range(4):
-        assert table.query(KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": ledger_pk("bazhong-pork-charity", s)})["Count"] > 0
+        assert (
+            table.query(
+                KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": ledger_pk("bazhong-pork-charity", s)}
+            )["Count"]
+            > 0
+        )
     # AND the split by county and merchant adds up to the sales
     b = books.books(["bazhong-pork-charity"])["bazhong-pork-charity"]
     assert sum(b.by_county.values()) == sum(b.by_merchant.values()) == expected_sales

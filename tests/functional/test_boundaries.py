@@ -3,6 +3,7 @@
 The real campaigns (Asia/Shanghai) plus one in America/New_York whose window
 crosses the end of daylight saving time (2026-11-01 02:00 EDT -> 01:00 EST).
 """
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """The CI template for the campaigns repository runs commands that exist."""
+
 import shlex
 
 import yaml

@@ -1,4 +1,5 @@
 """The `campaign` command, run in-process through its main()."""
+
 from __future__ import annotations
 
 import json
@@ -35,15 +36,19 @@ def test_validate_reports_every_error_with_its_place_and_exits_1(capsys, tmp_pat
     code, out, err = run(capsys, "validate", str(tmp_path))
     assert code == 1
     lines = err.splitlines()
-    assert any(l.startswith(f"{bad}:4:12: error: starts_at") for l in lines), lines
-    assert any(l.startswith(f"{bad}:7:10: error:") and '"0123"' in l for l in lines), lines
-    assert any(l.startswith(f"{bad}:9:12: error:") and "2 decimals" in l for l in lines), lines
-    assert any(l.startswith(f"{bad}:11:20: error:") and '"NO"' in l for l in lines), lines
+    assert any(line.startswith(f"{bad}:4:12: error: starts_at") for line in lines), lines
+    assert any(line.startswith(f"{bad}:7:10: error:") and '"0123"' in line for line in lines), lines
+    assert any(line.startswith(f"{bad}:9:12: error:") and "2 decimals" in line for line in lines), lines
+    assert any(line.startswith(f"{bad}:11:20: error:") and '"NO"' in line for line in lines), lines
 
 
 def test_preview_json_gives_status_and_body_for_each_state(capsys):
-    cases = [("2026-10-09T23:59:59+08:00", 404, None), ("2026-10-10T00:00+08:00", 200, "teaser"),
-             ("2026-10-17T09:00+08:00", 200, "live"), ("2026-10-18T00:00+08:00", 410, "ended")]
+    cases = [
+        ("2026-10-09T23:59:59+08:00", 404, None),
+        ("2026-10-10T00:00+08:00", 200, "teaser"),
+        ("2026-10-17T09:00+08:00", 200, "live"),
+        ("2026-10-18T00:00+08:00", 410, "ended"),
+    ]
     for at, status, state in cases:
         code, out, _ = run(capsys, "preview", "poverty-day-2026", "--at", at, "--json", "--campaigns", CAMPAIGNS)
         doc = json.loads(out)
@@ -53,8 +58,19 @@ def test_preview_json_gives_status_and_body_for_each_state(capsys):
 
 def test_preview_writes_html_in_english_to_a_file(capsys, tmp_path):
     target = tmp_path / "page.html"
-    code, out, err = run(capsys, "preview", "bazhong-pork-charity", "--at", "2026-12-01T10:00+08:00", "--lang", "en",
-                         "-o", str(target), "--campaigns", CAMPAIGNS)
+    code, out, err = run(
+        capsys,
+        "preview",
+        "bazhong-pork-charity",
+        "--at",
+        "2026-12-01T10:00+08:00",
+        "--lang",
+        "en",
+        "-o",
+        str(target),
+        "--campaigns",
+        CAMPAIGNS,
+    )
     html = target.read_text(encoding="utf-8")
     assert code == 0 and out == "" and "HTTP 200" in err
     assert '<html lang="en">' in html and "Left-behind children of Bazhong" in html
@@ -68,8 +84,20 @@ def test_preview_needs_an_offset(capsys):
 
 
 def test_simulate_prints_rotations_in_the_brief_shape(capsys):
-    code, out, _ = run(capsys, "rotate", "--simulate", "--from", "2026-10-17T00:00+08:00", "--to", "2026-10-17T00:30+08:00",
-                       "--slots", "4", "--json", "--campaigns", CAMPAIGNS)
+    code, out, _ = run(
+        capsys,
+        "rotate",
+        "--simulate",
+        "--from",
+        "2026-10-17T00:00+08:00",
+        "--to",
+        "2026-10-17T00:30+08:00",
+        "--slots",
+        "4",
+        "--json",
+        "--campaigns",
+        CAMPAIGNS,
+    )
     runs = json.loads(out)
     assert code == 0 and [r["rotation"] for r in runs] == [1, 2]
     assert runs[0]["at"] == "2026-10-16T16:00:00+00:00"

@@ -1,4 +1,5 @@
 """The project's configuration holds together."""
+
 import json
 
 from tests.conftest import ROOT
@@ -16,7 +17,11 @@ def test_schedule_rate_equals_every_stage_rotation_minutes():
 
 
 def test_lambda_requirements_hold_only_runtime_imports():
-    lines = [l.split("==")[0].strip().lower() for l in (ROOT / "requirements.txt").read_text().splitlines() if l.strip() and not l.startswith("#")]
+    lines = [
+        line.split("==")[0].strip().lower()
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert {"jinja2", "tzdata", "aws-lambda-powertools"} <= set(lines)
     assert "standardwebhooks" in lines  # the signed system webhooks (chalicelib/signing.py)
     # boto3 comes with the Lambda runtime; YAML, moto and test tooling never ship.

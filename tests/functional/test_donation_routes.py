@@ -1,9 +1,10 @@
 """The signed system routes, the ledger and the impact page, through the Chalice test client on moto."""
+
 from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -16,7 +17,7 @@ from tests.factories import campaign, charity_sale, local
 from tests.webhooks import webhook_services
 
 SECRET = generate_secret()
-WALL = datetime(2031, 5, 6, 7, 8, 9, tzinfo=timezone.utc)  # the real-clock stand-in: far from the campaign clock
+WALL = datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC)  # the real-clock stand-in: far from the campaign clock
 CID = "bazhong-pork-charity"
 
 
@@ -56,7 +57,9 @@ def post(client, path, body, secret=SECRET, at=WALL, raw=None, **header_changes)
 
 def get(client, path):
     response = client.http.get(path)
-    return response.status_code, json.loads(response.body) if response.headers["Content-Type"] == "application/json" else response.body.decode()
+    return response.status_code, json.loads(response.body) if response.headers[
+        "Content-Type"
+    ] == "application/json" else response.body.decode()
 
 
 def sale(order_id="ORD-20261201-0001", amount="200.00", sku="PORK-0001", paid_at="2026-12-01T10:00:00+08:00", **kw):
@@ -80,15 +83,26 @@ def ledger(client, cid=CID):
 
 def test_the_briefs_worked_examples_end_to_end(client, live):
     # 12.50 at 1 %: not this campaign's rate; 200.00 at 5.45 % = 10.90, and the pledged SKU's 8 %.
-    assert post(client, "/api/sales", sale()) == (201, {"order_id": "ORD-20261201-0001", "campaign_id": CID, "donation": "10.90", "status": "recorded"})
+    assert post(client, "/api/sales", sale()) == (
+        201,
+        {"order_id": "ORD-20261201-0001", "campaign_id": CID, "donation": "10.90", "status": "recorded"},
+    )
     assert post(client, "/api/sales", sale("ORD-20261201-0002", "88.00", "PORK-0002"))[1]["donation"] == "7.04"
     # A 50.00 refund on 200.00 at 5.45 %: 150.00 -> 8.175 -> 8.18, so 2.72 is reversed, once.
     refund = {"refund_id": "RF-20261201-0001", "order_id": "ORD-20261201-0001", "amount": "50.00"}
-    assert post(client, "/api/refunds", refund) == (201, {"refund_id": "RF-20261201-0001", "order_id": "ORD-20261201-0001", "donation_reversed": "2.72"})
-    assert post(client, "/api/refunds", refund) == (200, {"refund_id": "RF-20261201-0001", "order_id": "ORD-20261201-0001", "donation_reversed": "2.72"})
-    assert post(client, "/api/point-donations", {"donation_id": "PD-20261201-0001", "campaign_id": CID, "member_id": "M-42", "points": 250}) == (
-        201, {"donation_id": "PD-20261201-0001", "amount": "2.50"}
+    assert post(client, "/api/refunds", refund) == (
+        201,
+        {"refund_id": "RF-20261201-0001", "order_id": "ORD-20261201-0001", "donation_reversed": "2.72"},
     )
+    assert post(client, "/api/refunds", refund) == (
+        200,
+        {"refund_id": "RF-20261201-0001", "order_id": "ORD-20261201-0001", "donation_reversed": "2.72"},
+    )
+    assert post(
+        client,
+        "/api/point-donations",
+        {"donation_id": "PD-20261201-0001", "campaign_id": CID, "member_id": "M-42", "points": 250},
+    ) == (201, {"donation_id": "PD-20261201-0001", "amount": "2.50"})
     charity = raised(client)
     assert charity["raised_from_sales"] == "15.22"  # 8.18 + 7.04
     assert charity["raised_from_points"] == "2.50"
@@ -96,13 +110,23 @@ def test_the_briefs_worked_examples_end_to_end(client, live):
     assert charity["sales"] == "238.00"  # 150.00 + 88.00
     entries = ledger(client)
     assert sum(Decimal(e["amount"]) for e in entries) == Decimal("17.72")
-    assert sorted((e["kind"], e["amount"]) for e in entries) == [("points", "2.50"), ("refund", "-2.72"), ("sale", "10.90"), ("sale", "7.04")]
+    assert sorted((e["kind"], e["amount"]) for e in entries) == [
+        ("points", "2.50"),
+        ("refund", "-2.72"),
+        ("sale", "10.90"),
+        ("sale", "7.04"),
+    ]
     assert all("M-42" not in json.dumps(e) and "****" in e["ref"] for e in entries)
 
 
 def test_a_full_refund_leaves_nothing_and_a_second_is_refused(client, live):
     post(client, "/api/sales", sale(amount="200.00"))
-    assert post(client, "/api/refunds", {"refund_id": "RF-1", "order_id": "ORD-20261201-0001", "amount": "200.00"})[1]["donation_reversed"] == "10.90"
+    assert (
+        post(client, "/api/refunds", {"refund_id": "RF-1", "order_id": "ORD-20261201-0001", "amount": "200.00"})[1][
+            "donation_reversed"
+        ]
+        == "10.90"
+    )
     status, body = post(client, "/api/refunds", {"refund_id": "RF-2", "order_id": "ORD-20261201-0001", "amount": "0.01"})
     assert (status, body["error"], body["field"]) == (422, "invalid", "amount")
     assert "0.00 left" in body["message"]
@@ -118,8 +142,13 @@ def test_replays_answer_the_first_body_and_changed_bodies_conflict(client, live,
     status, body = post(client, "/api/sales", sale(amount="201.00"))
     assert (status, body["error"], body["field"]) == (409, "conflict", "order_id")
     # A refund id and a donation id are scoped per route: the same text is a new id elsewhere.
-    assert post(client, "/api/refunds", {"refund_id": "ORD-20261201-0001", "order_id": "ORD-20261201-0001", "amount": "1.00"})[0] == 201
-    status, body = post(client, "/api/refunds", {"refund_id": "ORD-20261201-0001", "order_id": "ORD-20261201-0001", "amount": "2.00"})
+    assert (
+        post(client, "/api/refunds", {"refund_id": "ORD-20261201-0001", "order_id": "ORD-20261201-0001", "amount": "1.00"})[0]
+        == 201
+    )
+    status, body = post(
+        client, "/api/refunds", {"refund_id": "ORD-20261201-0001", "order_id": "ORD-20261201-0001", "amount": "2.00"}
+    )
     assert (status, body["field"]) == (409, "refund_id")
     assert raised(client)["sales"] == "199.00"
 
@@ -190,7 +219,12 @@ def test_no_secret_configured_means_every_system_request_is_401(client, live, se
         ("/api/refunds", {"refund_id": "RF-1", "order_id": "ORD-NOPE-0001", "amount": "1.00"}, 404, "order_id"),
         ("/api/point-donations", {"donation_id": "PD-1", "campaign_id": CID, "member_id": "M-1", "points": 0}, 422, "points"),
         ("/api/point-donations", {"donation_id": "PD-1", "campaign_id": CID, "member_id": "M-1", "points": "100"}, 422, "points"),
-        ("/api/point-donations", {"donation_id": "PD-1", "campaign_id": "poverty-day-2026", "member_id": "M-1", "points": 100}, 422, "campaign_id"),
+        (
+            "/api/point-donations",
+            {"donation_id": "PD-1", "campaign_id": "poverty-day-2026", "member_id": "M-1", "points": 100},
+            422,
+            "campaign_id",
+        ),
     ],
 )
 def test_bad_input_names_the_field_and_writes_nothing(client, live, counter, path, body, status, field):
@@ -201,7 +235,7 @@ def test_bad_input_names_the_field_and_writes_nothing(client, live, counter, pat
     assert counter.writes == 0
 
 
-@pytest.mark.parametrize("raw", [b"{not json", b"[]", b"", "x".encode() * (16 * 1024 + 1), b'{"order_id": "a", "order_id": "b"}'])
+@pytest.mark.parametrize("raw", [b"{not json", b"[]", b"", b"x" * (16 * 1024 + 1), b'{"order_id": "a", "order_id": "b"}'])
 def test_malformed_bodies_are_400_with_a_reason(client, live, counter, raw):
     counter.reset()
     status, body = post(client, "/api/sales", None, raw=raw)
@@ -231,7 +265,7 @@ def test_the_ledger_pages_by_a_signed_cursor_newest_first(client, live):
     # A cursor survives a query string as is, and works for the HTML page too.
     cursor = page["next_cursor"]
     html = client.http.get(f"/campaigns/{CID}/ledger?cursor={cursor}&lang=en").body.decode()
-    assert "10:03" in html and "10:05" not in html and '<caption>Public donation ledger</caption>' in html
+    assert "10:03" in html and "10:05" not in html and "<caption>Public donation ledger</caption>" in html
 
 
 def test_forged_and_foreign_cursors_are_refused(client, live, publish, services):
@@ -266,7 +300,9 @@ def test_only_visible_charity_sales_have_a_ledger(client, live, clock):
 
 def test_pages_show_the_real_totals(client, live, clock):
     post(client, "/api/sales", sale(amount="2000.00"))  # 109.00
-    post(client, "/api/point-donations", {"donation_id": "PD-1", "campaign_id": CID, "member_id": "M-1", "points": 100_000})  # 1000.00
+    post(
+        client, "/api/point-donations", {"donation_id": "PD-1", "campaign_id": CID, "member_id": "M-1", "points": 100_000}
+    )  # 1000.00
     html = client.http.get("/charity?lang=en").body.decode()
     assert "1,109.00" in html or "1109.00" in html
     page = client.http.get(f"/campaigns/{CID}?lang=en").body.decode()
@@ -281,7 +317,11 @@ def test_impact_counts_every_kind_by_county_and_merchant(client, live, clock):
     post(client, "/api/sales", sale(amount="100.00"))
     post(client, "/api/sales", sale("ORD-20261201-0002", "50.00", "PORK-0002"))
     post(client, "/api/refunds", {"refund_id": "RF-1", "order_id": "ORD-20261201-0002", "amount": "10.00"})
-    post(client, "/api/sales", {**sale("ORD-20261017-0003", "39.90", "EGG-0017", "2026-10-17T09:00:00+08:00"), "campaign_id": "poverty-day-2026"})
+    post(
+        client,
+        "/api/sales",
+        {**sale("ORD-20261017-0003", "39.90", "EGG-0017", "2026-10-17T09:00:00+08:00"), "campaign_id": "poverty-day-2026"},
+    )
     status, data = get(client, "/api/impact?lang=en")
     assert status == 200
     by_id = {c["id"]: c for c in data["campaigns"]}
@@ -294,7 +334,13 @@ def test_impact_counts_every_kind_by_county_and_merchant(client, live, clock):
     assert by_id[CID]["charity"]["raised"] == "8.65"  # 5.45 + 40.00 x 8 % = 3.20
     assert data["counties"][0] == {"code": "511902", "name": "Bazhou District", "sales": "139.90"}
     assert {m["id"]: m["sales"] for m in data["merchants"]} == {"m-0042": "139.90", "m-0251": "40.00"}
-    assert data["charity"] == {"raised": "8.65", "raised_from_sales": "8.65", "raised_from_points": "0.00", "sales": "140.00", "campaigns": 1}
+    assert data["charity"] == {
+        "raised": "8.65",
+        "raised_from_sales": "8.65",
+        "raised_from_points": "0.00",
+        "sales": "140.00",
+        "campaigns": 1,
+    }
     html = client.http.get("/impact?lang=en").body.decode()
     assert "<caption>Sales by county</caption>" in html and "Tongjiang County" in html and '<th scope="row">' in html
 

@@ -13,6 +13,7 @@ The signatures are made with the official `standardwebhooks` package, as the
 order system would, with the real wall clock (the server checks the real
 clock even though `--at` moved its campaign clock).
 """
+
 from __future__ import annotations
 
 import http.client
@@ -21,7 +22,7 @@ import random
 import threading
 import time
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 import pytest
@@ -66,7 +67,7 @@ class Sender:
         raise AssertionError("unreachable")
 
     def post(self, path: str, body: bytes, msg_id: str) -> tuple[int, dict]:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         headers = {
             "content-type": "application/json",
             "webhook-id": msg_id,
@@ -125,7 +126,9 @@ def test_concurrent_sales_refunds_replays_and_points_balance_to_the_fen(signed_s
                 ident = f"PD-{n}-{i:04d}-2026"
                 n_points = rng.randint(1, 5000)
                 path = "/api/point-donations"
-                body = json.dumps({"donation_id": ident, "campaign_id": CAMPAIGN, "member_id": f"M-{rng.randint(1, 99)}", "points": n_points}).encode()
+                body = json.dumps(
+                    {"donation_id": ident, "campaign_id": CAMPAIGN, "member_id": f"M-{rng.randint(1, 99)}", "points": n_points}
+                ).encode()
                 with lock:
                     points[ident] = n_points
                     sent.append((path, body, ident))
@@ -136,8 +139,14 @@ def test_concurrent_sales_refunds_replays_and_points_balance_to_the_fen(signed_s
                 paid_at = WINDOW_START + timedelta(seconds=rng.randint(0, 100 * 86400))
                 path = "/api/sales"
                 body = json.dumps(
-                    {"order_id": ident, "campaign_id": CAMPAIGN, "sku": sku, "quantity": rng.randint(1, 3),
-                     "amount": f"{Decimal(amount) / 100:.2f}", "paid_at": paid_at.isoformat()},
+                    {
+                        "order_id": ident,
+                        "campaign_id": CAMPAIGN,
+                        "sku": sku,
+                        "quantity": rng.randint(1, 3),
+                        "amount": f"{Decimal(amount) / 100:.2f}",
+                        "paid_at": paid_at.isoformat(),
+                    },
                     ensure_ascii=False,
                 ).encode()
                 with lock:
@@ -171,7 +180,9 @@ def test_concurrent_sales_refunds_replays_and_points_balance_to_the_fen(signed_s
 
     # The test's own books, from what it sent.
     expected_sales = sum(half_up_fen(paid - refunded[o], rate) for o, (paid, rate) in orders.items())
-    expected_points = sum(int((Decimal(p) * 100 / points_per_yuan).to_integral_value(rounding=ROUND_FLOOR)) for p in points.values())
+    expected_points = sum(
+        int((Decimal(p) * 100 / points_per_yuan).to_integral_value(rounding=ROUND_FLOOR)) for p in points.values()
+    )
     expected_net = sum(paid - refunded[o] for o, (paid, _) in orders.items())
 
     status, data = first.request("GET", f"/api/campaigns/{CAMPAIGN}")
@@ -196,6 +207,8 @@ def test_concurrent_sales_refunds_replays_and_points_balance_to_the_fen(signed_s
             break
     assert ledger_fen == expected_sales + expected_points
     assert pages > 1 and entries > len(orders) * 0.9
-    print(f"\n{THREADS * PER_THREAD} requests in {elapsed:.1f} s; {len(orders)} orders, {replays} replays, "
-          f"{sum(1 for p, _ in answers if p == '/api/refunds')} refunds, {len(points)} point donations; "
-          f"ledger {entries} entries in {pages} pages; raised {charity['raised']}")
+    print(
+        f"\n{THREADS * PER_THREAD} requests in {elapsed:.1f} s; {len(orders)} orders, {replays} replays, "
+        f"{sum(1 for p, _ in answers if p == '/api/refunds')} refunds, {len(points)} point donations; "
+        f"ledger {entries} entries in {pages} pages; raised {charity['raised']}"
+    )

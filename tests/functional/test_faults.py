@@ -6,10 +6,11 @@ mode, at most 3 attempts. :class:`~tests.faults.DynamoFaults` answers chosen
 HTTP attempts with throttling, 5xx or connection errors; botocore's backoff
 is recorded and made 0 s, so nothing sleeps.
 """
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -30,7 +31,7 @@ from tests.stores import release_store, rotation_store
 from tests.webhooks import webhook_services
 
 SECRET = generate_secret()
-WALL = datetime(2031, 5, 6, 7, 8, 9, tzinfo=timezone.utc)  # the real-clock stand-in
+WALL = datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC)  # the real-clock stand-in
 CID = "bazhong-pork-charity"
 
 
@@ -101,8 +102,12 @@ def test_the_sdk_gives_up_after_three_attempts_in_all(stage_table, faults, backo
     faults.always("GetItem", fault)
     with pytest.raises(ClientError) as raised:
         stage_table.get_item(Key={"PK": "X", "SK": "1"})
-    code = {"throughput": "ProvisionedThroughputExceededException", "throttling": "ThrottlingException",
-            "internal": "InternalServerError", "unavailable": "ServiceUnavailable"}[fault]
+    code = {
+        "throughput": "ProvisionedThroughputExceededException",
+        "throttling": "ThrottlingException",
+        "internal": "InternalServerError",
+        "unavailable": "ServiceUnavailable",
+    }[fault]
     assert raised.value.response["Error"]["Code"] == code
     assert raised.value.response["ResponseMetadata"]["RetryAttempts"] == 2
     assert faults.count("GetItem") == 3 and len(backoff.delays) == 2
@@ -149,13 +154,13 @@ def test_with_nothing_cached_a_lasting_fault_is_a_friendly_503_with_retry_after(
     assert faults.count("BatchGetItem", fault) == 9  # three requests, three attempts each
     # Each failure is logged as JSON with the request it belongs to.
     lines = logs()
-    failures = [l for l in lines if l["message"].startswith("request failed: unavailable")]
-    requests = [l for l in lines if l["message"] == "request"]
-    assert len(failures) == 3 and [l["status"] for l in requests] == [503, 503, 503]
-    for failure, request in zip(failures, requests):
+    failures = [line for line in lines if line["message"].startswith("request failed: unavailable")]
+    requests = [line for line in lines if line["message"] == "request"]
+    assert len(failures) == 3 and [line["status"] for line in requests] == [503, 503, 503]
+    for failure, request in zip(failures, requests, strict=True):
         assert failure["level"] == "ERROR" and failure["name"] == "chalicelib.web.http"
         assert len(failure["request_id"]) == 36 and failure["request_id"] == request["request_id"]
-    assert len({l["request_id"] for l in failures}) == 3
+    assert len({line["request_id"] for line in failures}) == 3
     assert failures[0]["campaign_id"] == "poverty-day-2026" and failures[0]["path"] == "/api/campaigns/poverty-day-2026"
 
 
@@ -199,8 +204,14 @@ def _books(client, services):
     return charity["raised"], charity["sales"], str(sum((Decimal(e["amount"]) for e in entries), Decimal("0.00"))), entries
 
 
-SALE = {"order_id": "ORD-20261201-0001", "campaign_id": CID, "sku": "PORK-0001", "quantity": 1, "amount": "200.00",
-        "paid_at": "2026-12-01T10:00:00+08:00"}
+SALE = {
+    "order_id": "ORD-20261201-0001",
+    "campaign_id": CID,
+    "sku": "PORK-0001",
+    "quantity": 1,
+    "amount": "200.00",
+    "paid_at": "2026-12-01T10:00:00+08:00",
+}
 REFUND = {"refund_id": "RF-20261201-0001", "order_id": "ORD-20261201-0001", "amount": "50.00"}
 POINTS = {"donation_id": "PD-20261201-0001", "campaign_id": CID, "member_id": "M-00042", "points": 250}
 
@@ -208,12 +219,26 @@ POINTS = {"donation_id": "PD-20261201-0001", "campaign_id": CID, "member_id": "M
 @pytest.mark.parametrize(
     ("path", "body", "answer", "raised", "sales"),
     [
-        ("/api/sales", SALE, {"order_id": "ORD-20261201-0001", "campaign_id": CID, "donation": "10.90", "status": "recorded"}, "10.90", "200.00"),
-        ("/api/refunds", REFUND, {"refund_id": "RF-20261201-0001", "order_id": "ORD-20261201-0001", "donation_reversed": "2.72"}, "8.18", "150.00"),
+        (
+            "/api/sales",
+            SALE,
+            {"order_id": "ORD-20261201-0001", "campaign_id": CID, "donation": "10.90", "status": "recorded"},
+            "10.90",
+            "200.00",
+        ),
+        (
+            "/api/refunds",
+            REFUND,
+            {"refund_id": "RF-20261201-0001", "order_id": "ORD-20261201-0001", "donation_reversed": "2.72"},
+            "8.18",
+            "150.00",
+        ),
         ("/api/point-donations", POINTS, {"donation_id": "PD-20261201-0001", "amount": "2.50"}, "2.50", "0.00"),
     ],
 )
-def test_a_failed_system_write_is_a_5xx_and_the_retry_is_recorded_once(client, published, clock, wall, services, faults, path, body, answer, raised, sales):
+def test_a_failed_system_write_is_a_5xx_and_the_retry_is_recorded_once(
+    client, published, clock, wall, services, faults, path, body, answer, raised, sales
+):
     clock.set(local(2026, 12, 1, 11))
     if path == "/api/refunds":
         assert _post(client, wall, "/api/sales", SALE)[0] == 201
@@ -262,7 +287,9 @@ def _invoke_rotation(client):
     return client.lambda_.invoke("rotate_homepage", event)
 
 
-@pytest.mark.parametrize(("operation", "fault"), [("TransactWriteItems", "internal"), ("Query", "throughput"), ("Query", "connection")])
+@pytest.mark.parametrize(
+    ("operation", "fault"), [("TransactWriteItems", "internal"), ("Query", "throughput"), ("Query", "connection")]
+)
 def test_a_failed_rotation_leaves_the_previous_rotation_live(client, published, clock, services, faults, operation, fault):
     clock.set(local(2026, 12, 1, 9))
     assert _invoke_rotation(client).payload["rotation"] == 1
@@ -315,8 +342,15 @@ def test_a_rotation_run_at_a_fault_free_moment_is_unaffected_by_earlier_faults(s
     assert faults.count("TransactWriteItems") == 2
 
 
-@pytest.mark.parametrize(("path", "operation"), [(f"/api/campaigns/{CID}/ledger", "Query"), (f"/campaigns/{CID}/ledger", "Query"),
-                                                 (f"/api/campaigns/{CID}", "BatchGetItem"), ("/api/impact", "BatchGetItem")])
+@pytest.mark.parametrize(
+    ("path", "operation"),
+    [
+        (f"/api/campaigns/{CID}/ledger", "Query"),
+        (f"/campaigns/{CID}/ledger", "Query"),
+        (f"/api/campaigns/{CID}", "BatchGetItem"),
+        ("/api/impact", "BatchGetItem"),
+    ],
+)
 @pytest.mark.parametrize("fault", ["internal", "throughput"])
 def test_the_books_pages_answer_503_when_their_reads_keep_failing(client, published, clock, faults, path, operation, fault):
     clock.set(local(2026, 12, 1, 11))
@@ -326,8 +360,15 @@ def test_the_books_pages_answer_503_when_their_reads_keep_failing(client, publis
     assert "Traceback" not in response.body.decode()
 
 
-BOOKS_PAGES = [f"/api/campaigns/{CID}", f"/campaigns/{CID}", "/charity", f"/api/campaigns/{CID}/ledger",
-               f"/campaigns/{CID}/ledger", "/api/impact", "/impact"]
+BOOKS_PAGES = [
+    f"/api/campaigns/{CID}",
+    f"/campaigns/{CID}",
+    "/charity",
+    f"/api/campaigns/{CID}/ledger",
+    f"/campaigns/{CID}/ledger",
+    "/api/impact",
+    "/impact",
+]
 
 
 def test_the_books_pages_are_served_stale_through_an_outage_for_10_minutes(client, published, clock, services, faults):

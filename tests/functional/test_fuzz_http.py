@@ -8,11 +8,12 @@
    unicode, 10 KB long; ``lang=<script>``; ``cursor=`` garbage; ``at=`` (which
    no stage reads). Never a 5xx, never a traceback, never reflected unescaped.
 """
+
 from __future__ import annotations
 
 import json
 import urllib.parse
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -24,9 +25,11 @@ from tests.factories import campaign, charity_sale, local
 from tests.webhooks import sign_any, webhook_services
 
 SECRET = generate_secret()
-WALL = datetime(2031, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
+WALL = datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC)
 CID = "bazhong-pork-charity"
-FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 
 @pytest.fixture
@@ -63,20 +66,71 @@ def signed_post(client, path, raw: bytes):
 # ------------------------------------------------------------------ strategies
 
 HOSTILE_STRINGS = [
-    "", " ", " 12.50", "12.50 ", "12.345", "-1", "-0.00", "0", "0.00", "1e3", "1E+2", "NaN", "Infinity", "0x10", "１２.５０",
-    "١٢", "12,50", "9" * 40, "99999999999.99", "x" * 20_000, "中文订单", "\u0000", "\u202e", "\ud7ff", "🐖" * 50,
-    "<script>alert(1)</script>", "'; DROP TABLE x; --", "../../etc/passwd", "CAMPAIGN#x", "ORDER#ORD-1", "%s%n", "{{7*7}}",
-    "2026-12-01", "2026-12-01T10:00:00", "2026-12-01T10:00:00+08:00", "2026-12-01T25:00:00+08:00", "T" * 41,
-    CID, "poverty-day-2026", "no-such-campaign", "PORK-0001", "EGG-0017", "ORD-20261201-0001",
+    "",
+    " ",
+    " 12.50",
+    "12.50 ",
+    "12.345",
+    "-1",
+    "-0.00",
+    "0",
+    "0.00",
+    "1e3",
+    "1E+2",
+    "NaN",
+    "Infinity",
+    "0x10",
+    "１２.５０",
+    "١٢",
+    "12,50",
+    "9" * 40,
+    "99999999999.99",
+    "x" * 20_000,
+    "中文订单",
+    "\u0000",
+    "\u202e",
+    "\ud7ff",
+    "🐖" * 50,
+    "<script>alert(1)</script>",
+    "'; DROP TABLE x; --",
+    "../../etc/passwd",
+    "CAMPAIGN#x",
+    "ORDER#ORD-1",
+    "%s%n",
+    "{{7*7}}",
+    "2026-12-01",
+    "2026-12-01T10:00:00",
+    "2026-12-01T10:00:00+08:00",
+    "2026-12-01T25:00:00+08:00",
+    "T" * 41,
+    CID,
+    "poverty-day-2026",
+    "no-such-campaign",
+    "PORK-0001",
+    "EGG-0017",
+    "ORD-20261201-0001",
 ]
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70), st.floats(allow_nan=False, allow_infinity=False),
-    st.text(max_size=30), st.sampled_from(HOSTILE_STRINGS),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=30),
+    st.sampled_from(HOSTILE_STRINGS),
 )
-JSON_VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4), max_leaves=12)
+JSON_VALUES = st.recursive(
+    SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4), max_leaves=12
+)
 
 BASES = {
-    "/api/sales": {"order_id": "ORD-FUZZ-0001", "campaign_id": CID, "sku": "PORK-0001", "quantity": 1, "amount": "88.00", "paid_at": "2026-12-01T10:00:00+08:00"},
+    "/api/sales": {
+        "order_id": "ORD-FUZZ-0001",
+        "campaign_id": CID,
+        "sku": "PORK-0001",
+        "quantity": 1,
+        "amount": "88.00",
+        "paid_at": "2026-12-01T10:00:00+08:00",
+    },
     "/api/refunds": {"refund_id": "RF-FUZZ-0001", "order_id": "ORD-SEED-0001", "amount": "1.00"},
     "/api/point-donations": {"donation_id": "PD-FUZZ-0001", "campaign_id": CID, "member_id": "M-FUZZ-1", "points": 100},
 }
@@ -93,7 +147,9 @@ def mutated_body(draw, base):
         elif action == "replace":
             body[key] = draw(JSON_VALUES)
         else:
-            body[draw(st.one_of(st.text(max_size=12), st.sampled_from(["__proto__", "PK", "coupon", key.upper()])))] = draw(JSON_VALUES)
+            body[draw(st.one_of(st.text(max_size=12), st.sampled_from(["__proto__", "PK", "coupon", key.upper()])))] = draw(
+                JSON_VALUES
+            )
     return json.dumps(body, ensure_ascii=draw(st.booleans())).encode("utf-8", "surrogatepass")
 
 
@@ -103,8 +159,19 @@ RAW_BODIES = st.one_of(
     st.text(max_size=200).map(lambda t: t.encode("utf-8", "surrogatepass")),
     st.integers(1, 5000).map(lambda depth: b"[" * depth + b"]" * depth),  # deep nesting
     st.integers(1, 3000).map(lambda depth: b'{"a":' * depth + b"1" + b"}" * depth),
-    st.sampled_from([b'{"order_id": "a", "order_id": "b"}', b"{}", b"null", b"NaN", b'{"amount": Infinity}', b"\xff\xfe{}",
-                     b"\xef\xbb\xbf{}", b'{"a": 1e99999}', b" " * 17_000]),
+    st.sampled_from(
+        [
+            b'{"order_id": "a", "order_id": "b"}',
+            b"{}",
+            b"null",
+            b"NaN",
+            b'{"amount": Infinity}',
+            b"\xff\xfe{}",
+            b"\xef\xbb\xbf{}",
+            b'{"a": 1e99999}',
+            b" " * 17_000,
+        ]
+    ),
 )
 
 
@@ -140,8 +207,16 @@ def books_balance(client):
 
 @pytest.mark.parametrize("path", sorted(BASES))
 def test_system_endpoints_answer_any_signed_body_with_a_4xx_reason_and_write_nothing(client, live, table, services, path):
-    seed = json.dumps({"order_id": "ORD-SEED-0001", "campaign_id": CID, "sku": "PORK-0001", "quantity": 1, "amount": "100.00",
-                       "paid_at": "2026-12-01T09:00:00+08:00"}).encode()
+    seed = json.dumps(
+        {
+            "order_id": "ORD-SEED-0001",
+            "campaign_id": CID,
+            "sku": "PORK-0001",
+            "quantity": 1,
+            "amount": "100.00",
+            "paid_at": "2026-12-01T09:00:00+08:00",
+        }
+    ).encode()
     assert signed_post(client, "/api/sales", seed).status_code == 201  # something for refunds to refer to
     writes, seen = Writes(table.meta.client), set()
 
@@ -177,13 +252,38 @@ def test_the_body_limit_and_encodings_are_refused_before_any_read(client, live, 
 
 MARKER = "<script>alert(1)</script>"
 IDS = [
-    "../../etc/passwd", "..%2F..%2Fapp.py", "%2e%2e%2f", "a%00b", "%", "%zz", "中文活动", "🐖", "x" * 10_240, MARKER,
-    urllib.parse.quote(MARKER, safe=""), '"><img src=x onerror=alert(1)>', "POVERTY-DAY-2026", "poverty-day-2026%20", "CON", ".", "..",
+    "../../etc/passwd",
+    "..%2F..%2Fapp.py",
+    "%2e%2e%2f",
+    "a%00b",
+    "%",
+    "%zz",
+    "中文活动",
+    "🐖",
+    "x" * 10_240,
+    MARKER,
+    urllib.parse.quote(MARKER, safe=""),
+    '"><img src=x onerror=alert(1)>',
+    "POVERTY-DAY-2026",
+    "poverty-day-2026%20",
+    "CON",
+    ".",
+    "..",
 ]
 QUERIES = [
-    f"lang={urllib.parse.quote(MARKER)}", "lang=en&lang=zh-CN", "lang=" + "e" * 10_240, "cursor=garbage", "cursor=a.b",
-    "cursor=" + "A" * 10_240, "cursor=%00", f"cursor={urllib.parse.quote(MARKER)}", "at=2031-01-01T00:00:00%2B08:00",
-    "at=1970-01-01T00:00Z", "at=" + urllib.parse.quote(MARKER), "%zz=%zz", "a=1&a=2&a=3",
+    f"lang={urllib.parse.quote(MARKER)}",
+    "lang=en&lang=zh-CN",
+    "lang=" + "e" * 10_240,
+    "cursor=garbage",
+    "cursor=a.b",
+    "cursor=" + "A" * 10_240,
+    "cursor=%00",
+    f"cursor={urllib.parse.quote(MARKER)}",
+    "at=2031-01-01T00:00:00%2B08:00",
+    "at=1970-01-01T00:00Z",
+    "at=" + urllib.parse.quote(MARKER),
+    "%zz=%zz",
+    "a=1&a=2&a=3",
 ]
 ID_ROUTES = ["/campaigns/{}", "/api/campaigns/{}", "/campaigns/{}/ledger", "/api/campaigns/{}/ledger", "/static/{}"]
 PLAIN_ROUTES = ["/", "/api/homepage", "/charity", "/impact", "/api/impact"]
@@ -273,10 +373,21 @@ def _raw_get(base: str, raw_path: str):
 @pytest.mark.server
 def test_hostile_paths_and_queries_over_real_http_are_never_a_5xx_nor_reflected(stack):
     paths = [route.format(urllib.parse.quote(i, safe="%")) for route in ID_ROUTES for i in IDS]
-    paths += ["/campaigns/../../etc/passwd", "/static/../app.py", "/static/..%2F..%2Fapp.py", "/static/%2e%2e%2fapp.py",
-              "/campaigns/poverty-day-2026/../../app.py", "//campaigns//x", "/campaigns/" + "%F0%9F%90%96" * 1000]
-    paths += [f"{route.format(cid) if '{}' in route else route}?{query}"
-              for route in ID_ROUTES[:4] + PLAIN_ROUTES for cid in REAL_IDS[:1] for query in QUERIES]
+    paths += [
+        "/campaigns/../../etc/passwd",
+        "/static/../app.py",
+        "/static/..%2F..%2Fapp.py",
+        "/static/%2e%2e%2fapp.py",
+        "/campaigns/poverty-day-2026/../../app.py",
+        "//campaigns//x",
+        "/campaigns/" + "%F0%9F%90%96" * 1000,
+    ]
+    paths += [
+        f"{route.format(cid) if '{}' in route else route}?{query}"
+        for route in ID_ROUTES[:4] + PLAIN_ROUTES
+        for cid in REAL_IDS[:1]
+        for query in QUERIES
+    ]
     statuses = set()
     for raw_path in paths:
         status, kind, body = _raw_get(stack.base, raw_path)

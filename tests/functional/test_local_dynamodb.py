@@ -1,4 +1,5 @@
 """The local stack's embedded DynamoDB (chalicelib/local_dynamodb.py): moto, atomic and fast."""
+
 from __future__ import annotations
 
 import threading
@@ -32,19 +33,39 @@ def test_a_cancelled_transaction_leaves_every_item_as_it_was(table, patched):
     with pytest.raises(ClientError) as caught:
         client.transact_write_items(
             TransactItems=[
-                {"Update": {"TableName": table.name, "Key": {"PK": "A", "SK": "1"}, "UpdateExpression": "ADD #n :one",
-                            "ExpressionAttributeNames": {"#n": "n"}, "ExpressionAttributeValues": {":one": 1}}},
+                {
+                    "Update": {
+                        "TableName": table.name,
+                        "Key": {"PK": "A", "SK": "1"},
+                        "UpdateExpression": "ADD #n :one",
+                        "ExpressionAttributeNames": {"#n": "n"},
+                        "ExpressionAttributeValues": {":one": 1},
+                    }
+                },
                 {"Put": {"TableName": table.name, "Item": {"PK": "B", "SK": "1", "n": 2}}},
-                {"Put": {"TableName": table.name, "Item": {"PK": "C", "SK": "1", "n": 3},
-                         "ConditionExpression": "attribute_not_exists(#pk)", "ExpressionAttributeNames": {"#pk": "PK"}}},
+                {
+                    "Put": {
+                        "TableName": table.name,
+                        "Item": {"PK": "C", "SK": "1", "n": 3},
+                        "ConditionExpression": "attribute_not_exists(#pk)",
+                        "ExpressionAttributeNames": {"#pk": "PK"},
+                    }
+                },
             ]
         )
     assert [r["Code"] for r in caught.value.response["CancellationReasons"]] == ["None", "None", "ConditionalCheckFailed"]
     assert _items(table) == before
     client.transact_write_items(
         TransactItems=[
-            {"Update": {"TableName": table.name, "Key": {"PK": "A", "SK": "1"}, "UpdateExpression": "ADD #n :one",
-                        "ExpressionAttributeNames": {"#n": "n"}, "ExpressionAttributeValues": {":one": 1}}},
+            {
+                "Update": {
+                    "TableName": table.name,
+                    "Key": {"PK": "A", "SK": "1"},
+                    "UpdateExpression": "ADD #n :one",
+                    "ExpressionAttributeNames": {"#n": "n"},
+                    "ExpressionAttributeValues": {":one": 1},
+                }
+            },
             {"Put": {"TableName": table.name, "Item": {"PK": "B", "SK": "1", "n": 2}}},
         ]
     )
@@ -57,18 +78,28 @@ def test_a_query_reads_only_its_partition_with_the_same_answers(table, patched):
             for i in range(30):
                 batch.put_item(Item={"PK": pk, "SK": f"E#{i:03d}", "n": i})
     response = table.query(
-        KeyConditionExpression="#pk = :pk AND #sk < :b", ExpressionAttributeNames={"#pk": "PK", "#sk": "SK"},
-        ExpressionAttributeValues={":pk": "P2", ":b": "E#020"}, ScanIndexForward=False, Limit=5,
+        KeyConditionExpression="#pk = :pk AND #sk < :b",
+        ExpressionAttributeNames={"#pk": "PK", "#sk": "SK"},
+        ExpressionAttributeValues={":pk": "P2", ":b": "E#020"},
+        ScanIndexForward=False,
+        Limit=5,
     )
     assert [i["SK"] for i in response["Items"]] == ["E#019", "E#018", "E#017", "E#016", "E#015"]
     after = table.query(
-        KeyConditionExpression="#pk = :pk AND #sk < :b", ExpressionAttributeNames={"#pk": "PK", "#sk": "SK"},
-        ExpressionAttributeValues={":pk": "P2", ":b": "E#020"}, ScanIndexForward=False, Limit=5,
+        KeyConditionExpression="#pk = :pk AND #sk < :b",
+        ExpressionAttributeNames={"#pk": "PK", "#sk": "SK"},
+        ExpressionAttributeValues={":pk": "P2", ":b": "E#020"},
+        ScanIndexForward=False,
+        Limit=5,
         ExclusiveStartKey=response["LastEvaluatedKey"],
     )
     assert [i["SK"] for i in after["Items"]] == ["E#014", "E#013", "E#012", "E#011", "E#010"]
-    assert table.query(KeyConditionExpression="#pk = :pk", ExpressionAttributeNames={"#pk": "PK"},
-                       ExpressionAttributeValues={":pk": "P3"})["Items"] == []
+    assert (
+        table.query(
+            KeyConditionExpression="#pk = :pk", ExpressionAttributeNames={"#pk": "PK"}, ExpressionAttributeValues={":pk": "P3"}
+        )["Items"]
+        == []
+    )
 
 
 def test_the_server_makes_each_conditional_write_atomic_under_threads(monkeypatch):
@@ -86,13 +117,26 @@ def test_the_server_makes_each_conditional_write_atomic_under_threads(monkeypatc
             client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{server.port}")
             for key in range(25):
                 try:
-                    client.transact_write_items(TransactItems=[
-                        {"Put": {"TableName": "race", "Item": {"PK": {"S": f"ORDER#{key}"}, "SK": {"S": "ORDER"}, "by": {"N": str(n)}},
-                                 "ConditionExpression": "attribute_not_exists(PK)"}},
-                        {"Update": {"TableName": "race", "Key": {"PK": {"S": "TOTAL"}, "SK": {"S": "SUM"}},
-                                    "UpdateExpression": "ADD #n :one", "ExpressionAttributeNames": {"#n": "n"},
-                                    "ExpressionAttributeValues": {":one": {"N": "1"}}}},
-                    ])
+                    client.transact_write_items(
+                        TransactItems=[
+                            {
+                                "Put": {
+                                    "TableName": "race",
+                                    "Item": {"PK": {"S": f"ORDER#{key}"}, "SK": {"S": "ORDER"}, "by": {"N": str(n)}},
+                                    "ConditionExpression": "attribute_not_exists(PK)",
+                                }
+                            },
+                            {
+                                "Update": {
+                                    "TableName": "race",
+                                    "Key": {"PK": {"S": "TOTAL"}, "SK": {"S": "SUM"}},
+                                    "UpdateExpression": "ADD #n :one",
+                                    "ExpressionAttributeNames": {"#n": "n"},
+                                    "ExpressionAttributeValues": {":one": {"N": "1"}},
+                                }
+                            },
+                        ]
+                    )
                     with lock:
                         wins.append(f"ORDER#{key}")
                 except ClientError as exc:

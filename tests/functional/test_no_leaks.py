@@ -11,12 +11,13 @@
 - The real local server (`campaign serve` with SYSTEM_SIGNING_SECRET set)
   prints neither the secret nor a member id, whatever it is sent.
 """
+
 from __future__ import annotations
 
 import base64
 import json
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -28,7 +29,7 @@ from tests.webhooks import webhook_services
 
 SECRET = generate_secret()
 KEY_B64 = SECRET.removeprefix("whsec_")
-WALL = datetime(2031, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
+WALL = datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC)
 CID = "bazhong-pork-charity"
 MEMBERS = ["M-7781234567", "member-zhang.san@example.cn", "13800138000"]  # an id, an e-mail, a phone number
 ORDERS = ["ORD-20261201-55501", "ORD-20261201-55502", "202612015550300"]
@@ -61,8 +62,14 @@ def post(client, path, body, secret=SECRET, at=WALL, **headers):
 
 
 def sale(order_id, amount="100.00"):
-    return {"order_id": order_id, "campaign_id": CID, "sku": "PORK-0001", "quantity": 1, "amount": amount,
-            "paid_at": "2026-12-01T10:00:00+08:00"}
+    return {
+        "order_id": order_id,
+        "campaign_id": CID,
+        "sku": "PORK-0001",
+        "quantity": 1,
+        "amount": amount,
+        "paid_at": "2026-12-01T10:00:00+08:00",
+    }
 
 
 def points(donation_id, member_id, n=250):
@@ -73,7 +80,7 @@ def record_books(client):
     """Sales, a refund and point donations with recognisable ids; returns every answer body."""
     answers = [post(client, "/api/sales", sale(order_id)) for order_id in ORDERS]
     answers.append(post(client, "/api/refunds", {"refund_id": REFUNDS[0], "order_id": ORDERS[0], "amount": "40.00"}))
-    answers += [post(client, "/api/point-donations", points(d, m)) for d, m in zip(DONATIONS, MEMBERS)]
+    answers += [post(client, "/api/point-donations", points(d, m)) for d, m in zip(DONATIONS, MEMBERS, strict=True)]
     assert [status for status, _ in answers] == [201] * 7, answers
     return answers
 
@@ -114,8 +121,9 @@ def test_public_pages_show_no_member_id_and_no_full_order_id(client, publish, cl
     for name, body in pages.items():
         if name.startswith("ledger json en"):
             refs += [e["ref"] for e in json.loads(body)["entries"]]
-    assert sorted(refs) == sorted(["ORD-****5501", "ORD-****5502", "****0300", "ORD-****5501",
-                                   "PD-****7701", "PD-****7702", "PD-****7703"])
+    assert sorted(refs) == sorted(
+        ["ORD-****5501", "ORD-****5502", "****0300", "ORD-****5501", "PD-****7701", "PD-****7702", "PD-****7703"]
+    )
 
 
 def test_logs_and_metrics_carry_no_secret_and_no_member_id(client, publish, clock, services, captured, table):

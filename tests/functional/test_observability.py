@@ -3,6 +3,7 @@
 Each test hands in an :class:`Observability` that appends EMF lines to a list
 and writes logs to a StringIO, then reads them back as JSON.
 """
+
 from __future__ import annotations
 
 import io
@@ -71,7 +72,11 @@ def test_a_live_campaign_page_counts_one_view_by_state_and_logs_the_request(clie
     assert sorted(dimensions[0]) == ["page", "service", "stage", "state"]
     assert metrics == [("PageViews", "Count")]
     assert (doc["service"], doc["stage"], doc["page"], doc["state"], doc["PageViews"]) == (
-        SERVICE, "test", "campaign", "live", [1.0],
+        SERVICE,
+        "test",
+        "campaign",
+        "live",
+        [1.0],
     )
 
     [line] = [entry for entry in captured.logs if entry["message"] == "request"]
@@ -128,14 +133,14 @@ def test_at_info_only_failed_or_slow_requests_are_logged(client, publish, clock,
         publish(campaign())
         clock.set(local(2026, 10, 17, 9))
         assert client.http.get("/campaigns/poverty-day-2026").status_code == 200
-        assert [(l["level"], l["status"]) for l in cap.logs if l["message"] == "request"] == expected
+        assert [(line["level"], line["status"]) for line in cap.logs if line["message"] == "request"] == expected
         assert cap.metric("PageViews", state="live") == [1.0]  # counted either way
 
         cap.log_stream.truncate(0)
         cap.log_stream.seek(0)
         services.catalog = StoreCatalog(DownStore(), DownStore())  # a cold container, DynamoDB down
         assert client.http.get("/campaigns/poverty-day-2026").status_code == 503
-        lines = [(l["level"], l["status"]) for l in cap.logs if l["message"] == "request"]
+        lines = [(line["level"], line["status"]) for line in cap.logs if line["message"] == "request"]
         assert lines == [("WARNING", 503)]
     finally:
         services.observability = Observability.for_stage("local")
@@ -235,6 +240,6 @@ def test_on_deployed_stages_chalicelib_logs_are_json_too(monkeypatch, services):
     obs, stream = deployed_observability(monkeypatch, services)
     obs.begin(request_id="r-9", campaign_id="poverty-day-2026")
     logging.getLogger("chalicelib.web.http").error("request failed: %s", "store_unavailable")
-    [line] = [json.loads(l) for l in stream.getvalue().splitlines()]
+    [line] = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert (line["level"], line["name"], line["message"]) == ("ERROR", "chalicelib.web.http", "request failed: store_unavailable")
     assert (line["request_id"], line["campaign_id"]) == ("r-9", "poverty-day-2026")

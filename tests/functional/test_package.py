@@ -5,6 +5,7 @@ deployed stage once per session into a temporary folder; the tests read
 what it built. Building needs a pip index (PyPI) for ``requirements.txt``;
 Chalice caches the built dependencies in ``.chalice/deployments/``.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,19 @@ from tools import package as packaging
 CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text(encoding="utf-8"))
 DEPLOYED_STAGES = ("dev", "prod")
 ZIP_BUDGET_BYTES = 2_000_000  # the issue: deployment.zip at or under 2 MB (decimal, the stricter reading)
-NOT_IN_ZIP = ("campaign_tools", "yaml", "_yaml", "moto", "pytest", "_pytest", "boto3", "botocore", "s3transfer", "hypothesis", "cfnlint")
+NOT_IN_ZIP = (
+    "campaign_tools",
+    "yaml",
+    "_yaml",
+    "moto",
+    "pytest",
+    "_pytest",
+    "boto3",
+    "botocore",
+    "s3transfer",
+    "hypothesis",
+    "cfnlint",
+)
 SITE_PACKAGES = sysconfig.get_paths()["purelib"]
 
 
@@ -162,7 +175,9 @@ def test_functions_log_to_one_retained_group_the_policy_lets_them_write(built, s
         assert fn["Properties"]["LoggingConfig"] == {"LogGroup": {"Ref": "FunctionLogGroup"}, "LogFormat": "Text"}, logical_id
     policy = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text(encoding="utf-8"))
     [logs] = [s for s in policy["Statement"] if s["Sid"] == "Logs"]
-    arn = f"arn:aws:logs:us-east-1:123456789012:log-group:{group['Properties']['LogGroupName']}:log-stream:2026/11/29/[$LATEST]abc"
+    arn = (
+        f"arn:aws:logs:us-east-1:123456789012:log-group:{group['Properties']['LogGroupName']}:log-stream:2026/11/29/[$LATEST]abc"
+    )
     assert any(fnmatch.fnmatchcase(arn, pattern) for pattern in logs["Resource"]), logs["Resource"]
     assert template["Resources"]["RestAPI"]["Properties"]["TracingEnabled"] is True
 
@@ -329,8 +344,11 @@ def run_from_zip(built, tmp_path_factory):
         # -S keeps site's .pth files (the editable install of this repo) out.
         "PYTHONPATH": os.pathsep.join([str(unzipped), SITE_PACKAGES]),
         "PYTHONDONTWRITEBYTECODE": "1",
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
         **{k: v for k, v in stage_env("dev").items()},
         "LOG_LEVEL": "DEBUG",  # one line per request (at INFO, only 5xx and slow ones: docs/runbook.md)
     }
@@ -339,7 +357,7 @@ def run_from_zip(built, tmp_path_factory):
     )
     assert result.returncode == 0, result.stderr[-4000:]
     lines = result.stdout.strip().splitlines()
-    return unzipped, json.loads(lines[-1]), [json.loads(l) for l in lines[:-1] if l.startswith("{")]
+    return unzipped, json.loads(lines[-1]), [json.loads(line) for line in lines[:-1] if line.startswith("{")]
 
 
 def test_the_app_from_the_unzipped_package_renders_a_live_page_with_the_repository_out_of_reach(run_from_zip):
@@ -372,12 +390,12 @@ def test_links_and_static_urls_keep_the_api_stage_prefix(run_from_zip):
 
 def test_the_packaged_app_logs_json_and_emits_emf_to_stdout(run_from_zip):
     _, _, lines = run_from_zip
-    requests = [l for l in lines if l.get("message") == "request"]
+    requests = [line for line in lines if line.get("message") == "request"]
     request, *statics = requests
-    assert statics and all("campaign_id" not in l and l["route"] == "/static/{name}" for l in statics)
+    assert statics and all("campaign_id" not in line and line["route"] == "/static/{name}" for line in statics)
     assert (request["request_id"], request["lambda_request_id"]) == ("apigw-req-1", "0f9b6b1e-lambda-request")
     assert (request["campaign_id"], request["status"], request["path"]) == ("zip-check", 200, "/api/campaigns/zip-check")
-    views = [l for l in lines if "_aws" in l and "PageViews" in l]
+    views = [line for line in lines if "_aws" in line and "PageViews" in line]
     assert [(v["stage"], v["page"], v["state"], v["PageViews"]) for v in views] == [("dev", "campaign", "live", [1.0])]
 
 

@@ -1,4 +1,5 @@
 """The in-container page cache: warm pages are not re-rendered, and never outlive their state."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -105,8 +106,12 @@ def test_the_warm_homepage_equals_a_cold_one_around_every_boundary(services, pub
     first = campaign(pinned=("EGG-0017",))
     short = charity_sale(starts_at=local(2026, 10, 16), ends_at=local(2026, 10, 17, 12), teaser_from=None)
     later = campaign(
-        "later-campaign", skus=("LAT-0001", "LAT-0002"), starts_at=local(2026, 10, 17, 10), ends_at=local(2026, 10, 19),
-        teaser_from=local(2026, 10, 17, 6), weight=1,
+        "later-campaign",
+        skus=("LAT-0001", "LAT-0002"),
+        starts_at=local(2026, 10, 17, 10),
+        ends_at=local(2026, 10, 19),
+        teaser_from=local(2026, 10, 17, 6),
+        weight=1,
     )
     publish(first, short, later)
     run_rotation(services.rotations, local(2026, 10, 17, 10, 30), 8, 30)

@@ -1,6 +1,7 @@
 """The HTML of the consumer pages through the routes: security headers, hashed
 assets, escaping, images, money and dates (the browser suite looks at the same
 pages in Chromium: tests/browser)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -14,7 +15,7 @@ from chalicelib.web.assets import STATIC_DIR
 from tests.factories import campaign, charity_sale, local
 from tests.faults import DownStore
 
-HOSTILE = "<script>alert(1)</script>\"><img src=x onerror=alert(2)>"
+HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
 
 
 def get(client, path):
@@ -29,8 +30,15 @@ def assert_secure_html(response):
     h = response.headers
     assert h["Content-Type"] == "text/html; charset=utf-8"
     csp = h["Content-Security-Policy"]
-    for directive in ("default-src 'self'", "script-src 'self'", "style-src 'self'", "base-uri 'none'",
-                      "frame-ancestors 'none'", "form-action 'self'", "object-src 'none'"):
+    for directive in (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+        "object-src 'none'",
+    ):
         assert directive in csp
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert h["X-Content-Type-Options"] == "nosniff"
@@ -105,9 +113,7 @@ def test_hashed_assets_are_immutable_and_stale_hashes_404(client, name):
 
 def hostile_campaign():
     c = charity_sale(starts_at=local(2026, 10, 16), teaser_from=None)
-    products = tuple(
-        replace(p, name=Text({"zh-CN": HOSTILE, "en": HOSTILE}), image="/static/not-there.svg") for p in c.products
-    )
+    products = tuple(replace(p, name=Text({"zh-CN": HOSTILE, "en": HOSTILE}), image="/static/not-there.svg") for p in c.products)
     return replace(c, title=Text({"zh-CN": HOSTILE, "en": HOSTILE}), summary=Text({"zh-CN": HOSTILE}), products=products)
 
 

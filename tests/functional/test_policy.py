@@ -35,6 +35,7 @@ keys of the dict literals in a module that calls them (the door's
 ``PutItem``/``UpdateItem``/``DeleteItem``/``ConditionCheckItem``/``GetItem``
 (AWS, "Using IAM with DynamoDB transactions").
 """
+
 from __future__ import annotations
 
 import ast
@@ -195,7 +196,22 @@ def _names(node: ast.AST) -> set[str]:
     return found
 
 
-DUNDERS = {"__init__", "__post_init__", "__call__", "__enter__", "__exit__", "__iter__", "__next__", "__getitem__", "__len__", "__contains__", "__eq__", "__hash__", "__str__", "__repr__"}
+DUNDERS = {
+    "__init__",
+    "__post_init__",
+    "__call__",
+    "__enter__",
+    "__exit__",
+    "__iter__",
+    "__next__",
+    "__getitem__",
+    "__len__",
+    "__contains__",
+    "__eq__",
+    "__hash__",
+    "__str__",
+    "__repr__",
+}
 
 
 def reachable() -> tuple[dict[str, ast.Module], list[tuple[str, ast.AST]]]:
@@ -246,7 +262,7 @@ def reachable_functions() -> set[str]:
     names = set()
     index = _index(trees)
     by_node = {id(f.node): f for fs in index.values() for f in fs}
-    for rel, node in nodes:
+    for _rel, node in nodes:
         if id(node) in by_node:
             f = by_node[id(node)]
             names.add(f"{f.rel}:{f.qualname}")
@@ -369,8 +385,15 @@ def wildcard_problems(policy: dict) -> list[str]:
 
 def test_the_scanner_follows_the_imports_of_app_py():
     rels = {p.relative_to(ROOT).as_posix() for p in lambda_modules()}
-    assert {"app.py", "chalicelib/store/table.py", "chalicelib/store/releases.py", "chalicelib/store/rotations.py",
-            "chalicelib/store/books.py", "chalicelib/wiring.py", "chalicelib/releases/catalog.py"} <= rels
+    assert {
+        "app.py",
+        "chalicelib/store/table.py",
+        "chalicelib/store/releases.py",
+        "chalicelib/store/rotations.py",
+        "chalicelib/store/books.py",
+        "chalicelib/wiring.py",
+        "chalicelib/releases/catalog.py",
+    } <= rels
     # Tooling that never ships to Lambda's code paths stays out.
     assert "campaign_tools/cli.py" not in rels
     assert "campaign_tools/serve.py" not in rels
@@ -424,8 +447,7 @@ def test_every_dynamodb_call_the_handlers_reach_goes_through_the_door():
 def test_partiql_calls_need_a_decision():
     _, undecided = code_uses()
     assert undecided == [], (
-        "PartiQL needs dynamodb:PartiQLSelect/Insert/Update/Delete: map it in NOT_IAM_ACTIONS and the policies: "
-        f"{undecided}"
+        f"PartiQL needs dynamodb:PartiQLSelect/Insert/Update/Delete: map it in NOT_IAM_ACTIONS and the policies: {undecided}"
     )
 
 
@@ -444,11 +466,19 @@ def test_policy_grants_every_action_the_code_uses_on_the_stage_table(stage):
     grants = granted(load_policy(stage))
     uses, _ = code_uses()
     missing = sorted(
-        {f"{u.action} (used at {u.where})" for u in uses if u.action.startswith("dynamodb:") and table_arn(stage) not in grants.get(u.action, set())}
+        {
+            f"{u.action} (used at {u.where})"
+            for u in uses
+            if u.action.startswith("dynamodb:") and table_arn(stage) not in grants.get(u.action, set())
+        }
     )
     assert missing == [], f".chalice/policy-{stage}.json lacks, on {table_arn(stage)}: {missing}"
     missing_ssm = sorted(
-        {f"{u.action} (used at {u.where})" for u in uses if u.action.startswith("ssm:") and parameter_arn(stage) not in grants.get(u.action, set())}
+        {
+            f"{u.action} (used at {u.where})"
+            for u in uses
+            if u.action.startswith("ssm:") and parameter_arn(stage) not in grants.get(u.action, set())
+        }
     )
     assert missing_ssm == [], f".chalice/policy-{stage}.json lacks, on {parameter_arn(stage)}: {missing_ssm}"
 
@@ -504,9 +534,15 @@ def test_policy_has_no_wildcard_resource_or_action(stage):
     [
         ({"Action": ["dynamodb:GetItem"], "Resource": "*"}, "is not a named ARN"),
         ({"Action": ["dynamodb:GetItem"], "Resource": ["arn:aws:dynamodb:*:*:table/*"]}, "wildcard in resource"),
-        ({"Action": ["dynamodb:Query"], "Resource": ["arn:aws:dynamodb:*:*:table/campaign-platform-dev/index/*"]}, "wildcard in resource"),
+        (
+            {"Action": ["dynamodb:Query"], "Resource": ["arn:aws:dynamodb:*:*:table/campaign-platform-dev/index/*"]},
+            "wildcard in resource",
+        ),
         ({"Action": ["dynamodb:*"], "Resource": ["arn:aws:dynamodb:*:*:table/campaign-platform-dev"]}, "wildcard action"),
-        ({"Action": ["ssm:GetParameter*"], "Resource": ["arn:aws:ssm:*:*:parameter/campaign-platform/dev/signing-secret"]}, "wildcard action"),
+        (
+            {"Action": ["ssm:GetParameter*"], "Resource": ["arn:aws:ssm:*:*:parameter/campaign-platform/dev/signing-secret"]},
+            "wildcard action",
+        ),
         ({"Action": ["ssm:GetParameter"], "Resource": ["arn:aws:ssm:*:*:parameter/campaign-platform/*"]}, "wildcard in resource"),
         ({"Action": "*", "Resource": "*"}, "wildcard action"),
         ({"NotAction": ["iam:*"], "Resource": "*"}, "NotAction"),

@@ -1,4 +1,5 @@
 """Publishing against moto: atomic flips, zero-write re-publish, plan, rollback."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,17 +19,27 @@ def publisher(table, clock):
 
 
 def test_first_publish_writes_versions_homepage_entries_record_and_pointer(publisher, counter):
-    campaigns = [campaign(), charity_sale(), campaign("store-a", kind="regional_store", ends_at=None, teaser_from=None, weight=None)]
+    campaigns = [
+        campaign(),
+        charity_sale(),
+        campaign("store-a", kind="regional_store", ends_at=None, teaser_from=None, weight=None),
+    ]
     plan, release = publisher.publish(campaigns)
     assert release is not None and release.number == 1 and release.previous == 0
-    assert [c.campaign_id for c in plan.changes if c.what == "campaign"] == ["bazhong-pork-charity", "poverty-day-2026", "store-a"]
+    assert [c.campaign_id for c in plan.changes if c.what == "campaign"] == [
+        "bazhong-pork-charity",
+        "poverty-day-2026",
+        "store-a",
+    ]
     # 3 documents + 2 homepage entries in BatchWriteItem calls, then the record (PutItem) and the
     # flip (the pointer and the rotation's copy of its number, one transaction), then the 3 head items
     assert counter.count("BatchWriteItem") == 3
     assert counter.count("PutItem") == 1 and counter.count("TransactWriteItems") == 1
     current = publisher.store.get_current_release()
     assert current.number == 1 and set(current.manifest) == {"bazhong-pork-charity", "poverty-day-2026", "store-a"}
-    assert publisher.store.get_campaign_doc("poverty-day-2026", current.manifest["poverty-day-2026"]) == campaign_to_doc(campaign())
+    assert publisher.store.get_campaign_doc("poverty-day-2026", current.manifest["poverty-day-2026"]) == campaign_to_doc(
+        campaign()
+    )
     assert len(publisher.store.query_homepage_entries(1)) == 2
 
 
@@ -60,8 +71,12 @@ def test_plan_prints_the_old_and_the_new_value_of_every_changed_field(publisher)
     publisher.publish([campaign()])
     before = campaign()
     retitled = before.__class__(
-        **{**before.__dict__, "title": Text({"zh-CN": before.title.get("zh-CN"), "en": "Poverty Day picks, 2026"}),
-           "ends_at": local(2026, 10, 19), "products": (pick("EGG-0017", 4290),) + tuple(reversed(before.products[1:]))}
+        **{
+            **before.__dict__,
+            "title": Text({"zh-CN": before.title.get("zh-CN"), "en": "Poverty Day picks, 2026"}),
+            "ends_at": local(2026, 10, 19),
+            "products": (pick("EGG-0017", 4290),) + tuple(reversed(before.products[1:])),
+        }
     )
     lines = publisher.plan([retitled]).describe().splitlines()
     ends = f'      ends_at: "{local(2026, 10, 18).isoformat()}" -> "{local(2026, 10, 19).isoformat()}"'

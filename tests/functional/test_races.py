@@ -6,6 +6,7 @@ homepage partition all exist), and the homepage never shows a pick that is not
 in the live release as it is now (not one of a removed campaign, not a removed
 SKU, not an old price), whatever rotation happens to be stored.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,7 +34,9 @@ def first_release():
 
 def second_release():
     """The charity sale is withdrawn; the featured campaign drops HEN-0201, reprices EGG-0017, adds NEW-0001."""
-    c = campaign(starts_at=local(2026, 11, 20), ends_at=local(2026, 12, 20), teaser_from=None, skus=("EGG-0017", "POT-0101", "NEW-0001"))
+    c = campaign(
+        starts_at=local(2026, 11, 20), ends_at=local(2026, 12, 20), teaser_from=None, skus=("EGG-0017", "POT-0101", "NEW-0001")
+    )
     return [replace(c, products=(pick("EGG-0017", 4590),) + c.products[1:])]
 
 
@@ -205,14 +208,14 @@ def test_many_rotations_and_publishes_released_together_leave_a_consistent_state
                 errors: list[BaseException] = []
                 outcomes = []
 
-                def run(job):
+                def run(job, barrier=barrier, errors=errors):
                     try:
                         barrier.wait()
                         job()
                     except BaseException as exc:  # noqa: BLE001 - collected and asserted below
                         errors.append(exc)
 
-                jobs = [lambda: outcomes.append(run_rotation(rotation_store(table), AT, 8, 30)) for _ in range(4)]
+                jobs = [lambda out=outcomes: out.append(run_rotation(rotation_store(table), AT, 8, 30)) for _ in range(4)]
                 jobs += [lambda c=campaigns: Publisher(release_store(table), clock).publish(c) for _ in range(2)]
                 threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
                 for t in threads:

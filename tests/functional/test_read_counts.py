@@ -4,6 +4,7 @@ A cold container reads a campaign page or the homepage in one request; a warm
 one makes none. The head item that makes the one-request page possible is a
 copy, checked against the release: a stale head costs a read, never a wrong page.
 """
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """The rotation against moto: one conditional write, history, request counts."""
+
 from __future__ import annotations
 
 import threading
@@ -52,7 +53,10 @@ def test_the_rotation_reads_the_live_release_of_several_kept_ones(table, clock):
     publisher.publish([campaign(skus=("EGG-0017", "NEW-0001")), charity_sale()])
     store = rotation_store(table)
     inputs = store.get_rotation_inputs()
-    assert inputs.release == 2 and sorted(e["campaign_id"] for e in inputs.entries) == ["bazhong-pork-charity", "poverty-day-2026"]
+    assert inputs.release == 2 and sorted(e["campaign_id"] for e in inputs.entries) == [
+        "bazhong-pork-charity",
+        "poverty-day-2026",
+    ]
     run_rotation(store, clock(), 8, 30)
     assert {s["sku"] for s in store.get_rotation()["slots"]} == {"EGG-0017", "NEW-0001"}
     publisher.rollback()

@@ -1,4 +1,5 @@
 """Consumer routes through the Chalice test client, against moto."""
+
 from __future__ import annotations
 
 import json

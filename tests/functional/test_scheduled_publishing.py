@@ -1,4 +1,5 @@
 """A campaign published weeks ahead goes live on its own: no second step."""
+
 from tests.factories import campaign, local
 
 

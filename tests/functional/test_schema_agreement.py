@@ -37,7 +37,9 @@ def verdicts(tmp_path_factory) -> dict[str, tuple[bool, bool]]:
         files[name].write_text(text, encoding="utf-8")
     done = subprocess.run(
         [str(CHECK_JSONSCHEMA), "--schemafile", str(ROOT / "campaigns" / "schema.json"), "-o", "json", *map(str, files.values())],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     report = json.loads(done.stdout)
     refused = {e["filename"] for e in report.get("errors", []) + report.get("parse_errors", [])}

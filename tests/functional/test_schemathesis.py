@@ -15,6 +15,7 @@ the 2027 one is not visible yet (404), so every documented status is reached.
 Examples are bounded (``MAX_EXAMPLES`` per operation) so the module runs in well
 under a minute.
 """
+
 from __future__ import annotations
 
 import json

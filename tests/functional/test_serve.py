@@ -1,4 +1,5 @@
 """`campaign serve` (what `make run` runs) as a real process on loopback ports."""
+
 from __future__ import annotations
 
 import json
@@ -14,14 +15,9 @@ import urllib.request
 import pytest
 
 from tests.conftest import ROOT
+from tests.local_stack import free_port
 
 pytestmark = pytest.mark.server
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def fetch(url: str) -> tuple[int, dict, str]:
@@ -40,9 +36,25 @@ def stack(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["PYTHONUNBUFFERED"] = "1"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "campaign_tools.cli", "serve", "--port", str(port), "--dynamodb-port", str(ddb_port),
-         "--at", "2026-10-17T09:00+08:00", "--campaigns", str(campaigns)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "campaign_tools.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--dynamodb-port",
+            str(ddb_port),
+            "--at",
+            "2026-10-17T09:00+08:00",
+            "--campaigns",
+            str(campaigns),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     lines = []
     for line in proc.stdout:  # blocks until the stack says it is up (no sleeping)

@@ -1,8 +1,9 @@
 """The signing secret from SSM Parameter Store (moto), once per container, and `campaign sign`."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -17,7 +18,7 @@ from tests.factories import charity_sale, local
 
 PARAMETER = "/campaign-platform/dev/signing-secret"
 SECRET = generate_secret()
-WALL = datetime(2031, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
+WALL = datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC)
 
 
 class Ssm:
@@ -100,15 +101,25 @@ def test_a_deployed_stage_verifies_with_the_parameter_through_the_route(ssm, tab
     from app import app
     from tests.conftest import ROOT
 
-    svc = wiring.build(Settings(stage="dev", table_name=TABLE, signing_secret_parameter=PARAMETER), clock, table, wall_clock=FixedClock(WALL), ssm_client=ssm)
+    svc = wiring.build(
+        Settings(stage="dev", table_name=TABLE, signing_secret_parameter=PARAMETER),
+        clock,
+        table,
+        wall_clock=FixedClock(WALL),
+        ssm_client=ssm,
+    )
     wiring.configure(svc)
     try:
         publish(charity_sale())
         clock.set(local(2026, 12, 1))
         with Client(app, stage_name="local", project_dir=str(ROOT)) as client:
             for i in range(3):
-                body = json.dumps({"donation_id": f"PD-{i}", "campaign_id": "bazhong-pork-charity", "member_id": "M", "points": 100}).encode()
-                response = client.http.post("/api/point-donations", headers=sign_headers(SECRET, body, f"msg_{i}", WALL), body=body)
+                body = json.dumps(
+                    {"donation_id": f"PD-{i}", "campaign_id": "bazhong-pork-charity", "member_id": "M", "points": 100}
+                ).encode()
+                response = client.http.post(
+                    "/api/point-donations", headers=sign_headers(SECRET, body, f"msg_{i}", WALL), body=body
+                )
                 assert response.status_code == 201, response.body
             cursor_page = client.http.get("/api/campaigns/bazhong-pork-charity/ledger")
             assert cursor_page.status_code == 200
@@ -139,7 +150,7 @@ def headers_of(text: str) -> dict[str, str]:
 
 def test_campaign_sign_prints_headers_that_verify(capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("SYSTEM_SIGNING_SECRET", SECRET)
-    body = '{"refund_id": "RF-1", "order_id": "订单-1", "amount": "1.00"}\n'.encode("utf-8")
+    body = '{"refund_id": "RF-1", "order_id": "订单-1", "amount": "1.00"}\n'.encode()
     path = tmp_path / "refund.json"
     path.write_bytes(body)
     code, out, _ = run_sign(capsys, monkeypatch, [str(path), "--id", "msg_7", "--timestamp", str(int(WALL.timestamp()))])
@@ -155,9 +166,13 @@ def test_campaign_sign_takes_a_body_and_a_secret_and_prints_curl(capsys, monkeyp
     monkeypatch.delenv("SYSTEM_SIGNING_SECRET", raising=False)
     code, out, err = run_sign(capsys, monkeypatch, ["--body", "{}"])
     assert code == 1 and "no signing secret" in err
-    code, out, _ = run_sign(capsys, monkeypatch, ["--body", '{"a": "巴中"}', "--secret", SECRET, "--curl", "http://127.0.0.1:8000/api/sales"])
+    code, out, _ = run_sign(
+        capsys, monkeypatch, ["--body", '{"a": "巴中"}', "--secret", SECRET, "--curl", "http://127.0.0.1:8000/api/sales"]
+    )
     assert code == 0
-    assert out.startswith("curl -sS -X POST http://127.0.0.1:8000/api/sales -H 'content-type: application/json' -H 'webhook-id: msg_")
-    assert "--data-binary '{\"a\": \"巴中\"}'" in out
+    assert out.startswith(
+        "curl -sS -X POST http://127.0.0.1:8000/api/sales -H 'content-type: application/json' -H 'webhook-id: msg_"
+    )
+    assert '--data-binary \'{"a": "巴中"}\'' in out
     code, _, err = run_sign(capsys, monkeypatch, ["--body", "{}", "--secret", "whsec_!!"])
     assert code == 1 and "whsec_" in err

@@ -1,4 +1,5 @@
 """The one door to the table (chalicelib/store/table.py): against moto, and stubbed where moto never fails."""
+
 from __future__ import annotations
 
 import random
@@ -76,7 +77,10 @@ def test_a_transaction_names_the_actions_whose_condition_failed(door):
 def test_an_update_condition_may_share_a_placeholder_that_means_the_same(door):
     door.put({"PK": "O", "SK": "ORDER", "version": 1})
     update = update_action(
-        {"PK": "O", "SK": "ORDER"}, "SET #version = :next", {"#version": "version"}, {":next": 2},
+        {"PK": "O", "SK": "ORDER"},
+        "SET #version = :next",
+        {"#version": "version"},
+        {":next": 2},
         condition=Condition("#version = :expected", {"#version": "version"}, {":expected": 1}),
     )
     door.transact([update])
@@ -84,8 +88,13 @@ def test_an_update_condition_may_share_a_placeholder_that_means_the_same(door):
     with pytest.raises(ConditionFailed):
         door.transact([update])
     with pytest.raises(AssertionError, match="means two things"):
-        update_action({"PK": "O", "SK": "ORDER"}, "SET #v = :v", {"#v": "version"}, {":v": 1},
-                      condition=Condition("#v = :v", {"#v": "other"}, {":v": 1}))
+        update_action(
+            {"PK": "O", "SK": "ORDER"},
+            "SET #v = :v",
+            {"#v": "version"},
+            {":v": 1},
+            condition=Condition("#v = :v", {"#v": "other"}, {":v": 1}),
+        )
 
 
 def test_one_action_per_item_is_enforced_before_dynamodb_sees_it(door):

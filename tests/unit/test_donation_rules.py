@@ -1,4 +1,5 @@
 """The money rules of the donation books (chalicelib/donation_rules.py), exact to the fen."""
+
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
@@ -73,7 +74,9 @@ def test_a_refund_on_a_non_charity_order_reverses_nothing():
 @settings(max_examples=300, deadline=None)
 @given(
     paid_fen=st.integers(min_value=1, max_value=10**9),
-    rate=st.sampled_from([Decimal("0.01"), Decimal("1"), Decimal("5"), Decimal("5.45"), Decimal("8"), Decimal("33.3"), Decimal("100")]),
+    rate=st.sampled_from(
+        [Decimal("0.01"), Decimal("1"), Decimal("5"), Decimal("5.45"), Decimal("8"), Decimal("33.3"), Decimal("100")]
+    ),
     cuts=st.lists(st.integers(min_value=1, max_value=10**9), max_size=12),
 )
 def test_after_any_partial_refunds_the_donation_follows_the_net_amount(paid_fen, rate, cuts):

@@ -5,6 +5,7 @@ reports every problem as ``PATH:LINE:COL: error: MESSAGE`` (1-based, inside the
 file) on stderr with exit status 1; a file that survives its mutations intact
 is exit 0. (The 2 s-per-file budget is measured by ``make bench``, not here.)
 """
+
 from __future__ import annotations
 
 import contextlib

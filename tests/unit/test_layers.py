@@ -48,12 +48,20 @@ def graph() -> dict[str, set[str]]:
 
 
 def test_the_runtime_never_imports_the_tools():
-    offenders = {m: sorted(t for t in targets if t.startswith("campaign_tools")) for m, targets in graph().items() if m.startswith("chalicelib") or m == "app"}
+    offenders = {
+        m: sorted(t for t in targets if t.startswith("campaign_tools"))
+        for m, targets in graph().items()
+        if m.startswith("chalicelib") or m == "app"
+    }
     assert {m: t for m, t in offenders.items() if t} == {}
 
 
 def test_the_runtime_has_no_import_cycle():
-    edges = {m: {t for t in ts if t.startswith("chalicelib") and not t.endswith("__init__")} for m, ts in graph().items() if m.startswith("chalicelib")}
+    edges = {
+        m: {t for t in ts if t.startswith("chalicelib") and not t.endswith("__init__")}
+        for m, ts in graph().items()
+        if m.startswith("chalicelib")
+    }
     packages = {m for m in edges if (ROOT / m.replace(".", "/") / "__init__.py").exists()}
     edges = {m: ts - packages for m, ts in edges.items() if m not in packages}
     state: dict[str, int] = {}
@@ -63,7 +71,7 @@ def test_the_runtime_has_no_import_cycle():
         state[node] = 1
         for nxt in sorted(edges.get(node, ())):
             if state.get(nxt) == 1:
-                cycles.append(path[path.index(nxt):] + [nxt] if nxt in path else [node, nxt])
+                cycles.append(path[path.index(nxt) :] + [nxt] if nxt in path else [node, nxt])
             elif nxt not in state:
                 visit(nxt, path + [nxt])
         state[node] = 2

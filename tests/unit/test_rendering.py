@@ -1,4 +1,5 @@
 """The display helpers: chalicelib.web.templates (money, dates, the goal bar), chalicelib.web.assets (hashed names, images)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -13,8 +14,13 @@ from chalicelib.web import templates as r
 @pytest.mark.parametrize(
     ("fen", "shown"),
     [
-        (3990, "¥39.90"), (5, "¥0.05"), (0, "¥0.00"), (6_000_000, "¥60,000.00"), (110_000_000, "¥1,100,000.00"),
-        (-250, "-¥2.50"), (None, ""),
+        (3990, "¥39.90"),
+        (5, "¥0.05"),
+        (0, "¥0.00"),
+        (6_000_000, "¥60,000.00"),
+        (110_000_000, "¥1,100,000.00"),
+        (-250, "-¥2.50"),
+        (None, ""),
     ],
 )
 def test_money(fen, shown):

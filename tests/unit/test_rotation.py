@@ -1,7 +1,8 @@
 """The rotation engine: quota vectors, guarantees as properties, request-time view."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -9,13 +10,13 @@ from hypothesis import strategies as st
 from chalicelib.domain.model import Text
 from chalicelib.homepage.engine import HomepageEntry, RotationState, SlotPick, _next_seat, homepage_view, rotate
 
-T0 = datetime(2026, 10, 16, 16, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 10, 16, 16, 0, tzinfo=UTC)
 
 
 def apportion(votes: list[int], seats: int) -> list[int]:
     """The engine's seat step run as a plain apportionment (no per-rotation caps)."""
     order = [str(i) for i in range(len(votes))]
-    weights = dict(zip(order, votes))
+    weights = dict(zip(order, votes, strict=True))
     held = dict.fromkeys(order, 0)
     room = dict.fromkeys(order, seats)
     for house in range(seats):
@@ -92,9 +93,7 @@ def test_view_drops_ended_campaign_and_fills_from_spares():
     assert [s.position for s in after] == [1, 2, 3, 4]
 
 
-campaign_sets = st.lists(
-    st.tuples(st.integers(1, 9), st.integers(1, 12), st.integers(0, 2)), min_size=1, max_size=6
-)
+campaign_sets = st.lists(st.tuples(st.integers(1, 9), st.integers(1, 12), st.integers(0, 2)), min_size=1, max_size=6)
 
 
 @settings(max_examples=150, deadline=None)

@@ -1,11 +1,13 @@
 """The editor schema of the campaign YAML: chalicelib/schema.py and campaigns/schema.json."""
+
 from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import jsonschema
 import pytest
@@ -160,8 +162,7 @@ def test_committed_schema_json_is_the_generated_text():
     assert COMMITTED_SCHEMA.is_file(), "run: campaign schema > campaigns/schema.json"
     committed = COMMITTED_SCHEMA.read_bytes()
     assert committed == schema_json_text().encode("utf-8"), (
-        "campaigns/schema.json is out of date with chalicelib/schema.py; "
-        "run: campaign schema > campaigns/schema.json"
+        "campaigns/schema.json is out of date with chalicelib/schema.py; run: campaign schema > campaigns/schema.json"
     )
 
 
@@ -193,8 +194,18 @@ def test_schema_is_a_valid_draft_2020_12_schema():
 def test_top_level_shape():
     schema = campaign_json_schema()
     assert list(schema["properties"]) == [
-        "id", "kind", "title", "summary", "timezone", "teaser_from", "starts_at",
-        "ends_at", "homepage", "products", "charity", "tourism",
+        "id",
+        "kind",
+        "title",
+        "summary",
+        "timezone",
+        "teaser_from",
+        "starts_at",
+        "ends_at",
+        "homepage",
+        "products",
+        "charity",
+        "tourism",
     ]
     assert schema["required"] == ["id", "kind", "title", "starts_at", "products"]
     assert schema["properties"]["kind"]["enum"] == ["featured", "charity_sale", "regional_store"]
@@ -216,25 +227,51 @@ def _object_schemas(node: Any) -> Iterator[dict]:
 def test_every_object_refuses_unknown_keys():
     objects = list(_object_schemas(campaign_json_schema()))
     # the campaign, text, merchant, county, endorsement, product, homepage, charity, sight
-    assert sorted(o["title"] for o in objects) == sorted([
-        "Campaign (YAML v1)", "Text in Chinese and English", "Merchant", "County",
-        "Quality endorsement", "Product pick", "Homepage", "Charity", "Tourism sight",
-    ])
+    assert sorted(o["title"] for o in objects) == sorted(
+        [
+            "Campaign (YAML v1)",
+            "Text in Chinese and English",
+            "Merchant",
+            "County",
+            "Quality endorsement",
+            "Product pick",
+            "Homepage",
+            "Charity",
+            "Tourism sight",
+        ]
+    )
     assert [o["title"] for o in objects if o.get("additionalProperties") is not False] == []
 
 
 def test_every_property_has_a_title_a_description_and_examples():
     properties = list(_defined_properties(campaign_json_schema()))
     names = {pointer.rsplit("/", 1)[1] for pointer, _ in properties}
-    assert {"id", "starts_at", "sku", "price", "zh-CN", "en", "rate", "weight", "pinned",
-            "points_per_yuan", "code", "kind", "by", "donation_rate"} <= names
+    assert {
+        "id",
+        "starts_at",
+        "sku",
+        "price",
+        "zh-CN",
+        "en",
+        "rate",
+        "weight",
+        "pinned",
+        "points_per_yuan",
+        "code",
+        "kind",
+        "by",
+        "donation_rate",
+    } <= names
     undocumented = [
         pointer
         for pointer, sub in properties
         if not (
-            isinstance(sub.get("title"), str) and sub["title"]
-            and isinstance(sub.get("description"), str) and len(sub["description"]) >= 20
-            and isinstance(sub.get("examples"), list) and sub["examples"]
+            isinstance(sub.get("title"), str)
+            and sub["title"]
+            and isinstance(sub.get("description"), str)
+            and len(sub["description"]) >= 20
+            and isinstance(sub.get("examples"), list)
+            and sub["examples"]
         )
     ]
     assert undocumented == []
@@ -242,18 +279,30 @@ def test_every_property_has_a_title_a_description_and_examples():
 
 def test_every_definition_is_documented():
     defs = campaign_json_schema()["$defs"]
-    assert sorted(defs) == sorted([
-        "text", "money", "percent", "time", "sku", "whole", "image", "merchant", "county",
-        "endorsement", "product", "homepage", "charity", "sight",
-    ])
+    assert sorted(defs) == sorted(
+        [
+            "text",
+            "money",
+            "percent",
+            "time",
+            "sku",
+            "whole",
+            "image",
+            "merchant",
+            "county",
+            "endorsement",
+            "product",
+            "homepage",
+            "charity",
+            "sight",
+        ]
+    )
     assert [name for name, sub in defs.items() if not (sub.get("description") and sub.get("examples"))] == []
 
 
 def test_every_example_is_valid_for_its_own_property():
     schema = campaign_json_schema()
-    documented = list(_defined_properties(schema)) + [
-        (f"#/$defs/{name}", sub) for name, sub in schema["$defs"].items()
-    ]
+    documented = list(_defined_properties(schema)) + [(f"#/$defs/{name}", sub) for name, sub in schema["$defs"].items()]
     bad = []
     for pointer, sub in documented:
         # The property's schema as a root beside the shared $defs, so "#/$defs/..." resolves.
@@ -319,6 +368,7 @@ def _set(path: tuple, value: Any) -> Callable[[dict], None]:
         for key in parents:
             doc = doc[key]
         doc[last] = value
+
     return change
 
 
@@ -329,37 +379,41 @@ def _drop(key: str) -> Callable[[dict], None]:
 INVALID = [
     # (name, valid document, change, expected [(instance path, keyword)])
     ("unknown top-level key", _featured, _set(("colour",), "red"), [((), "additionalProperties")]),
-    ("unknown product key", _featured, _set(("products", 0, "stock"), 10),
-     [(("products", 0), "additionalProperties")]),
-    ("language other than zh-CN and en", _featured, _set(("title", "fr"), "Fête"),
-     [(("title",), "additionalProperties")]),
+    ("unknown product key", _featured, _set(("products", 0, "stock"), 10), [(("products", 0), "additionalProperties")]),
+    ("language other than zh-CN and en", _featured, _set(("title", "fr"), "Fête"), [(("title",), "additionalProperties")]),
     ("bad kind", _featured, _set(("kind",), "flash_sale"), [(("kind",), "enum")]),
     ("charity on featured", _featured, _set(("charity",), _charity_sale()["charity"]), [((), "not")]),
     ("charity_sale without charity", _charity_sale, _drop("charity"), [((), "required")]),
     ("featured without ends_at", _featured, _drop("ends_at"), [((), "required")]),
     ("tourism on featured", _featured, _set(("tourism",), [{"name": _text("光雾山")}]), [((), "not")]),
-    ("donation_rate on featured", _featured, _set(("products", 0, "donation_rate"), "8%"),
-     [(("products", 0), "not")]),
-    ("price with 3 decimals", _featured, _set(("products", 0, "price"), "39.999"),
-     [(("products", 0, "price"), "pattern")]),
-    ("price of 0 as a number", _featured, _set(("products", 0, "price"), 0),
-     [(("products", 0, "price"), "exclusiveMinimum")]),
+    ("donation_rate on featured", _featured, _set(("products", 0, "donation_rate"), "8%"), [(("products", 0), "not")]),
+    ("price with 3 decimals", _featured, _set(("products", 0, "price"), "39.999"), [(("products", 0, "price"), "pattern")]),
+    ("price of 0 as a number", _featured, _set(("products", 0, "price"), 0), [(("products", 0, "price"), "exclusiveMinimum")]),
     ("rate without %", _charity_sale, _set(("charity", "rate"), "5.5"), [(("charity", "rate"), "pattern")]),
     ("weight 0", _featured, _set(("homepage",), {"weight": 0}), [(("homepage", "weight"), "minimum")]),
-    ("pinned twice", _featured, _set(("homepage",), {"weight": 1, "pinned": ["EGG-0017", "EGG-0017"]}),
-     [(("homepage", "pinned"), "uniqueItems")]),
+    (
+        "pinned twice",
+        _featured,
+        _set(("homepage",), {"weight": 1, "pinned": ["EGG-0017", "EGG-0017"]}),
+        [(("homepage", "pinned"), "uniqueItems")],
+    ),
     ("id with uppercase", _featured, _set(("id",), "Poverty-Day-2026"), [(("id",), "pattern")]),
     ("date-only ends_at", _featured, _set(("ends_at",), "2026-10-18"), [(("ends_at",), "pattern")]),
-    ("SKU with a space", _featured, _set(("products", 0, "sku"), "EGG 0017"),
-     [(("products", 0, "sku"), "pattern")]),
-    ("price of 0.00", _featured, _set(("products", 0, "price"), "0.00"),
-     [(("products", 0, "price"), "pattern")]),
+    ("SKU with a space", _featured, _set(("products", 0, "sku"), "EGG 0017"), [(("products", 0, "sku"), "pattern")]),
+    ("price of 0.00", _featured, _set(("products", 0, "price"), "0.00"), [(("products", 0, "price"), "pattern")]),
     ("no products", _featured, _set(("products",), []), [(("products",), "minItems")]),
-    ("image over http", _featured, _set(("products", 0, "image"), "http://img.example/egg.jpg"),
-     [(("products", 0, "image"), "pattern")]),
-    ("endorsement by a company", _featured,
-     _set(("products", 0, "endorsement"), {"by": _text("某公司"), "kind": "company"}),
-     [(("products", 0, "endorsement", "kind"), "enum")]),
+    (
+        "image over http",
+        _featured,
+        _set(("products", 0, "image"), "http://img.example/egg.jpg"),
+        [(("products", 0, "image"), "pattern")],
+    ),
+    (
+        "endorsement by a company",
+        _featured,
+        _set(("products", 0, "endorsement"), {"by": _text("某公司"), "kind": "company"}),
+        [(("products", 0, "endorsement", "kind"), "enum")],
+    ),
 ]
 
 
@@ -441,6 +495,4 @@ def test_the_folder_walk_reports_only_the_files_that_fail(tmp_path: Path):
 def test_every_campaign_file_in_the_repo_matches_the_schema():
     # Other engineers add campaigns/*.yaml; the walk itself is proven on tmp_path above.
     failures = _schema_errors_in(CAMPAIGNS_DIR)
-    assert failures == {}, "\n".join(
-        f"campaigns/{name}: {error}" for name, errors in failures.items() for error in errors
-    )
+    assert failures == {}, "\n".join(f"campaigns/{name}: {error}" for name, errors in failures.items() for error in errors)

@@ -1,4 +1,5 @@
 """Settings.from_env: the only reader of the environment."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,10 +1,11 @@
 """Standard Webhooks verification (chalicelib/signing.py) and signed cursors (chalicelib/cursors.py)."""
+
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -16,9 +17,9 @@ from chalicelib.web.cursors import CursorSigner
 from chalicelib.webhooks.signing import ClockedWebhook, SecretSource, WebhookVerifier, secret_key
 
 # A wall clock far from the real one: proves the tolerance reads the injected clock.
-WALL = datetime(2031, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
+WALL = datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC)
 SECRET = generate_secret()
-BODY = '{"order_id": "ORD-1", "note": "巴中留守儿童"}'.encode("utf-8")
+BODY = '{"order_id": "ORD-1", "note": "巴中留守儿童"}'.encode()
 
 
 def verifier(secret: str | None = SECRET, wall: datetime = WALL) -> WebhookVerifier:
@@ -28,8 +29,10 @@ def verifier(secret: str | None = SECRET, wall: datetime = WALL) -> WebhookVerif
 def test_the_standard_webhooks_reference_vector_signs_as_the_spec_says():
     # The specification's own example (standardwebhooks.com, "Verifying webhooks").
     headers = sign_headers(
-        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", b'{"test": 2432232314}', "msg_p5jXN8AQM9LWM0D4loKWxJek",
-        datetime.fromtimestamp(1614265330, tz=timezone.utc),
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        b'{"test": 2432232314}',
+        "msg_p5jXN8AQM9LWM0D4loKWxJek",
+        datetime.fromtimestamp(1614265330, tz=UTC),
     )
     assert headers == {
         "webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek",
@@ -38,7 +41,7 @@ def test_the_standard_webhooks_reference_vector_signs_as_the_spec_says():
     }
     WebhookVerifier(
         SecretSource(Settings(system_signing_secret="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")),
-        FixedClock(datetime.fromtimestamp(1614265330 + 60, tz=timezone.utc)),
+        FixedClock(datetime.fromtimestamp(1614265330 + 60, tz=UTC)),
     ).verify(b'{"test": 2432232314}', headers)
 
 
@@ -50,14 +53,16 @@ def test_a_signed_body_verifies_over_its_raw_bytes():
 
 def test_the_signature_is_an_hmac_over_id_timestamp_and_body():
     headers = sign_headers(SECRET, BODY, "msg_1", WALL)
-    expected = hmac.new(secret_key(SECRET), b"msg_1." + headers["webhook-timestamp"].encode() + b"." + BODY, hashlib.sha256).digest()
+    expected = hmac.new(
+        secret_key(SECRET), b"msg_1." + headers["webhook-timestamp"].encode() + b"." + BODY, hashlib.sha256
+    ).digest()
     assert headers["webhook-signature"] == "v1," + base64.b64encode(expected).decode()
 
 
 def test_reserialized_json_does_not_verify():
     headers = sign_headers(SECRET, BODY, "msg_1", WALL)
     with pytest.raises(Unauthorized, match="bad signature"):
-        verifier().verify('{"order_id":"ORD-1","note":"\\u5df4"}'.encode(), headers)
+        verifier().verify(b'{"order_id":"ORD-1","note":"\\u5df4"}', headers)
 
 
 @pytest.mark.parametrize("skew_s", [301, -301, 10**6])

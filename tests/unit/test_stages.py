@@ -24,7 +24,11 @@ def test_a_stage_has_every_setting_its_lambda_has():
 
 def test_the_local_stage_talks_to_the_embedded_dynamodb_on_its_port():
     local = stage_settings("local", 8123, env={"AWS_ENDPOINT_URL_DYNAMODB": "http://elsewhere:1"})
-    assert (local.stage, local.dynamodb_endpoint, local.table_name) == ("local", "http://127.0.0.1:8123", "campaign-platform-local")
+    assert (local.stage, local.dynamodb_endpoint, local.table_name) == (
+        "local",
+        "http://127.0.0.1:8123",
+        "campaign-platform-local",
+    )
 
 
 def test_a_release_records_whether_the_campaign_files_were_committed(tmp_path, monkeypatch):

@@ -1,4 +1,5 @@
 """Every key builder of chalicelib/store/keys.py against its parser, and the items' round trips."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
@@ -58,8 +59,9 @@ def test_the_items_round_trip():
     head = CampaignHead("d" * 64, {"id": "a-b-c", "price": "39.90"})
     assert CampaignHead.from_item(head.to_item("a-b-c")) == head and head.to_item("a-b-c")["SK"] == keys.HEAD_SK
     receipt = Receipt("f" * 64, {"order_id": "A-1", "donation": "10.90"})
-    order = OrderRecord("A-1", "a-b-c", "EGG-0017", 1, "m-1", "511902", 20000, "2026-12-01T10:00:00+08:00",
-                        Decimal("5.45"), 1090, 0, 0, receipt)
+    order = OrderRecord(
+        "A-1", "a-b-c", "EGG-0017", 1, "m-1", "511902", 20000, "2026-12-01T10:00:00+08:00", Decimal("5.45"), 1090, 0, 0, receipt
+    )
     item = order.to_item(datetime(2026, 12, 1, tzinfo=UTC))
     assert OrderRecord.from_item(item) == order and Receipt.from_item(item) == receipt
     refund = receipt_item(keys.refund_pk("R-1"), keys.REFUND_SK, receipt, datetime(2026, 12, 1, tzinfo=UTC), amount_fen=5)

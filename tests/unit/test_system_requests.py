@@ -1,8 +1,9 @@
 """Bodies of the system routes: every refusal names its field (chalicelib/system_requests.py)."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -27,7 +28,7 @@ def test_a_sale_parses_to_fen_and_utc():
     sale = parse_sale(raw(SALE))
     assert sale.amount_fen == 13600
     assert sale.quantity == 2
-    assert sale.paid_at == datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)
+    assert sale.paid_at == datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -67,7 +68,9 @@ def test_bad_money_is_refused_naming_the_field(value, hint):
 
 def test_a_json_number_with_a_fraction_is_seen_as_a_number_not_a_float():
     with pytest.raises(Unprocessable, match="not the number 12.50"):
-        parse_sale(b'{"order_id": "A", "campaign_id": "abc", "sku": "S", "quantity": 1, "amount": 12.50, "paid_at": "2026-12-01T10:00:00+08:00"}')
+        parse_sale(
+            b'{"order_id": "A", "campaign_id": "abc", "sku": "S", "quantity": 1, "amount": 12.50, "paid_at": "2026-12-01T10:00:00+08:00"}'
+        )
 
 
 @pytest.mark.parametrize(
@@ -129,14 +132,18 @@ def test_a_body_of_exactly_16_kib_is_read():
 def test_refund_and_points_parse():
     refund = parse_refund(raw({"refund_id": "RF-1", "order_id": "ORD-1", "amount": "50.00"}))
     assert (refund.refund_id, refund.order_id, refund.amount_fen) == ("RF-1", "ORD-1", 5000)
-    points = parse_point_donation(raw({"donation_id": "PD-1", "campaign_id": "bazhong-pork-charity", "member_id": "M-9", "points": 250}))
+    points = parse_point_donation(
+        raw({"donation_id": "PD-1", "campaign_id": "bazhong-pork-charity", "member_id": "M-9", "points": 250})
+    )
     assert (points.points, points.member_id) == (250, "M-9")
 
 
 @pytest.mark.parametrize("points", [0, -5, 2.5, "250", True, None, 10**13])
 def test_points_must_be_a_positive_integer(points):
     with pytest.raises(Unprocessable) as caught:
-        parse_point_donation(raw({"donation_id": "PD-1", "campaign_id": "bazhong-pork-charity", "member_id": "M-9", "points": points}))
+        parse_point_donation(
+            raw({"donation_id": "PD-1", "campaign_id": "bazhong-pork-charity", "member_id": "M-9", "points": points})
+        )
     assert caught.value.field == "points"
 
 

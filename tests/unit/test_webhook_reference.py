@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -21,7 +21,7 @@ from chalicelib.errors import Unauthorized
 from chalicelib.settings import Settings
 from chalicelib.webhooks.signing import SecretSource, WebhookVerifier
 
-NOW = datetime(2026, 12, 2, 9, 30, 0, 250_000, tzinfo=timezone.utc)  # a quarter second past a whole second
+NOW = datetime(2026, 12, 2, 9, 30, 0, 250_000, tzinfo=UTC)  # a quarter second past a whole second
 KEY = secrets.token_bytes(32)
 PADDED = "whsec_" + base64.b64encode(KEY[:31]).decode()  # 31 bytes: base64 ends with "="
 UNPADDED = PADDED.rstrip("=")
@@ -30,7 +30,7 @@ BODY = '{"order_id":"ORD-1","campaign_id":"bazhong-pork-charity","amount":"100.0
 
 
 def _sig(secret: str, stamp: int, msg_id: str = "msg_1", body: str = BODY) -> str:
-    return Webhook(secret).sign(msg_id=msg_id, timestamp=datetime.fromtimestamp(stamp, tz=timezone.utc), data=body)
+    return Webhook(secret).sign(msg_id=msg_id, timestamp=datetime.fromtimestamp(stamp, tz=UTC), data=body)
 
 
 def _case(secret_used: str, stamp_delta_s: int, signature: str | None = None) -> tuple[str, dict[str, str]]:
@@ -100,7 +100,7 @@ def test_the_reference_refuses_what_we_call_stale_and_accepts_the_edge():
     with time_machine.travel(NOW, tick=False):
         assert not _reference_accepts(*_case(PADDED, -300))  # 300.25 s old
         assert _reference_accepts(*_case(PADDED, 300))  # 299.75 s ahead
-    assert NOW.microsecond and timedelta(seconds=300) < NOW - datetime.fromtimestamp(int(NOW.timestamp()) - 300, tz=timezone.utc)
+    assert NOW.microsecond and timedelta(seconds=300) < NOW - datetime.fromtimestamp(int(NOW.timestamp()) - 300, tz=UTC)
 
 
 def test_an_unpadded_secret_is_read_everywhere_a_secret_is_read():
@@ -109,5 +109,5 @@ def test_an_unpadded_secret_is_read_everywhere_a_secret_is_read():
 
     assert UNPADDED != PADDED and secret_key(UNPADDED) == secret_key(PADDED) == KEY[:31]
     assert ensure_local_secret(Settings(system_signing_secret=UNPADDED)) == (Settings(system_signing_secret=UNPADDED), None)
-    at = datetime.fromtimestamp(int(NOW.timestamp()), tz=timezone.utc)
+    at = datetime.fromtimestamp(int(NOW.timestamp()), tz=UTC)
     assert sign_headers(UNPADDED, BODY.encode(), "msg_1", at) == sign_headers(PADDED, BODY.encode(), "msg_1", at)

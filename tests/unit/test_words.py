@@ -1,4 +1,5 @@
 """The one word table (chalicelib.web.words): the same keys in both languages, none missing, none unused."""
+
 from __future__ import annotations
 
 import re

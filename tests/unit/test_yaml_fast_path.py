@@ -7,6 +7,7 @@ tags, values, scalar styles, collection styles, every start and end mark (line, 
 index) and which nodes are shared through aliases. The inputs: the campaigns, the
 corpus, each place the two parsers are known to differ, and mutations of all of these.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -137,7 +138,7 @@ SAME_AFTER_ADJUSTING = [
     ("tab inside a block scalar", "a: |\n  x\ty\n  \t\nb: c\n"),
     ("tab in comments", "#\tc\na: b # c\td\ne: [f, # \t\n  g]\nh: |\n  i\n# \t\n"),
     ("empty value in a flow mapping", "title: {zh-CN: 扶贫日好物, en: }\n"),
-    ("empty values in flow mappings and pairs", "a: {b : , c: {d: }}\ne: [f: , g]\nh: {\"i\": # c\n  }\n"),
+    ("empty values in flow mappings and pairs", 'a: {b : , c: {d: }}\ne: [f: , g]\nh: {"i": # c\n  }\n'),
     ("plain plain-looking indicators", "a: -x\nb: ?x\nc: :x\nd: a:b\ne: [a:b]\n"),
     ("standard tags and anchors", "a: !!str 0123\nb: &c !!int 7\nd: *c\ne: !!null\n"),
     ("a tagged collection", "a: !!map {b: c}\nd: !!seq [e]\n"),
@@ -153,20 +154,26 @@ def test_libyaml_reads_these_with_the_pure_tree(why, text):
     assert engine(text) == "libyaml"
 
 
-@pytest.mark.parametrize(("why", "data"), [
-    ("over the depth bound", "x: " + "[" * 200 + "]" * 200 + "\n"),
-    ("alias expansion", "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(9))),
-    ("alias loop", "a: &a [b, *a]\n"),
-    ("undefined alias", "a: *b\n"),
-    ("duplicate anchor", "a: &x b\nc: &x d\n"),
-    ("second document", "a: b\n---\nc: d\n"),
-    ("unclosed flow sequence", "a: [b, c\nd: e\n"),
-    ("character YAML does not allow", "a: b\x07\n"),
-    ("lone surrogate", "a: b\ud800\n"),
-    ("bad indentation", "a:\n  b: c\n d: e\n"),
-    ("empty", "# nothing\n"),
-])
+@pytest.mark.parametrize(
+    ("why", "data"),
+    [
+        ("over the depth bound", "x: " + "[" * 200 + "]" * 200 + "\n"),
+        (
+            "alias expansion",
+            "a: &a [x, x, x, x, x, x, x, x, x]\n"
+            + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(9)),
+        ),
+        ("alias loop", "a: &a [b, *a]\n"),
+        ("undefined alias", "a: *b\n"),
+        ("duplicate anchor", "a: &x b\nc: &x d\n"),
+        ("second document", "a: b\n---\nc: d\n"),
+        ("unclosed flow sequence", "a: [b, c\nd: e\n"),
+        ("character YAML does not allow", "a: b\x07\n"),
+        ("lone surrogate", "a: b\ud800\n"),
+        ("bad indentation", "a:\n  b: c\n d: e\n"),
+        ("empty", "# nothing\n"),
+    ],
+)
 def test_errors_come_with_the_pure_parsers_message_and_position(why, data):
     _, issues = assert_same_as_pure(data)
 
@@ -190,12 +197,15 @@ def test_a_one_mebibyte_file_of_valid_products_is_read_by_libyaml_and_validates_
     assert reference_reason(text) is None and engine(text) == "libyaml"
 
 
-@pytest.mark.parametrize(("tail", "line", "col", "message"), [
-    ("  - sku: [a, b\n", 2, 1, "unclosed '[' (opened at line {1}, column 10); add the closing ']'"),
-    ("\tprice: 1\n", 1, 1, "tabs are not allowed for indentation; use spaces"),
-    ("  - sku: 'x\n", 2, 1, "unclosed quote (opened at line {1}, column 10); add the closing quote"),
-    ("  - sku: a\n    name: {en: b\n", 3, 1, "unclosed '{{' (opened at line {2}, column 11); add the closing '}}'"),
-])
+@pytest.mark.parametrize(
+    ("tail", "line", "col", "message"),
+    [
+        ("  - sku: [a, b\n", 2, 1, "unclosed '[' (opened at line {1}, column 10); add the closing ']'"),
+        ("\tprice: 1\n", 1, 1, "tabs are not allowed for indentation; use spaces"),
+        ("  - sku: 'x\n", 2, 1, "unclosed quote (opened at line {1}, column 10); add the closing quote"),
+        ("  - sku: a\n    name: {en: b\n", 3, 1, "unclosed '{{' (opened at line {2}, column 11); add the closing '}}'"),
+    ],
+)
 def test_a_large_files_syntax_error_is_libyamls_own_and_located(tail, line, col, message):
     """From LIBYAML_ERRORS_FROM_CHARS on, the pure parser does not read the text again (it
     would take seconds, past the 2 s a file of docs/yaml.md): libyaml's error, put in the same words."""
@@ -215,12 +225,15 @@ def test_a_large_files_syntax_error_is_libyamls_own_and_located(tail, line, col,
     assert raised.value.problem_mark.buffer is not None  # the pure parser's
 
 
-@pytest.mark.parametrize(("why", "tail"), [
-    ("a tab as a separator (CRLF line ends)", "  - sku: a\r\n    image:\t/static/egg.svg\r\n"),
-    ("an undefined alias", "  - <<: *nowhere\n"),
-    ("a duplicate anchor", "  - &dup a\n  - &dup b\n"),
-    ("a second document", "---\nx: 1\n"),
-])
+@pytest.mark.parametrize(
+    ("why", "tail"),
+    [
+        ("a tab as a separator (CRLF line ends)", "  - sku: a\r\n    image:\t/static/egg.svg\r\n"),
+        ("an undefined alias", "  - <<: *nowhere\n"),
+        ("a duplicate anchor", "  - &dup a\n  - &dup b\n"),
+        ("a second document", "---\nx: 1\n"),
+    ],
+)
 def test_a_large_file_that_libyaml_accepts_but_the_reference_refuses_gets_the_reference_error(why, tail):
     """Where the reference's error is certain, a large text gets it without the pure parser's
     seconds-long read (the same issue as the pure parser gives: compared here)."""
@@ -237,8 +250,34 @@ def test_a_large_file_that_libyaml_accepts_but_the_reference_refuses_gets_the_re
 # ---------------------------------------------------------------- mutations
 
 EXTRA_FRAGMENTS = [
-    " \t", "\t#", "|\t", "|#c", "?x", "http://x/?q=1", ": ,", "{a: }", "[a: ]", "! ", "!", "!foo,", "&x\t", "%YAML 1.1\n---\n",
-    "\u2029", "\r", "\x85", "\xa0", "😀", "\ufeff", "- ", "\n- ", "|\n  x", ">-\n  x\n", "'a\n b'", '"a\\\n b"', "*a", "&a ",
+    " \t",
+    "\t#",
+    "|\t",
+    "|#c",
+    "?x",
+    "http://x/?q=1",
+    ": ,",
+    "{a: }",
+    "[a: ]",
+    "! ",
+    "!",
+    "!foo,",
+    "&x\t",
+    "%YAML 1.1\n---\n",
+    "\u2029",
+    "\r",
+    "\x85",
+    "\xa0",
+    "😀",
+    "\ufeff",
+    "- ",
+    "\n- ",
+    "|\n  x",
+    ">-\n  x\n",
+    "'a\n b'",
+    '"a\\\n b"',
+    "*a",
+    "&a ",
 ]
 SEEDS = {**CAMPAIGNS, **CORPUS}
 
@@ -250,17 +289,31 @@ def mutated(draw) -> bytes:
     name = draw(st.sampled_from(sorted(SEEDS)))
     lines = SEEDS[name].split(b"\n")
     start = draw(st.sampled_from([0, draw(st.integers(0, max(0, len(lines) - 1)))]))
-    window = b"\n".join(lines[start:start + draw(st.integers(1, 30))])
-    ops = draw(st.lists(st.tuples(
-        st.sampled_from(["delete-line", "duplicate-line", "swap-lines", "insert", "insert", "replace-value", "indent", "truncate"]),
-        st.integers(0, 400), st.integers(0, 400),
-        st.one_of(st.sampled_from(FRAGMENTS + EXTRA_FRAGMENTS), st.text(max_size=6))), max_size=4))
+    window = b"\n".join(lines[start : start + draw(st.integers(1, 30))])
+    ops = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(
+                    ["delete-line", "duplicate-line", "swap-lines", "insert", "insert", "replace-value", "indent", "truncate"]
+                ),
+                st.integers(0, 400),
+                st.integers(0, 400),
+                st.one_of(st.sampled_from(FRAGMENTS + EXTRA_FRAGMENTS), st.text(max_size=6)),
+            ),
+            max_size=4,
+        )
+    )
     data = mutate(window, ops)
     return data.rstrip(b"\n") if draw(st.booleans()) else data
 
 
-@settings(max_examples=250, derandomize=True, database=None, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=250,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(st.one_of(mutated(), mutated(), st.text(max_size=80)))
 def test_mutated_files_give_the_pure_tree_and_issues(data):
     assert_same_as_pure(data)
