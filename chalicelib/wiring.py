@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.books.service import Books, BookSizes
-from chalicelib.books.totals import TotalsSource
 from chalicelib.clock import Clock, system_clock
+from chalicelib.domain.totals import TotalsSource
 from chalicelib.homepage.job import RotationJob
 from chalicelib.observability import Observability
 from chalicelib.releases.catalog import StoreCatalog

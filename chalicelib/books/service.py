@@ -28,16 +28,16 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib import staleness
+from chalicelib.books.inputs import PointDonationRequest, RefundRequest, SaleRequest
 from chalicelib.books.rules import RefundTooLarge, apply_refund, mask_ref, points_value_fen, sale_donation_fen, shard_of
-from chalicelib.books.totals import CampaignBooks, CharityTotals
 from chalicelib.domain import window
 from chalicelib.domain.model import Campaign
 from chalicelib.domain.money import fen_to_yuan_str
+from chalicelib.domain.totals import CampaignBooks, CharityTotals
 from chalicelib.errors import IdempotencyConflict, NotFound, StoreUnavailable, Unprocessable
 from chalicelib.store.books import BooksStore, DuplicateId, StaleOrder
 from chalicelib.store.items import LedgerEntry, OrderRecord, Receipt, receipt_item, split_attribute
 from chalicelib.store.keys import POINTS_SK, REFUND_SK, order_pk, points_pk, refund_pk
-from chalicelib.webhooks.requests import PointDonationRequest, RefundRequest, SaleRequest
 
 COUNTER_SHARDS = 256  # may grow, never shrink: readers sum shards 0..N-1 (docs/donations.md)
 LEDGER_SHARDS = 32  # the same rule
@@ -295,7 +295,7 @@ class Books:
     # ---------------------------------------------------------- reads
 
     def totals(self, campaign_id: str) -> CharityTotals:
-        """The page figures of a campaign (a :data:`~chalicelib.books.totals.TotalsSource`), cached."""
+        """The page figures of a campaign (a :data:`~chalicelib.domain.totals.TotalsSource`), cached."""
         books = self.books([campaign_id])[campaign_id]
         return books.charity_totals()
 

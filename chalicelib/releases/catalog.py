@@ -32,7 +32,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from chalicelib import staleness
 from chalicelib.domain.model import Campaign, campaign_from_doc, campaign_to_doc
@@ -43,9 +43,6 @@ from chalicelib.releases.documents import catalog_entry
 from chalicelib.store.items import CampaignHead, Release
 from chalicelib.store.releases import ReleaseStore
 from chalicelib.store.rotations import RotationStore
-
-if TYPE_CHECKING:  # the type only: the catalog holds the pages' cache, it never uses it
-    from chalicelib.web.page_cache import PageCache
 
 T = TypeVar("T")
 _NO_CATALOG: tuple[dict[str, Any], ...] = ()
@@ -62,7 +59,7 @@ class StoreCatalog:
         release_ttl_s: float = 5.0,
         rotation_ttl_s: float = 5.0,
         stale_if_error_s: float = staleness.STALE_IF_ERROR_S,
-        page_cache: PageCache | None = None,
+        page_cache: Any = None,
     ) -> None:
         self.releases = releases
         self.rotations = rotations
@@ -75,7 +72,8 @@ class StoreCatalog:
         self._versions: dict[tuple[str, str], Campaign | None] = {}
         self._parsed: StoredRotation | None = None
         self._reconciled: tuple[StoredRotation, Release, StoredRotation] | None = None
-        # The pages' cache of rendered bodies, handed in by chalicelib.wiring (None: render afresh).
+        # The pages' cache of rendered bodies (chalicelib.web.page_cache.PageCache), handed in by
+        # chalicelib.wiring and read only by the pages; None: every page is rendered afresh.
         self.page_cache = page_cache
 
     def _cached(self, entry: tuple[float, T] | None, ttl_s: float, read: Callable[[], T]) -> tuple[float, T]:

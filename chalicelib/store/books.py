@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from chalicelib.books.totals import CampaignBooks
+from chalicelib.domain.totals import CampaignBooks
 from chalicelib.store.items import COUNTERS, SPLIT_PREFIX, LedgerEntry, OrderRecord, Receipt, as_int, split_of
 from chalicelib.store.keys import (
     LEDGER_TOP,

@@ -28,14 +28,13 @@ are the same body; any other difference is a different body (409).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.books.inputs import PointDonationRequest, RefundRequest, SaleRequest
 from chalicelib.domain.ids import is_campaign_id
 from chalicelib.errors import BadRequest, Unprocessable
 
@@ -138,54 +137,6 @@ def _instant(value: Any, field: str) -> datetime:
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise Unprocessable(f"{field}: {value!r} has no UTC offset; write e.g. {example}", field=field)
     return parsed.astimezone(UTC)
-
-
-def _fingerprint(kind: str, values: dict[str, Any]) -> str:
-    text = json.dumps([kind, values], sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True)
-class SaleRequest:
-    """A paid order line. ``amount_fen``: what was paid (integer fen); ``paid_at``: aware UTC."""
-
-    order_id: str
-    campaign_id: str
-    sku: str
-    quantity: int
-    amount_fen: int
-    paid_at: datetime
-
-    @property
-    def fingerprint(self) -> str:
-        return _fingerprint("sale", {**asdict(self), "paid_at": self.paid_at.isoformat(timespec="microseconds")})
-
-
-@dataclass(frozen=True)
-class RefundRequest:
-    """A refund of ``amount_fen`` (integer fen, > 0) on order ``order_id``."""
-
-    refund_id: str
-    order_id: str
-    amount_fen: int
-
-    @property
-    def fingerprint(self) -> str:
-        return _fingerprint("refund", asdict(self))
-
-
-@dataclass(frozen=True)
-class PointDonationRequest:
-    """``points`` loyalty points donated by ``member_id`` (kept private; never shown)."""
-
-    donation_id: str
-    campaign_id: str
-    member_id: str
-    points: int
-
-    @property
-    def fingerprint(self) -> str:
-        return _fingerprint("points", asdict(self))
 
 
 SALE_FIELDS = ("order_id", "campaign_id", "sku", "quantity", "amount", "paid_at")

@@ -24,19 +24,13 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TypeVar
 
+from chalicelib.books.inputs import PointDonationRequest, RefundRequest, SaleRequest
 from chalicelib.books.service import Books, Outcome
 from chalicelib.clock import Clock
 from chalicelib.domain.money import parse_yuan
 from chalicelib.observability import Observability
 from chalicelib.web.response import JSON, NO_STORE, Response, json_text
-from chalicelib.webhooks.requests import (
-    PointDonationRequest,
-    RefundRequest,
-    SaleRequest,
-    parse_point_donation,
-    parse_refund,
-    parse_sale,
-)
+from chalicelib.webhooks.requests import parse_point_donation, parse_refund, parse_sale
 from chalicelib.webhooks.signing import WebhookVerifier
 
 RawBody = bytes | str | None  # what Chalice hands over as the raw body

@@ -220,7 +220,7 @@ def rendered_page(route_url: str, page_response) -> callable:
 def test_progress_bar_splits_sales_and_points(charity_site, open_tab, width):
     # GIVEN the charity sale with 24,000 yuan raised from sales and 6,000 from points (half the goal)
     from campaign_tools.authoring.campaign_yaml import validate_paths
-    from chalicelib.books.totals import CharityTotals
+    from chalicelib.domain.totals import CharityTotals
     from chalicelib.releases.catalog import YamlCatalog
     from chalicelib.web.pages import campaign as campaign_page
     from chalicelib.web.view import View

@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
+from chalicelib.books.inputs import PointDonationRequest, RefundRequest, SaleRequest
 from chalicelib.books.service import Books, BookSizes
 from chalicelib.domain.model import County, Merchant, Text
 from chalicelib.releases.catalog import StoreCatalog
@@ -16,7 +17,6 @@ from chalicelib.store.books import BooksStore, DuplicateId
 from chalicelib.store.items import LedgerEntry
 from chalicelib.store.keys import ledger_pk, totals_pk
 from chalicelib.store.table import Table
-from chalicelib.webhooks.requests import PointDonationRequest, RefundRequest, SaleRequest
 from tests.factories import campaign, charity_sale, local
 from tests.stores import Boto3Table, ScriptedClient, books_store, release_store, rotation_store
 

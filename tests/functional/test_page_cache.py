@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.books.totals import CharityTotals
+from chalicelib.domain.totals import CharityTotals
 from chalicelib.homepage.job import run_rotation
 from chalicelib.releases.catalog import StoreCatalog, YamlCatalog
 from chalicelib.web.page_cache import COUNTDOWN_TOKENS, CountdownBody, PageCache

@@ -88,3 +88,33 @@ def test_importing_app_loads_no_yaml_reader_moto_or_tool():
     loaded = set(json.loads(out.splitlines()[-1]))
     assert {m for m in loaded if m.split(".")[0] in ("yaml", "_yaml", "moto", "campaign_tools", "boto3")} == set()
     assert "chalicelib.domain.window" in loaded and "chalicelib.web.templates" in loaded
+
+
+# The packages of chalicelib from the top down, as docs/architecture.md draws them: each may
+# import only those after it (the root modules are the ground floor).
+LAYERS = ["wiring", "webhooks", "web", "releases", "books", "homepage", "store", "domain"]
+GROUND = {"settings", "clock", "errors", "observability", "staleness"}
+
+
+def test_each_package_imports_only_the_layers_below_it():
+    def layer(module: str) -> int:
+        part = module.split(".")[1]
+        return len(LAYERS) if part in GROUND else LAYERS.index(part)
+
+    upward = sorted(
+        f"{source} -> {target}"
+        for source, targets in graph().items()
+        if source.startswith("chalicelib.") and source != "chalicelib.__init__"
+        for target in targets
+        if target.startswith("chalicelib.")
+        and target.split(".")[1] != source.split(".")[1]
+        and (layer(target) <= layer(source) and not (layer(source) == len(LAYERS) and layer(target) == len(LAYERS)))
+    )
+    ground_reaching_up = sorted(
+        f"{s} -> {t}"
+        for s, ts in graph().items()
+        if s.startswith("chalicelib.") and s.split(".")[1] in GROUND
+        for t in ts
+        if t.startswith("chalicelib.") and t.split(".")[1] not in GROUND
+    )
+    assert (upward, ground_reaching_up) == ([], [])

@@ -25,11 +25,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from chalicelib.books.totals import CharityTotals, TotalsSource, no_totals
 from chalicelib.domain import window
 from chalicelib.domain.ids import is_campaign_id
 from chalicelib.domain.model import Campaign
 from chalicelib.domain.money import fen_to_yuan_str, percent_str
+from chalicelib.domain.totals import CharityTotals, TotalsSource, no_totals
 from chalicelib.web.pages.errors import not_found
 from chalicelib.web.pages.source import Source, page_cache
 from chalicelib.web.response import HTML, JSON, LIVE_TOTALS_MAX_AGE_S, Response, cache_control, json_text, may_serve_stale

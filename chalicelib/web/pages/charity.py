@@ -7,9 +7,9 @@ with every sale).
 
 from __future__ import annotations
 
-from chalicelib.books.totals import TotalsSource, no_totals
 from chalicelib.domain import window
 from chalicelib.domain.money import parse_yuan
+from chalicelib.domain.totals import TotalsSource, no_totals
 from chalicelib.web.pages.homepage import CatalogTimes
 from chalicelib.web.pages.source import Source
 from chalicelib.web.response import HTML, LIVE_TOTALS_MAX_AGE_S, Response, cache_control, may_serve_stale

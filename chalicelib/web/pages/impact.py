@@ -21,10 +21,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.books.service import Books
-from chalicelib.books.totals import CampaignBooks
 from chalicelib.domain import window
 from chalicelib.domain.model import Text
 from chalicelib.domain.money import fen_to_yuan_str
+from chalicelib.domain.totals import CampaignBooks
 from chalicelib.web.pages.source import Source
 from chalicelib.web.response import HTML, JSON, LIVE_TOTALS_MAX_AGE_S, Response, cache_control, json_text, may_serve_stale
 from chalicelib.web.templates import render_page
