@@ -26,7 +26,7 @@ The table's key schema and TTL attribute come from
 :mod:`chalicelib.store.keys`, the same constants ``create_table`` uses for the
 local stack, so the deployed table cannot drift from the code. Its name comes
 from the stage's ``TABLE_NAME`` in ``.chalice/config.json`` (which
-``.chalice/policy-<stage>.json`` names too; ``tests/functional/test_policy.py``
+``.chalice/policy-<stage>.json`` names too; ``tests/deploy/test_policy.py``
 holds the three together).
 
 Usage: ``python tools/package.py --stage dev [--out build/dev]``.
