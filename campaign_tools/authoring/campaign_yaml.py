@@ -616,10 +616,6 @@ def _diag(item: _Loaded, key: str, message: str, severity: str = "error", table:
     return Diagnostic(item.path, line, col, severity, message)
 
 
-def _overlap(a: Campaign, b: Campaign) -> bool:
-    return (b.ends_at is None or a.starts_at < b.ends_at) and (a.ends_at is None or b.starts_at < a.ends_at)
-
-
 def _check_static_images(items: list[_Loaded], static_dir: Path) -> list[Diagnostic]:
     """A ``/static/...`` image that is not a file of ``static_dir`` is a warning (``--strict``: an error)."""
     found: list[Diagnostic] = []
@@ -674,7 +670,7 @@ def _check_prices(items: list[_Loaded]) -> list[Diagnostic]:
     for n, later in enumerate(items):
         for earlier in items[:n]:
             a, b = earlier.campaign, later.campaign
-            if not _overlap(a, b):
+            if not a.window.overlaps(b.window):
                 continue
             prices = {p.sku: (j, p.price_fen) for j, p in enumerate(a.products)}
             for j, pick in enumerate(b.products):

@@ -59,6 +59,12 @@ class Window:
             return TEASER
         return HIDDEN
 
+    def overlaps(self, other: Window) -> bool:
+        """Whether the two live spans share an instant (each ``[starts_at, ends_at)``)."""
+        return (other.ends_at is None or self.starts_at < other.ends_at) and (
+            self.ends_at is None or other.starts_at < self.ends_at
+        )
+
     def visible_at(self, at: datetime) -> bool:
         """Whether a page exists at ``at`` (teaser, live or ended)."""
         return self.state_at(at) != HIDDEN

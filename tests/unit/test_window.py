@@ -36,3 +36,10 @@ def test_live_at_is_the_live_state_and_the_window_of_a_regional_store_never_ends
     store = window.Window(starts_at=local(2026, 9, 1))
     assert store.live_at(local(2036, 1, 1)) and store.next_change(local(2026, 9, 1)) is None
     assert store.state_at(local(2026, 8, 31)) == "hidden"
+
+
+def test_two_windows_overlap_when_their_live_spans_share_an_instant():
+    october = window.Window(local(2026, 10, 17), local(2026, 10, 18))
+    assert october.overlaps(window.Window(local(2026, 10, 17, 23, 59), local(2026, 10, 19)))
+    assert not october.overlaps(window.Window(local(2026, 10, 18), local(2026, 10, 19)))  # ends_at is exclusive
+    assert october.overlaps(window.Window(local(2026, 9, 1)))  # a store that never ends
