@@ -61,6 +61,8 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
 
 @dataclass(frozen=True)
 class Settings:
+    """A stage's settings (the variables of the module's table), read once by :meth:`from_env`."""
+
     stage: str = "local"
     table_name: str = DEFAULT_TABLE
     homepage_slots: int = 8

@@ -48,6 +48,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from chalicelib.domain.model import Text
 from chalicelib.domain.window import Window
@@ -112,7 +113,8 @@ class RotationState:
     seats: Mapping[str, int] = field(default_factory=dict)
     cursors: Mapping[str, str] = field(default_factory=dict)
 
-    def to_doc(self) -> dict:
+    def to_doc(self) -> dict[str, Any]:
+        """The state as stored in the rotation document (JSON values)."""
         return {
             "live_key": self.live_key,
             "base_rotation": self.base_rotation,
@@ -122,7 +124,8 @@ class RotationState:
         }
 
     @classmethod
-    def from_doc(cls, doc: Mapping | None) -> RotationState:
+    def from_doc(cls, doc: Mapping[str, Any] | None) -> RotationState:
+        """Inverse of :meth:`to_doc`; ``None`` or an empty document is the state before any rotation."""
         if not doc:
             return cls()
         return cls(
