@@ -72,7 +72,12 @@ def _services(args: argparse.Namespace) -> Services:
     return svc
 
 
-def _validated(args: argparse.Namespace, paths: Sequence[str] | None = None):
+def _validated(args: argparse.Namespace, paths: Sequence[str] | None = None, *, only: str | None = None):
+    """The validated campaigns, every diagnostic printed; ``CliError`` when any file has an error.
+
+    ``only``: a campaign id that is all the command needs (``campaign preview ID``): errors in
+    other files are then reported and left out, as long as that campaign's own file is valid.
+    """
     from campaign_tools.authoring.campaign_yaml import validate_paths
 
     slots = getattr(args, "slots", None) or shell_settings().homepage_slots
@@ -80,6 +85,12 @@ def _validated(args: argparse.Namespace, paths: Sequence[str] | None = None):
     strict = getattr(args, "strict", False)
     for diagnostic in result.diagnostics:
         print(diagnostic.format(), file=sys.stderr)
+    if only is not None and only in result.sources and not result.ok:
+        own = result.sources[only]
+        if not any(d.path == own for d in result.errors):
+            others = sorted({d.path for d in result.errors})
+            print(f"warning: {len(result.errors)} error(s) in {', '.join(others)}; previewing {only} alone", file=sys.stderr)
+            return result
     if not result.ok or (strict and result.warnings):
         raise CliError(f"{len(result.errors)} error(s), {len(result.warnings)} warning(s); nothing was done")
     return result
@@ -188,7 +199,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
     if not args.homepage and not args.id:
         raise CliError("give a campaign ID, or --homepage")
-    result = _validated(args)
+    result = _validated(args, only=None if args.homepage else args.id)
     settings = shell_settings()
     source = YamlCatalog(result.campaigns, slots=settings.homepage_slots, rotation_minutes=settings.rotation_minutes)
     view = View.of(args.at, pick_lang(args.lang), "json" if args.json else "html")

@@ -126,3 +126,19 @@ def test_nothing_is_published_from_a_set_with_an_error(capsys, tmp_path):
     (folder / "broken.yaml").write_text("id: broken\nkind: featured\n", encoding="utf-8")
     code, _, err = run(capsys, "publish", "--campaigns", str(folder), "--dynamodb-port", "1")
     assert code == 1 and "nothing was done" in err
+
+
+def test_preview_of_one_campaign_warns_of_errors_in_other_files_and_still_renders(capsys, tmp_path):
+    folder = tmp_path / "campaigns"
+    shutil.copytree(ROOT / "campaigns", folder)
+    broken = folder / "poverty-day-2027.yaml"
+    broken.write_text(broken.read_text(encoding="utf-8").replace("kind: featured", "kind: featurd", 1), encoding="utf-8")
+    at = "2026-12-01T10:00+08:00"
+
+    code, out, err = run(capsys, "preview", "bazhong-pork-charity", "--at", at, "--campaigns", str(folder), "--json")
+    assert code == 0 and json.loads(out)["body"]["id"] == "bazhong-pork-charity"
+    assert f"{broken}:4:7: error: kind: featurd" in err and "previewing bazhong-pork-charity alone" in err
+
+    # The broken campaign itself, and the homepage (which needs every campaign), are refused.
+    assert run(capsys, "preview", "poverty-day-2027", "--at", at, "--campaigns", str(folder))[0] == 1
+    assert run(capsys, "preview", "--homepage", "--at", at, "--campaigns", str(folder))[0] == 1
