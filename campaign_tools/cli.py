@@ -163,7 +163,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
             "(to take a campaign off, remove its file and publish the others; `campaign rollback` undoes a publish)"
         )
     publisher, settings = _publisher(args)
-    plan, release = publisher.publish(result.campaigns)
+    plan, release = publisher.publish(result.campaigns, allow=args.allow or ())
     print(f"stage {settings.stage}, table {settings.table_name}")
     print(plan.describe())
     if release is None:
@@ -327,6 +327,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("publish", help="validate, then publish atomically")
     p.add_argument("--dry-run", action="store_true", help="the same as plan")
+    p.add_argument(
+        "--allow",
+        action="append",
+        metavar="ID",
+        help="go ahead with a risky change to campaign ID (removing a live one, ending one early, "
+        "removing a charity sale with donations or changing its rate); repeatable",
+    )
     common(p, stage=True)
     p.set_defaults(func=cmd_publish)
 

@@ -69,8 +69,15 @@ class Services:
     def publisher(
         self, actor: str = "", commit: str = "", progress: Callable[[int], Callable[[int], None]] | None = None
     ) -> Publisher:
-        """A publisher on this stage's releases at its clock (``campaign publish``, ``campaign serve``)."""
-        return Publisher(self.releases, self.clock, actor=actor, commit=commit, progress=progress)
+        """A publisher on this stage's releases at its clock (``campaign publish``, ``campaign serve``),
+        which asks the stage's books whether a charity sale has donations before it removes one or
+        changes its rate."""
+
+        def has_donations(campaign_id: str) -> bool:
+            books = self.books.books([campaign_id]).get(campaign_id)
+            return books is not None and (books.orders > 0 or books.point_donations > 0)
+
+        return Publisher(self.releases, self.clock, actor=actor, commit=commit, progress=progress, has_donations=has_donations)
 
 
 _lock = threading.Lock()

@@ -25,14 +25,15 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from chalicelib.clock import Clock
-from chalicelib.domain.model import Campaign, campaign_to_doc
-from chalicelib.errors import NothingToRollBack, ReleaseConflict, StoreUnavailable
+from chalicelib.domain.model import Campaign, campaign_from_doc, campaign_to_doc
+from chalicelib.domain.window import LIVE, TEASER
+from chalicelib.errors import NothingToRollBack, PlatformError, ReleaseConflict, StoreUnavailable
 from chalicelib.homepage.stored import homepage_entry
 from chalicelib.releases.documents import catalog_entry, doc_digest
 from chalicelib.store.items import CampaignHead, Release
@@ -82,6 +83,35 @@ class Change:
 
 
 @dataclass(frozen=True)
+class Risk:
+    """A change the public would notice and that cannot be taken back by publishing again.
+
+    ``campaign_id`` is what ``campaign publish --allow ID`` names to go ahead; ``what`` says
+    the change and ``loss`` what the public loses (docs/architecture.md, "Risky publishes").
+    """
+
+    campaign_id: str
+    what: str
+    loss: str
+
+    def describe(self) -> str:
+        return f"  !! {self.campaign_id}: {self.what}; {self.loss} (publish with --allow {self.campaign_id})"
+
+
+class RiskyPublish(PlatformError):
+    """A publish would make a risky change that was not allowed by name (nothing was written)."""
+
+    STATUS_CODE = 409
+    CODE = "risky_publish"
+
+    def __init__(self, risks: Sequence[Risk]) -> None:
+        lines = [f"{r.campaign_id}: {r.what}; {r.loss}" for r in risks]
+        ids = " ".join(f"--allow {cid}" for cid in sorted({r.campaign_id for r in risks}))
+        super().__init__("refused, nothing was published:\n  " + "\n  ".join(lines) + f"\nto publish anyway: {ids}")
+        self.risks = tuple(risks)
+
+
+@dataclass(frozen=True)
 class Plan:
     """What a publish would do against the live release ``current`` (``None``: nothing published yet).
 
@@ -96,6 +126,8 @@ class Plan:
     release_changed: bool = False
     # campaign id -> content digest of the planned documents (the new release's manifest)
     manifest: Mapping[str, str] = field(default_factory=dict)
+    # what the public would notice and lose (refused unless allowed by name)
+    risks: tuple[Risk, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -110,6 +142,9 @@ class Plan:
         changes = sum(1 for c in self.changes if c.action == "change" and c.what == "campaign")
         removes = sum(1 for c in self.changes if c.action == "remove" and c.what == "campaign")
         lines.append(f"campaigns: {adds} to add, {changes} to change, {removes} to remove")
+        if self.risks:
+            lines.append("risky, refused unless allowed by name:")
+            lines.extend(r.describe() for r in self.risks)
         return "\n".join(lines)
 
 
@@ -156,6 +191,15 @@ def _diff_campaign(cid: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> 
     return changes
 
 
+def _rates(campaign: Campaign) -> tuple[Any, ...]:
+    """The donation rates a charity sale applies: the campaign's and each pick's own pledge."""
+    rate = None if campaign.charity is None else campaign.charity.rate_percent
+    return (
+        rate,
+        tuple(sorted((p.sku, p.donation_rate_percent) for p in campaign.products if p.donation_rate_percent is not None)),
+    )
+
+
 class Publisher:
     """Plans, publishes and rolls back releases on a :class:`~chalicelib.store.releases.ReleaseStore`.
 
@@ -172,11 +216,14 @@ class Publisher:
         actor: str = "",
         commit: str = "",
         progress: Callable[[int], Callable[[int], None]] | None = None,
+        has_donations: Callable[[str], bool] = lambda campaign_id: False,
     ) -> None:
         self.store = store
         self.clock = clock
         self.actor = actor
         self.commit = commit
+        # campaign id -> whether its books hold donations (a sale or a point donation)
+        self._has_donations = has_donations
         # progress(total) -> advance(n): the CLI's progress bar for large publishes
         self._progress = progress
 
@@ -215,13 +262,60 @@ class Publisher:
             docs=new_docs,
             release_changed=release_changed,
             manifest=new_manifest,
+            risks=tuple(self._risks(old_docs, new_docs)),
         )
 
-    def publish(self, campaigns: Sequence[Campaign]) -> tuple[Plan, Release | None]:
+    def _risks(self, old_docs: Mapping[str, Mapping[str, Any]], new_docs: Mapping[str, Mapping[str, Any]]) -> list[Risk]:
+        """The risky changes against the live release at the clock's now (docs/architecture.md, "Risky publishes")."""
+        now = self.clock()
+        risks: list[Risk] = []
+        for cid, old_doc in sorted(old_docs.items()):
+            old = campaign_from_doc(old_doc)
+            new = None if cid not in new_docs else campaign_from_doc(new_docs[cid])
+            live = old.window.live_at(now)
+            donated = old.charity is not None and self._has_donations(cid)
+            if new is None:
+                if live:
+                    risks.append(Risk(cid, "removes a live campaign", f"its page /campaigns/{cid} answers 404 at once"))
+                if donated:
+                    risks.append(
+                        Risk(
+                            cid,
+                            "removes a charity sale that has donations",
+                            "its public ledger and its totals are no longer shown",
+                        )
+                    )
+                continue
+            ends_earlier = new.ends_at is not None and (old.ends_at is None or new.ends_at < old.ends_at)
+            if ends_earlier and old.window.state_at(now) in (TEASER, LIVE):
+                shown = (
+                    "at once"
+                    if new.ends_at is not None and new.ends_at <= now
+                    else f"at {new.ends_at.isoformat() if new.ends_at else ''}"
+                )
+                risks.append(
+                    Risk(
+                        cid,
+                        "ends a campaign early",
+                        f"its page ends {shown}, not at {old.ends_at.isoformat() if old.ends_at else 'no end'}",
+                    )
+                )
+            if donated and _rates(old) != _rates(new):
+                risks.append(
+                    Risk(
+                        cid,
+                        "changes the donation rate of a charity sale that has donations",
+                        "orders already recorded keep the rate they were recorded at, so the page mixes two rates",
+                    )
+                )
+        return risks
+
+    def publish(self, campaigns: Sequence[Campaign], allow: Collection[str] = ()) -> tuple[Plan, Release | None]:
         """Publish ``campaigns`` as a new release; returns the plan and the new release.
 
         Returns ``(plan, None)`` and writes nothing when nothing changed.
-        Raises ``ReleaseConflict`` when another publish won the race.
+        Raises ``RiskyPublish`` (nothing written) when the plan has a risk whose campaign
+        is not in ``allow``, and ``ReleaseConflict`` when another publish won the race.
         """
         # The flip is conditional on the release this plan was made against, so a publish that
         # lands in between makes ours fail (and say so) rather than silently replace it.
@@ -229,6 +323,9 @@ class Publisher:
         plan = self._plan(campaigns, current)
         if plan.empty:
             return plan, None
+        refused = [r for r in plan.risks if r.campaign_id not in allow]
+        if refused:
+            raise RiskyPublish(refused)
         manifest = dict(plan.manifest)
         old_manifest = {} if current is None else dict(current.manifest)
         new_versions = [(cid, manifest[cid], doc) for cid, doc in plan.docs.items() if old_manifest.get(cid) != manifest[cid]]
@@ -306,4 +403,4 @@ class Publisher:
         return current, target
 
 
-__all__ = ["Change", "Plan", "Publisher"]
+__all__ = ["Change", "Plan", "Publisher", "Risk", "RiskyPublish"]

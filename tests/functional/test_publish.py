@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from chalicelib.domain.model import Text, campaign_to_doc
@@ -92,7 +94,7 @@ def test_rollback_makes_the_previous_release_live_and_publish_continues_numberin
     old, new = publisher.rollback()
     assert (old.number, new.number) == (2, 1)
     assert set(publisher.store.get_current_release().manifest) == {"poverty-day-2026"}
-    _, release = publisher.publish([charity_sale()])
+    _, release = publisher.publish([charity_sale()], allow={"poverty-day-2026"})
     assert release.number == 3 and release.previous == 1
     with pytest.raises(NothingToRollBack):
         Publisher(publisher.store, publisher.clock).rollback(to=3)
@@ -118,7 +120,7 @@ def test_two_publishes_racing_one_wins_the_other_is_told(publisher, table, clock
         """Lets a rival publish land between reading the pointer and flipping it."""
 
         def put_release_record(self, release):
-            Publisher(release_store(table), clock).publish([charity_sale()])
+            Publisher(release_store(table), clock).publish([charity_sale()], allow={"poverty-day-2026"})
             super().put_release_record(release)
 
     with pytest.raises(ReleaseConflict):
@@ -138,7 +140,7 @@ def test_a_publish_that_lands_after_ours_read_the_live_release_makes_ours_fail(p
             live = super().get_current_release(consistent)
             Racy.reads += 1
             if Racy.reads == 1:  # right after our first read, the rival's publish lands
-                Publisher(release_store(table), clock).publish([charity_sale()])
+                Publisher(release_store(table), clock).publish([charity_sale()], allow={"poverty-day-2026"})
             return live
 
     with pytest.raises(ReleaseConflict, match="the live release changed while publishing"):
@@ -195,3 +197,45 @@ def test_large_publishes_report_progress(table, clock):
     Publisher(release_store(table), clock, progress=progress).publish(campaigns)
     assert seen[0] == ("total", 45)  # 30 documents + 15 homepage campaigns
     assert sum(n for kind, n in seen if kind == "advance") == 45
+
+
+def test_risky_changes_are_refused_unless_named_with_allow(table, clock):
+    from chalicelib.releases.publishing import RiskyPublish
+
+    publisher = Publisher(release_store(table), clock, has_donations=lambda cid: cid == "bazhong-pork-charity")
+    live = campaign()  # live at the clock's 2026-10-17 09:00 in Shanghai
+    sale = charity_sale()  # not live yet, but with donations
+    publisher.publish([live, sale])
+
+    with pytest.raises(RiskyPublish) as refused:
+        publisher.publish([sale])  # the live campaign removed
+    assert "poverty-day-2026: removes a live campaign" in str(refused.value)
+    assert "--allow poverty-day-2026" in str(refused.value)
+    assert publisher.store.get_current_release(consistent=True).number == 1  # nothing was written
+
+    early = live.__class__(**{**live.__dict__, "ends_at": local(2026, 10, 17, 12)})
+    rate = sale.__class__(
+        **{**sale.__dict__, "charity": sale.charity.__class__(**{**sale.charity.__dict__, "rate_percent": Decimal("6")})}
+    )
+    plan = publisher.plan([early, rate])
+    assert [(r.campaign_id, r.what) for r in plan.risks] == [
+        ("bazhong-pork-charity", "changes the donation rate of a charity sale that has donations"),
+        ("poverty-day-2026", "ends a campaign early"),
+    ]
+    assert "  !! poverty-day-2026: ends a campaign early" in plan.describe()
+    with pytest.raises(RiskyPublish) as refused:
+        publisher.publish([early, rate], allow={"poverty-day-2026"})  # one of the two named
+    assert [r.campaign_id for r in refused.value.risks] == ["bazhong-pork-charity"]
+
+    _, release = publisher.publish([early, rate], allow={"poverty-day-2026", "bazhong-pork-charity"})
+    assert release is not None and release.number == 2
+    with pytest.raises(RiskyPublish, match="removes a charity sale that has donations; its public ledger"):
+        publisher.publish([early])
+
+
+def test_safe_changes_need_no_allow(table, clock):
+    publisher = Publisher(release_store(table), clock, has_donations=lambda cid: False)
+    publisher.publish([campaign(), charity_sale()])
+    later = campaign().__class__(**{**campaign().__dict__, "ends_at": local(2026, 10, 19)})  # ends later: no risk
+    _, release = publisher.publish([later])  # the charity sale (not live, no donations) removed
+    assert release is not None and publisher.plan([later]).risks == ()

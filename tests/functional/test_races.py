@@ -22,6 +22,7 @@ from chalicelib.store.releases import ReleaseStore
 from chalicelib.store.rotations import RotationStore
 from chalicelib.store.table import Table
 from tests.factories import campaign, charity_sale, local, pick
+from tests.functional.conftest import EVERY_CAMPAIGN
 from tests.stores import release_store, rotation_store
 
 AT = local(2026, 12, 1, 9)  # both campaigns below are live
@@ -82,7 +83,7 @@ def test_a_publish_after_the_last_rotation_is_honoured_at_request_time(client, s
     _fresh(services)
     before = {s["campaign_id"] for s in assert_homepage_shows_only_live_picks(client, table)}
     assert before == {"poverty-day-2026", "bazhong-pork-charity"}
-    Publisher(release_store(table), clock).publish(second_release())
+    Publisher(release_store(table), clock).publish(second_release(), allow=EVERY_CAMPAIGN)
     _fresh(services)  # no rotation has run since the publish
     slots = assert_homepage_shows_only_live_picks(client, table)
     # The stored rotation was made from release 1: of its picks, those release 2 still has, at their new price.
@@ -136,7 +137,7 @@ def test_rotation_and_publish_at_the_same_moment(client, services, table, clock,
 
     def publish():
         try:
-            results["publish"] = Publisher(HeldPublish(Table(table)), clock).publish(second_release())
+            results["publish"] = Publisher(HeldPublish(Table(table)), clock).publish(second_release(), allow=EVERY_CAMPAIGN)
         finally:
             gate.published.set()
 
@@ -216,7 +217,9 @@ def test_many_rotations_and_publishes_released_together_leave_a_consistent_state
                         errors.append(exc)
 
                 jobs = [lambda out=outcomes: out.append(run_rotation(rotation_store(table), AT, 8, 30)) for _ in range(4)]
-                jobs += [lambda c=campaigns: Publisher(release_store(table), clock).publish(c) for _ in range(2)]
+                jobs += [
+                    lambda c=campaigns: Publisher(release_store(table), clock).publish(c, allow=EVERY_CAMPAIGN) for _ in range(2)
+                ]
                 threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
                 for t in threads:
                     t.start()
