@@ -43,6 +43,14 @@ def _instant(text: str) -> datetime:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _port(text: str) -> int:
+    """A TCP port, 1 to 65535 (argparse refuses anything else with exit status 2)."""
+    port = _positive(text)
+    if port > 65535:
+        raise argparse.ArgumentTypeError("a port is at most 65535")
+    return port
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -311,7 +319,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--campaigns", default=DEFAULT_CAMPAIGNS, metavar="DIR", help="campaign folder (default campaigns/)")
         if stage:
             p.add_argument("--stage", default="local", choices=STAGES, help="default: local")
-            p.add_argument("--dynamodb-port", type=int, default=LOCAL_DYNAMODB_PORT, help="embedded DynamoDB port (local stage)")
+            p.add_argument(
+                "--dynamodb-port", type=_port, default=LOCAL_DYNAMODB_PORT, help="embedded DynamoDB port (local stage)"
+            )
 
     p = sub.add_parser("validate", help="check campaign files or folders")
     p.add_argument("paths", nargs="*", metavar="PATH")
@@ -383,8 +393,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="the local stack: embedded DynamoDB, publish, app, rotation timer")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--dynamodb-port", type=int, default=LOCAL_DYNAMODB_PORT)
+    p.add_argument("--port", type=_port, default=8000)
+    p.add_argument("--dynamodb-port", type=_port, default=LOCAL_DYNAMODB_PORT)
     p.add_argument("--at", type=_instant, metavar="TIME", help="start the local clock at TIME")
     common(p)
     p.set_defaults(func=cmd_serve)
@@ -400,6 +410,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"campaign {args.command}: error: {exc}", file=sys.stderr)
         if isinstance(exc, StoreUnavailable) and getattr(args, "stage", None) == "local":
             print("  is the local stack running? start it with `make run` (or `campaign serve`)", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a file or a port the command was given: say which, no traceback
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"campaign {args.command}: error:{where}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

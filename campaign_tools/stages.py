@@ -78,17 +78,21 @@ def source_commit(campaigns: str) -> str:
     """The git commit a publish of ``campaigns`` comes from: ``a1b2c3d``, ``a1b2c3d+dirty`` when the
     campaign files differ from it (edited, added or removed, not committed), ``""`` outside git."""
 
-    def git(*argv: str) -> str:
+    folder = Path(campaigns).resolve()
+
+    def git(*argv: str) -> str | None:
+        """git's output, run in the campaigns' own folder; ``None`` when git fails (not a repository)."""
         try:
-            done = subprocess.run(["git", *argv], capture_output=True, text=True, check=False, timeout=5)
+            done = subprocess.run(["git", *argv], cwd=folder, capture_output=True, text=True, check=False, timeout=5)
         except (OSError, subprocess.SubprocessError):
-            return ""
-        return done.stdout.strip() if done.returncode == 0 else ""
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
 
     commit = git("rev-parse", "--short", "HEAD")
-    if commit and git("status", "--porcelain", "--untracked-files=all", "--", campaigns):
-        return commit + "+dirty"
-    return commit
+    if not commit:
+        return ""
+    status = git("status", "--porcelain", "--untracked-files=all", "--", ".")
+    return commit + "+dirty" if status is None or status else commit
 
 
 def publisher_name(env: Mapping[str, str] | None = None) -> str:

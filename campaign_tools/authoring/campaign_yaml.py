@@ -195,8 +195,9 @@ def _expand(paths: Sequence[str | Path]) -> tuple[list[tuple[Path, str]], list[D
         path = Path(given)
         try:
             if path.is_dir():
-                found = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+                found, skipped = _folder_entries(path)
                 listed = [(p, str(path / p.name)) for p in found]
+                diagnostics.extend(skipped)
             elif path.exists():
                 listed = [(path, str(given))]
             else:
@@ -211,6 +212,41 @@ def _expand(paths: Sequence[str | Path]) -> tuple[list[tuple[Path, str]], list[D
                 seen.add(key)
                 files.append((file, shown))
     return files, diagnostics
+
+
+def _folder_entries(folder: Path) -> tuple[list[Path], list[Diagnostic]]:
+    """The campaign files of ``folder`` (``*.yaml``/``*.yml`` files in it, sorted), and a
+    diagnostic for each entry that looks like a campaign but would not be read.
+
+    A publish makes exactly the files read live, so a file skipped without a word would
+    be removed from the site: ``.YAML`` and a broken link are errors; a subfolder holding
+    YAML is a warning (it may be an archive), since subfolders are never read.
+    """
+    found: list[Path] = []
+    skipped: list[Diagnostic] = []
+    for entry in sorted(folder.iterdir()):
+        suffix = entry.suffix.lower()
+        if entry.is_dir():
+            if any(p.suffix.lower() in (".yaml", ".yml") for p in entry.iterdir()):
+                skipped.append(
+                    Diagnostic(
+                        str(entry),
+                        1,
+                        1,
+                        "warning",
+                        "a subfolder of campaign files is not read; move them into the folder itself to publish them",
+                    )
+                )
+        elif suffix in (".yaml", ".yml") and entry.suffix != suffix:
+            skipped.append(
+                Diagnostic(str(entry), 1, 1, "error", f"not read: campaign files end in {suffix}; rename it {entry.stem}{suffix}")
+            )
+        elif entry.suffix in (".yaml", ".yml"):
+            if entry.is_file():
+                found.append(entry)
+            else:
+                skipped.append(Diagnostic(str(entry), 1, 1, "error", "cannot read: not a file (a broken link?)"))
+    return found, skipped
 
 
 def _load_file(path: Path, shown: str) -> _Loaded:

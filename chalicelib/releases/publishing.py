@@ -2,8 +2,8 @@
 
 A publish is atomic for readers (docs/architecture.md, "Releases"): the campaign documents
 are content-addressed (``CAMPAIGN#<id> / V#<sha256>``) and never change once
-written, and the new release becomes live in one conditional ``PutItem`` of
-the ``RELEASE/CURRENT`` pointer. Readers follow the pointer, so they see the
+written, and the new release becomes live in one conditional transaction that
+writes the ``RELEASE/CURRENT`` pointer (with the live number the rotation reads). Readers follow the pointer, so they see the
 old set or the new set, never a mix; a publish that fails before the flip
 leaves the live set as it was.
 

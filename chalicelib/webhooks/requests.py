@@ -1,6 +1,6 @@
 """The bodies of the system routes: raw bytes -> validated request values (no I/O).
 
-The brief's shapes ("HTTP (systems)")::
+The bodies (docs/openapi.yaml)::
 
     POST /api/sales           {"order_id", "campaign_id", "sku", "quantity", "amount", "paid_at"}
     POST /api/refunds         {"refund_id", "order_id", "amount"}

@@ -142,3 +142,16 @@ def test_preview_of_one_campaign_warns_of_errors_in_other_files_and_still_render
     # The broken campaign itself, and the homepage (which needs every campaign), are refused.
     assert run(capsys, "preview", "poverty-day-2027", "--at", at, "--campaigns", str(folder))[0] == 1
     assert run(capsys, "preview", "--homepage", "--at", at, "--campaigns", str(folder))[0] == 1
+
+
+def test_a_missing_file_or_a_bad_port_is_a_message_not_a_traceback(capsys, tmp_path):
+    code, _, err = run(capsys, "sign", str(tmp_path / "missing.json"), "--secret", "whsec_" + "A" * 44)
+    assert code == 1 and err == f"campaign sign: error: {tmp_path / 'missing.json'}: No such file or directory\n"
+    at = "2026-10-17T09:00+08:00"
+    code, _, err = run(
+        capsys, "preview", "poverty-day-2026", "--at", at, "--campaigns", CAMPAIGNS, "-o", str(tmp_path / "no" / "x.html")
+    )
+    assert code == 1 and err.endswith(f"campaign preview: error: {tmp_path / 'no' / 'x.html'}: No such file or directory\n")
+    with pytest.raises(SystemExit) as usage:
+        main(["releases", "--dynamodb-port", "70000"])
+    assert usage.value.code == 2 and "a port is at most 65535" in capsys.readouterr().err

@@ -513,7 +513,7 @@ def test_one_sku_at_two_prices_in_overlapping_campaigns_is_a_warning(tmp_path):
     write(apart, "price-a", window("price-a", "2026-10-17T00:00:00", "2026-10-18T00:00:00"))
     write(apart, "price-c", window("price-c", "2026-11-17T00:00:00", "2026-11-18T00:00:00", **{"price: 29.90": "price: 25.00"}))
 
-    result = validate_paths([tmp_path])
+    result = validate_paths([first, second])
 
     assert result.ok and result.errors == ()
     assert [(d.path, d.line, d.col, d.severity) for d in result.warnings] == [(str(second), 19, 12, "warning")]
@@ -642,3 +642,20 @@ def test_a_static_image_that_does_not_exist_is_a_warning_at_its_place(tmp_path):
         (line, 12, "products[0].image: /static/eggs.svg is not a file in static/")
     ]
     assert validate_paths([path], static_dir=None).warnings == ()
+
+
+def test_entries_of_a_folder_that_would_not_be_read_are_named(tmp_path):
+    # A publish makes exactly the files read live: a skipped one would be taken off the site.
+    write(tmp_path, "price-a", window("price-a", "2026-10-17T00:00:00", "2026-10-18T00:00:00"))
+    (tmp_path / "shouting.YAML").write_text("id: shouting\n", encoding="utf-8")
+    (tmp_path / "gone.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    write(tmp_path / "archive", "old-sale", window("old-sale", "2025-10-17T00:00:00", "2025-10-18T00:00:00"))
+
+    result = validate_paths([tmp_path])
+
+    assert [c.id for c in result.campaigns] == ["price-a"]
+    assert [(Path(d.path).name, d.severity, d.message.split(";")[0]) for d in result.diagnostics] == [
+        ("archive", "warning", "a subfolder of campaign files is not read"),
+        ("gone.yaml", "error", "cannot read: not a file (a broken link?)"),
+        ("shouting.YAML", "error", "not read: campaign files end in .yaml"),
+    ]

@@ -3,7 +3,7 @@
 JSON: ``{"rotation": n, "rotated_at": ..., "slots": [{"position", "campaign_id",
 "sku", "name", "price", "pinned", "image", "url"}]}``.
 
-The stored rotation (:class:`chalicelib.homepage.job.StoredRotation`) holds
+The stored rotation (:class:`chalicelib.homepage.stored.StoredRotation`) holds
 slots and spares; a request shows only picks whose campaign is live at its
 instant (:meth:`StoredRotation.view`), so the homepage never shows a pick of a
 campaign that is not live, even when rotations stop. ``Cache-Control``: never
