@@ -412,8 +412,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("  is the local stack running? start it with `make run` (or `campaign serve`)", file=sys.stderr)
         return 1
     except OSError as exc:  # a file or a port the command was given: say which, no traceback
-        where = f" {exc.filename}" if exc.filename else ""
-        print(f"campaign {args.command}: error:{where}: {exc.strerror or exc}", file=sys.stderr)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"campaign {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
