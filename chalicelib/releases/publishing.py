@@ -273,7 +273,9 @@ class Publisher:
             old = campaign_from_doc(old_doc)
             new = None if cid not in new_docs else campaign_from_doc(new_docs[cid])
             live = old.window.live_at(now)
-            donated = old.charity is not None and self._has_donations(cid)
+            # The books are read only for a charity sale removed or with new rates (3 requests a campaign).
+            touched = new is None or _rates(old) != _rates(new)
+            donated = old.charity is not None and touched and self._has_donations(cid)
             if new is None:
                 if live:
                     risks.append(Risk(cid, "removes a live campaign", f"its page /campaigns/{cid} answers 404 at once"))
