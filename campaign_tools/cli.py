@@ -44,10 +44,13 @@ def _instant(text: str) -> datetime:
 
 
 def _port(text: str) -> int:
-    """A TCP port, 1 to 65535 (argparse refuses anything else with exit status 2)."""
-    port = _positive(text)
-    if port > 65535:
-        raise argparse.ArgumentTypeError("a port is at most 65535")
+    """A TCP port, 0 (any free one) to 65535; argparse refuses anything else with exit status 2."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError("a port is 0 (any free one) to 65535")
     return port
 
 

@@ -154,4 +154,4 @@ def test_a_missing_file_or_a_bad_port_is_a_message_not_a_traceback(capsys, tmp_p
     assert code == 1 and err.endswith(f"campaign preview: error: {tmp_path / 'no' / 'x.html'}: No such file or directory\n")
     with pytest.raises(SystemExit) as usage:
         main(["releases", "--dynamodb-port", "70000"])
-    assert usage.value.code == 2 and "a port is at most 65535" in capsys.readouterr().err
+    assert usage.value.code == 2 and "a port is 0 (any free one) to 65535" in capsys.readouterr().err
