@@ -31,11 +31,11 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.clock import Clock
-from chalicelib.domain.model import Campaign, campaign_from_doc, campaign_to_doc
-from chalicelib.domain.window import LIVE, TEASER
-from chalicelib.errors import NothingToRollBack, PlatformError, ReleaseConflict, StoreUnavailable
+from chalicelib.domain.model import Campaign, campaign_to_doc
+from chalicelib.errors import NothingToRollBack, ReleaseConflict, StoreUnavailable
 from chalicelib.homepage.stored import homepage_entry
 from chalicelib.releases.documents import catalog_entry, doc_digest
+from chalicelib.releases.risks import Risk, RiskyPublish, risks_of
 from chalicelib.store.items import CampaignHead, Release
 from chalicelib.store.releases import ReleaseStore
 
@@ -80,35 +80,6 @@ class Change:
         name = self.campaign_id if self.sku is None else f"{self.campaign_id} / {self.sku}"
         detail = f" ({', '.join(self.fields)})" if self.fields else ""
         return "\n".join([f"  {sign} {self.what} {name}{detail}"] + [f"      {v.describe()}" for v in self.values])
-
-
-@dataclass(frozen=True)
-class Risk:
-    """A change the public would notice and that cannot be taken back by publishing again.
-
-    ``campaign_id`` is what ``campaign publish --allow ID`` names to go ahead; ``what`` says
-    the change and ``loss`` what the public loses (docs/architecture.md, "Risky publishes").
-    """
-
-    campaign_id: str
-    what: str
-    loss: str
-
-    def describe(self) -> str:
-        return f"  !! {self.campaign_id}: {self.what}; {self.loss} (publish with --allow {self.campaign_id})"
-
-
-class RiskyPublish(PlatformError):
-    """A publish would make a risky change that was not allowed by name (nothing was written)."""
-
-    STATUS_CODE = 409
-    CODE = "risky_publish"
-
-    def __init__(self, risks: Sequence[Risk]) -> None:
-        lines = [f"{r.campaign_id}: {r.what}; {r.loss}" for r in risks]
-        ids = " ".join(f"--allow {cid}" for cid in sorted({r.campaign_id for r in risks}))
-        super().__init__("refused, nothing was published:\n  " + "\n  ".join(lines) + f"\nto publish anyway: {ids}")
-        self.risks = tuple(risks)
 
 
 @dataclass(frozen=True)
@@ -191,15 +162,6 @@ def _diff_campaign(cid: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> 
     return changes
 
 
-def _rates(campaign: Campaign) -> tuple[Any, ...]:
-    """The donation rates a charity sale applies: the campaign's and each pick's own pledge."""
-    rate = None if campaign.charity is None else campaign.charity.rate_percent
-    return (
-        rate,
-        tuple(sorted((p.sku, p.donation_rate_percent) for p in campaign.products if p.donation_rate_percent is not None)),
-    )
-
-
 class Publisher:
     """Plans, publishes and rolls back releases on a :class:`~chalicelib.store.releases.ReleaseStore`.
 
@@ -262,55 +224,8 @@ class Publisher:
             docs=new_docs,
             release_changed=release_changed,
             manifest=new_manifest,
-            risks=tuple(self._risks(old_docs, new_docs)),
+            risks=tuple(risks_of(old_docs, new_docs, self.clock(), self._has_donations)),
         )
-
-    def _risks(self, old_docs: Mapping[str, Mapping[str, Any]], new_docs: Mapping[str, Mapping[str, Any]]) -> list[Risk]:
-        """The risky changes against the live release at the clock's now (docs/architecture.md, "Risky publishes")."""
-        now = self.clock()
-        risks: list[Risk] = []
-        for cid, old_doc in sorted(old_docs.items()):
-            old = campaign_from_doc(old_doc)
-            new = None if cid not in new_docs else campaign_from_doc(new_docs[cid])
-            live = old.window.live_at(now)
-            # The books are read only for a charity sale removed or with new rates (3 requests a campaign).
-            touched = new is None or _rates(old) != _rates(new)
-            donated = old.charity is not None and touched and self._has_donations(cid)
-            if new is None:
-                if live:
-                    risks.append(Risk(cid, "removes a live campaign", f"its page /campaigns/{cid} answers 404 at once"))
-                if donated:
-                    risks.append(
-                        Risk(
-                            cid,
-                            "removes a charity sale that has donations",
-                            "its public ledger and its totals are no longer shown",
-                        )
-                    )
-                continue
-            ends_earlier = new.ends_at is not None and (old.ends_at is None or new.ends_at < old.ends_at)
-            if ends_earlier and old.window.state_at(now) in (TEASER, LIVE):
-                shown = (
-                    "at once"
-                    if new.ends_at is not None and new.ends_at <= now
-                    else f"at {new.ends_at.isoformat() if new.ends_at else ''}"
-                )
-                risks.append(
-                    Risk(
-                        cid,
-                        "ends a campaign early",
-                        f"its page ends {shown}, not at {old.ends_at.isoformat() if old.ends_at else 'no end'}",
-                    )
-                )
-            if donated and _rates(old) != _rates(new):
-                risks.append(
-                    Risk(
-                        cid,
-                        "changes the donation rate of a charity sale that has donations",
-                        "orders already recorded keep the rate they were recorded at, so the page mixes two rates",
-                    )
-                )
-        return risks
 
     def publish(self, campaigns: Sequence[Campaign], allow: Collection[str] = ()) -> tuple[Plan, Release | None]:
         """Publish ``campaigns`` as a new release; returns the plan and the new release.
