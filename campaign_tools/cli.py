@@ -74,12 +74,10 @@ def _services(args: argparse.Namespace) -> Services:
     from campaign_tools.local_clock import get_local_clock_offset_s
     from chalicelib.wiring import build
 
-    settings = stage_settings(args.stage, args.dynamodb_port)
-    if args.stage != "local":
-        return build(settings)
-    offset = [timedelta(0)]  # read through the stage's own table, once it is built
-    svc = build(settings, lambda: system_clock() + offset[0])
-    offset[0] = timedelta(seconds=get_local_clock_offset_s(svc.table))
+    svc = build(stage_settings(args.stage, args.dynamodb_port))
+    if args.stage == "local":  # the offset is read through the stage's own table
+        offset = timedelta(seconds=get_local_clock_offset_s(svc.table))
+        svc.clock = lambda: system_clock() + offset
     return svc
 
 
