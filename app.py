@@ -18,7 +18,7 @@ from chalicelib.wiring import services
 # configure_logs=False: logging belongs to chalicelib.observability (JSON lines, Powertools).
 app = Chalice(app_name="campaign-platform", configure_logs=False, env={})
 app.register_middleware(lambda event, get_response: services().observability.middleware(event, get_response), "all")
-web = Web(app, now=lambda: services().clock())
+web = Web(app, now=lambda: services().clock(), deadlines=lambda: services().deadlines)
 
 
 def _viewed(page_name: str, page: Response) -> Response:
@@ -136,5 +136,7 @@ ROTATION_RATE_MINUTES = 15
 
 @app.schedule(Rate(ROTATION_RATE_MINUTES, unit=Rate.MINUTES), name="rotate_homepage")
 def rotate_homepage(event: Any) -> dict[str, Any]:
-    """One homepage rotation: the same code as `campaign rotate`."""
-    return services().rotation_job.run().as_json()
+    """One homepage rotation: the same code as `campaign rotate`, within the rotation's deadline."""
+    svc = services()
+    with svc.deadlines.begin("rotation", getattr(event, "context", None)):
+        return svc.rotation_job.run().as_json()

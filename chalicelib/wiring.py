@@ -14,11 +14,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.books.service import Books, BookSizes
 from chalicelib.clock import Clock, system_clock
+from chalicelib.deadline import Deadlines
 from chalicelib.domain.totals import TotalsSource
 from chalicelib.homepage.job import RotationJob
 from chalicelib.observability import Observability
@@ -26,6 +27,7 @@ from chalicelib.releases.catalog import StoreCatalog
 from chalicelib.releases.publishing import Publisher
 from chalicelib.settings import Settings
 from chalicelib.store.books import BooksStore
+from chalicelib.store.cutoff import THREAD_CUTOFF, Cutoff
 from chalicelib.store.releases import ReleaseStore
 from chalicelib.store.rotations import RotationStore
 from chalicelib.store.table import Table
@@ -54,6 +56,8 @@ class Services:
     verifier: WebhookVerifier
     cursors: CursorSigner
     observability: Observability
+    # Each request's deadline (chalicelib.deadline); tests hand in one on their own monotonic clock.
+    deadlines: Deadlines = field(default_factory=Deadlines)
 
     @property
     def rotation_job(self) -> RotationJob:
@@ -114,6 +118,8 @@ def build(
     observability: Observability | None = None,
     book_sizes: BookSizes = BookSizes(),
     sleep: Callable[[float], None] = time.sleep,
+    cutoff: Cutoff = THREAD_CUTOFF,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> Services:
     """The services of ``settings``' stage on ``table`` (a boto3 ``Table``; made from ``settings`` when ``None``).
 
@@ -121,11 +127,13 @@ def build(
     signing secret on deployed stages (created on first use only).
     ``observability``: default :meth:`Observability.for_stage`. ``book_sizes``:
     the books' shards and page size (tests pass small ones). ``sleep``: the
-    store's retry backoff (tests pass one that returns at once).
+    store's retry backoff (tests pass one that returns at once). ``cutoff``
+    and ``monotonic``: how a DynamoDB call is cut at the request's deadline and
+    the deadlines' clock (:mod:`chalicelib.deadline`; tests pass fakes).
     """
     if table is None:
         table = dynamodb_resource(settings).Table(settings.table_name)
-    door = Table(table, sleep=sleep)  # the one door to the table, shared by every access pattern
+    door = Table(table, sleep=sleep, cutoff=cutoff)  # the one door to the table, shared by every access pattern
     releases, rotations = ReleaseStore(door), RotationStore(door)
     catalog = StoreCatalog(releases, rotations, page_cache=PageCache())
     books = Books(BooksStore(door), catalog.campaign, sizes=book_sizes)
@@ -142,6 +150,7 @@ def build(
         verifier=WebhookVerifier(secrets, wall_clock),
         cursors=CursorSigner(lambda: secrets.derived_key(b"campaign-platform ledger cursor v1")),
         observability=Observability.for_stage(settings.stage, settings.log_level) if observability is None else observability,
+        deadlines=Deadlines(monotonic, local_limit_s=settings.function_timeout_s if settings.stage == "local" else None),
     )
 
 

@@ -300,7 +300,9 @@ def test_a_failed_rotation_leaves_the_previous_rotation_live(client, published, 
     faults.always(operation, fault)
     with pytest.raises(Exception) as raised:
         _invoke_rotation(client)
-    assert type(raised.value).__name__ == "StoreUnavailable"
+    # A write answered 500 may have been applied (it was not: the fault answered before moto); a read just failed.
+    expected = "OutcomeUnknown" if operation == "TransactWriteItems" else "StoreUnavailable"
+    assert type(raised.value).__name__ == expected
     assert faults.count(operation, fault) == 3
     faults.clear()
     services.catalog._rotation = None
