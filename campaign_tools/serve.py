@@ -89,6 +89,7 @@ class LocalStack:
         self.http = factory.create_local_server(config.chalice_app, config, self.host, self.port)
         self.port = self.http.server.server_address[1]
         _send_at_once(self.http.server)
+        _listen_deeper(self.http.server)
 
     def start(self) -> None:
         self.start_dynamodb()
@@ -123,6 +124,21 @@ def _send_at_once(server: Any) -> None:
         server.RequestHandlerClass = functools.partial(quick, *handler.args, **handler.keywords)
     else:
         server.RequestHandlerClass = quick
+
+
+LISTEN_BACKLOG = 512  # connections the kernel queues before accept (capped by net.core.somaxconn)
+
+
+def _listen_deeper(server: Any) -> None:
+    """Let the app server's socket queue :data:`LISTEN_BACKLOG` connections.
+
+    The stdlib server listens with a backlog of 5 (``request_queue_size``): a burst of
+    clients beyond what its accept loop takes at once is refused or reset (seen: about 30
+    concurrent signed webhooks). Listening again on a listening socket only changes its
+    backlog (Linux, macOS); docs/resilience.md holds the load test.
+    """
+    server.request_queue_size = LISTEN_BACKLOG
+    server.socket.listen(LISTEN_BACKLOG)
 
 
 def _stop_on_signals() -> None:

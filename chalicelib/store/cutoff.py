@@ -32,9 +32,10 @@ class CallTimedOut(Exception):
 
 
 class Cutoff(Protocol):
-    """Runs ``call()`` and returns its result, or raises :class:`CallTimedOut` after ``timeout_s`` seconds."""
+    """Runs ``call()`` (boto3's ``operation``, ``"get_item"``) and returns its result, or raises
+    :class:`CallTimedOut` after ``timeout_s`` seconds."""
 
-    def run(self, call: Callable[[], Any], timeout_s: float) -> Any: ...
+    def run(self, call: Callable[[], Any], timeout_s: float, operation: str) -> Any: ...
 
 
 class ThreadCutoff:
@@ -52,7 +53,7 @@ class ThreadCutoff:
                     self._pool = concurrent.futures.ThreadPoolExecutor(self._workers, thread_name_prefix="dynamodb-call")
         return self._pool
 
-    def run(self, call: Callable[[], Any], timeout_s: float) -> Any:
+    def run(self, call: Callable[[], Any], timeout_s: float, operation: str = "") -> Any:
         future = self._executor().submit(contextvars.copy_context().run, call)
         try:
             return future.result(timeout=timeout_s)

@@ -479,7 +479,7 @@ class Table:
             left = state.limit.remaining_s()
             if left <= 0:
                 raise StoreUnavailable("DynamoDB is unavailable: the request's deadline passed; nothing was sent")
-            return self._cutoff.run(attempt, left)
+            return self._cutoff.run(attempt, left, operation)
         except CallTimedOut as exc:
             if not exc.started:
                 raise StoreUnavailable("DynamoDB is unavailable: the request's deadline passed; nothing was sent") from None
