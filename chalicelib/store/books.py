@@ -17,6 +17,7 @@ never retried. Nothing here returns a raw item.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -215,7 +216,9 @@ class BooksStore:
             # A refill asks for all the page still needs, so a shard is refilled at most once a page.
             count = batch if first else max(batch, limit - len(out))
             empty = [(s, count) for s in range(shards) if not heads[s] and open_[s]]
-            for shard, items, last in self._pool.map(read, empty):
+            # Each query runs in a copy of the request's context: it keeps the request's deadline.
+            jobs = [self._pool.submit(contextvars.copy_context().run, read, job) for job in empty]
+            for shard, items, last in (job.result() for job in jobs):
                 heads[shard], resume[shard], open_[shard] = items, last, bool(last)
             first = False
             candidates = [s for s in range(shards) if heads[s]]

@@ -161,6 +161,17 @@ def test_every_call_of_a_request_shares_its_deadline(client, published, clock, s
     assert mono() - started == pytest.approx(PAGE)
 
 
+def test_the_ledgers_parallel_shard_queries_keep_the_requests_deadline(client, published, clock, services, cutoff, mono):
+    """The ledger queries its shards on threads of its own: each query still goes through the
+    door's cut-off with what is left of the page's deadline, never without one."""
+    clock.set(local(2026, 12, 1, 11))
+    cutoff.hang.add("query")
+    response = client.http.get(f"/api/campaigns/{CID}/ledger")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "30"
+    queries = [seconds for op, seconds in cutoff.given if op == "query"]
+    assert queries and all(0 < seconds <= PAGE for seconds in queries)
+
+
 # ------------------------------------------------------------------ system writes: honest 503s
 
 
