@@ -17,6 +17,7 @@ pages' CSP (``frame-ancestors 'self'``, for the previews).
 from __future__ import annotations
 
 import functools
+import re
 import sys
 import traceback
 from collections.abc import Callable, Mapping
@@ -56,6 +57,10 @@ NAV = (
     ("/fairness", "fairness", "Fairness"),
     ("/plan", "plan", "Plan"),
 )
+
+
+# The consumer pages a preview links to that the studio renders: the homepage and a campaign page.
+_CONSUMER_PAGE = re.compile(r"^/(?:campaigns/(?P<id>[^/]+))?\Z")
 
 
 @dataclass(frozen=True)
@@ -119,13 +124,17 @@ class Studio:
 
     # ------------------------------------------------------------ dispatch
 
-    def handle(self, method: str, target: str) -> Reply:
-        """The reply to ``method`` on ``target`` (a path with its query). Never raises on input."""
+    def handle(self, method: str, target: str, headers: Mapping[str, str] | None = None) -> Reply:
+        """The reply to ``method`` on ``target`` (a path with its query), given the request's
+        ``headers`` (only ``Sec-Fetch-Dest`` and ``Referer`` are read). Never raises on input."""
         if method not in ("GET", "HEAD"):
             return self._error(405, f"{method} is not served: the studio only reads (publishing stays `campaign publish`)")
         parts = urlsplit(target)
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         path = unquote(parts.path)
+        followed = self._followed_in_preview(path, query, headers or {})
+        if followed is not None:
+            return followed
         routes: dict[str, Callable[[dict[str, str]], Reply]] = {
             "/": self.timeline,
             "/machine": self.machine,
@@ -148,6 +157,27 @@ class Studio:
             traceback.print_exc(file=sys.stderr)
             return self._error(500, f"the studio failed on this page ({type(exc).__name__}: {exc}); see the terminal")
         return self._error(404, f"no studio page {path}; the studio's pages are " + ", ".join(p for p, _, _ in NAV))
+
+    def _followed_in_preview(self, path: str, query: dict[str, str], headers: Mapping[str, str]) -> Reply | None:
+        """A consumer link followed inside a preview frame (``Sec-Fetch-Dest: iframe``): a redirect
+        to the same consumer page at the frame's instant, which the ``Referer`` (the time machine's
+        or a preview's address) carries; ``None`` for any other request."""
+        lower = {k.lower(): v for k, v in headers.items()}
+        if lower.get("sec-fetch-dest") != "iframe":
+            return None
+        match = _CONSUMER_PAGE.match(path)
+        if match is None:
+            return None
+        referer = urlsplit(lower.get("referer", ""))
+        if referer.path not in ("/machine", "/render/home") and not referer.path.startswith("/render/campaigns/"):
+            return None
+        seen = dict(parse_qsl(referer.query, keep_blank_values=True))
+        tz_name, zone = zone_of(seen.get("tz"))
+        at = chosen_instant(seen, zone, self.clock())
+        lang = query.get("lang", "zh-CN") if query.get("lang") in LANGS else "zh-CN"
+        where = "/render/home" if match["id"] is None else f"/render/campaigns/{quote(match['id'], safe='')}"
+        location = f"{where}?at={quote(at.astimezone(zone).isoformat(timespec='milliseconds'), safe='')}&lang={lang}&tz={quote(tz_name, safe='')}"
+        return Reply(303, HTML, "", {**HEADERS, "Location": location})
 
     def _page(self, template: str, nav: str, code: int = 200, **context: Any) -> Reply:
         body = _environment().get_template(template).render(nav=nav, NAV=NAV, campaigns_dir=self.campaigns, **context)
@@ -265,7 +295,7 @@ def _handler(studio: Studio) -> type[BaseHTTPRequestHandler]:
         server_version = "campaign-studio"
 
         def _answer(self, method: str) -> None:
-            reply = studio.handle(method, self.path)
+            reply = studio.handle(method, self.path, dict(self.headers.items()))
             data = reply.body.encode("utf-8")
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)

@@ -132,6 +132,18 @@ def test_studio_page_fits_reads_and_is_keyboard_reachable(open_tab, studio_url, 
     assert tab.errors == []
 
 
+def test_a_link_followed_inside_a_preview_shows_that_page_at_the_same_instant(open_tab, studio_url):
+    tab = open_tab(1280)
+    tab.page.goto(studio_url + "/machine?at=2026-10-17T09%3A30%3A00.000%2B08%3A00&campaign=store-leishan")
+    home = tab.page.frames[1]
+    link = home.locator("main a[href^='/campaigns/poverty-day-2026']").first
+    with home.expect_navigation():
+        link.click()
+    assert "/render/campaigns/poverty-day-2026?at=2026-10-17T09%3A30%3A00.000%2B08%3A00&lang=zh-CN" in home.url
+    assert "10·17 扶贫日" in home.locator("h1").inner_text()
+    assert tab.errors == []
+
+
 def test_the_timeline_marks_the_file_with_errors_and_the_time_machine_needs_no_script(open_tab, studio_url, browser):
     tab = open_tab(1280)
     tab.page.goto(studio_url + "/")

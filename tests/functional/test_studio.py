@@ -183,6 +183,19 @@ def test_the_time_machine_reads_a_local_time_in_the_chosen_zone_and_the_slider()
     assert "at: 'tomorrow' is not a time" in bad
 
 
+def test_a_link_followed_inside_a_preview_frame_is_the_same_page_at_the_frames_instant():
+    studio = make_studio(CAMPAIGNS)
+    frame = {"Sec-Fetch-Dest": "iframe", "Referer": "http://127.0.0.1:1/machine?at=2026-10-17T09%3A30&tz=Asia%2FShanghai"}
+    reply = studio.handle("GET", "/campaigns/poverty-day-2026?lang=en", frame)
+    assert reply.status == 303
+    assert reply.headers["Location"] == (
+        "/render/campaigns/poverty-day-2026?at=2026-10-17T09%3A30%3A00.000%2B08%3A00&lang=en&tz=Asia%2FShanghai"
+    )
+    home = studio.handle("GET", "/", {**frame, "Referer": "http://127.0.0.1:1" + reply.headers["Location"]})
+    assert home.headers["Location"].startswith("/render/home?at=2026-10-17T09%3A30%3A00.000%2B08%3A00&lang=zh-CN")
+    assert studio.handle("GET", "/", {"Referer": frame["Referer"]}).status == 200  # the top page is the timeline
+
+
 # ---------------------------------------------------------------- fairness
 
 
