@@ -39,18 +39,21 @@ def parse_at(text: str, zone: tzinfo) -> datetime:
     """
     text = text.strip()
     try:
-        return parse_instant(text)
-    except ValueError:
-        pass
-    try:
-        local = datetime.fromisoformat(text)
-    except ValueError:
-        raise StudioInputError(
-            f"at: {text!r} is not a time; write e.g. 2026-10-17T09:00 (in the chosen zone) or 2026-10-17T09:00+08:00"
-        ) from None
-    if local.tzinfo is None:
-        local = local.replace(tzinfo=zone)
-    return local.astimezone(UTC)
+        try:
+            return parse_instant(text)
+        except ValueError:
+            pass
+        try:
+            local = datetime.fromisoformat(text)
+        except ValueError:
+            raise StudioInputError(
+                f"at: {text!r} is not a time; write e.g. 2026-10-17T09:00 (in the chosen zone) or 2026-10-17T09:00+08:00"
+            ) from None
+        if local.tzinfo is None:
+            local = local.replace(tzinfo=zone)
+        return local.astimezone(UTC)
+    except OverflowError:  # the first or last day of year 1 or 9999, shifted past the calendar
+        raise StudioInputError(f"at: {text!r} is out of range; pick a time between the years 2 and 9998") from None
 
 
 def chosen_instant(query: Mapping[str, str], zone: tzinfo, now: datetime) -> datetime:

@@ -275,7 +275,10 @@ class Studio:
         except ValueError:
             raise StudioInputError(f"date: {text!r} is not a day; write e.g. 2026-10-17") from None
         result = self._read()
-        chart = day_chart(result.campaigns, day, zone, self.slots, self.rotation_minutes)
+        try:
+            chart = day_chart(result.campaigns, day, zone, self.slots, self.rotation_minutes)
+        except OverflowError:
+            raise StudioInputError(f"date: {text!r} is out of range; pick a day between the years 2 and 9998") from None
         return self._page("fairness.html", "fairness", chart=chart, tz=tz_name, zone=zone, when=_when, result=result)
 
     def plan(self, query: dict[str, str]) -> Reply:

@@ -297,6 +297,29 @@ def test_the_plan_waits_for_the_files_to_be_valid(folder):
     assert "error(s) in the campaign files; `campaign plan` plans nothing until they are fixed" in page
 
 
+# ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("target", "status", "reason"),
+    [
+        ("/machine?at=0001-01-01T00:00%2B08:00", 400, "at: '0001-01-01T00:00+08:00' is out of range"),
+        ("/machine?t=99999999999999999", 400, "t: 99999999999999999 is out of range"),
+        ("/machine?t=soon", 400, "t: 'soon' is not a whole number"),
+        ("/render/home?at=2026-10-17T09:00&lang=fr", 400, "lang: 'fr' is not a page language"),
+        ("/fairness?date=9999-12-31", 400, "date: '9999-12-31' is out of range"),
+        ("/fairness?date=10/17", 400, "date: '10/17' is not a day"),
+        ("/campaigns/poverty-day-2026", 404, "no studio page /campaigns/poverty-day-2026"),
+        ("/static/..%2Fapp.py", 404, "no static file '../app.py'"),
+        ("/studio/..%2F__init__.py", 404, "no studio file '../__init__.py'"),
+    ],
+)
+def test_bad_input_gets_a_page_with_the_reason(target, status, reason):
+    reply = make_studio(CAMPAIGNS).handle("GET", target)
+    assert reply.status == status
+    assert reason in text_of(reply.body) and "Traceback" not in reply.body
+
+
 # ---------------------------------------------------------------- the server
 
 
