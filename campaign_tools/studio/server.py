@@ -50,7 +50,7 @@ HEADERS = {
     "Cache-Control": "no-store",  # the files are read live: a reload always shows the latest edit
 }
 HTML = "text/html; charset=utf-8"
-STATIC_TYPES = {".css": "text/css; charset=utf-8"}
+STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 NAV = (
     ("/", "timeline", "Timeline"),
     ("/machine", "machine", "Time machine"),

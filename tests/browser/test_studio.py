@@ -144,6 +144,17 @@ def test_a_link_followed_inside_a_preview_shows_that_page_at_the_same_instant(op
     assert tab.errors == []
 
 
+def test_with_script_the_instant_field_follows_the_slider(open_tab, studio_url):
+    tab = open_tab(360)
+    tab.page.goto(studio_url + "/machine?at=2026-10-17T09%3A00&tz=Asia%2FShanghai&campaign=")
+    tab.page.focus("#t")
+    tab.page.keyboard.press("ArrowRight")  # one step: a minute
+    assert tab.page.input_value("#at") == "2026-10-17T09:01"
+    tab.page.click("button[type=submit]")
+    assert "2026-10-17 09:01:00.000" in tab.page.locator("h1 + p").inner_text()
+    assert tab.errors == []
+
+
 def test_the_timeline_marks_the_file_with_errors_and_the_time_machine_needs_no_script(open_tab, studio_url, browser):
     tab = open_tab(1280)
     tab.page.goto(studio_url + "/")
