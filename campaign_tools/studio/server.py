@@ -132,9 +132,6 @@ class Studio:
         parts = urlsplit(target)
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         path = unquote(parts.path)
-        followed = self._followed_in_preview(path, query, headers or {})
-        if followed is not None:
-            return followed
         routes: dict[str, Callable[[dict[str, str]], Reply]] = {
             "/": self.timeline,
             "/machine": self.machine,
@@ -143,6 +140,9 @@ class Studio:
             "/plan": self.plan,
         }
         try:
+            followed = self._followed_in_preview(path, query, headers or {})
+            if followed is not None:
+                return followed
             if path in routes:
                 return routes[path](query)
             if path.startswith("/render/campaigns/"):

@@ -194,6 +194,8 @@ def test_a_link_followed_inside_a_preview_frame_is_the_same_page_at_the_frames_i
     home = studio.handle("GET", "/", {**frame, "Referer": "http://127.0.0.1:1" + reply.headers["Location"]})
     assert home.headers["Location"].startswith("/render/home?at=2026-10-17T09%3A30%3A00.000%2B08%3A00&lang=zh-CN")
     assert studio.handle("GET", "/", {"Referer": frame["Referer"]}).status == 200  # the top page is the timeline
+    odd = studio.handle("GET", "/", {**frame, "Referer": "http://127.0.0.1:1/machine?tz=Mars"})
+    assert odd.status == 400 and "tz: 'Mars' is not an IANA time zone" in text_of(odd.body)
 
 
 # ---------------------------------------------------------------- fairness
