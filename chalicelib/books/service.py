@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib import staleness
@@ -43,6 +43,7 @@ COUNTER_SHARDS = 256  # may grow, never shrink: readers sum shards 0..N-1 (docs/
 LEDGER_SHARDS = 32  # the same rule
 PAGE_SIZE = 100
 REFUND_ATTEMPTS = 8
+FUTURE_TOLERANCE = timedelta(minutes=5)  # a paid_at later than the campaign clock by more is refused
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ class Books:
         """``POST /api/sales``. 201 new, 200 replay; raises Unprocessable (422), IdempotencyConflict (409)."""
         campaign = self._campaigns(req.campaign_id)
         try:
-            pick = _check_sale(campaign, req)
+            pick = _check_sale(campaign, req, received_at)
         except Unprocessable:
             existing = self.store.get_order(req.order_id)  # a replay still answers after a re-publish
             if existing is not None:
@@ -371,13 +372,33 @@ def _replay(receipt: Receipt, fingerprint: str, field: str, ident: str) -> Outco
     raise IdempotencyConflict(f"{field} {ident!r} was already used with a different body", field=field)
 
 
-def _check_sale(campaign: Campaign | None, req: SaleRequest) -> Any:
-    """The pick sold, if the sale can be recorded; else Unprocessable naming the field."""
+def _check_sale(campaign: Campaign | None, req: SaleRequest, now: datetime) -> Any:
+    """The pick sold, if the sale can be recorded; else Unprocessable naming the field.
+
+    ``now`` is the campaign clock at receipt. A ``paid_at`` more than
+    :data:`FUTURE_TOLERANCE` after it, or a sale of a campaign still hidden at
+    ``now``, is refused, so the public ledger never shows a gift from the future
+    (docs/donations.md).
+    """
     if campaign is None:
         raise Unprocessable(f"campaign_id: no campaign {req.campaign_id!r} is published", field="campaign_id")
     pick = campaign.pick(req.sku)
     if pick is None:
         raise Unprocessable(f"sku: {req.sku!r} is not a product of campaign {campaign.id!r}", field="sku")
+    if req.paid_at > now + FUTURE_TOLERANCE:
+        raise Unprocessable(
+            f"paid_at: {req.paid_at.isoformat()} is in the future: more than "
+            f"{int(FUTURE_TOLERANCE.total_seconds() // 60)} minutes after the platform's clock "
+            f"({now.astimezone(req.paid_at.tzinfo).isoformat(timespec='seconds')})",
+            field="paid_at",
+        )
+    if campaign.window.state_at(now) == window.HIDDEN:
+        shown = campaign.window.teaser_from or campaign.starts_at
+        raise Unprocessable(
+            f"paid_at: campaign {campaign.id!r} is not visible yet (its page appears at "
+            f"{shown.astimezone(campaign.zone).isoformat()}); no sale can be recorded before then",
+            field="paid_at",
+        )
     if not campaign.window.live_at(req.paid_at):
         span = f"[{campaign.starts_at.isoformat()}, {campaign.ends_at.isoformat() if campaign.ends_at else 'open'})"
         raise Unprocessable(f"paid_at: {req.paid_at.isoformat()} is outside the campaign's window {span}", field="paid_at")
