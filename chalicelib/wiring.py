@@ -11,10 +11,11 @@ services built with their own clock, table or sizes.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.books.service import Books, BookSizes
@@ -30,6 +31,7 @@ from chalicelib.store.releases import ReleaseStore
 from chalicelib.store.rotations import RotationStore
 from chalicelib.store.table import Table
 from chalicelib.web.cursors import CursorSigner
+from chalicelib.web.limits import LookupLimiter
 from chalicelib.web.page_cache import PageCache
 from chalicelib.webhooks.signing import SecretSource, WebhookVerifier
 
@@ -54,6 +56,7 @@ class Services:
     verifier: WebhookVerifier
     cursors: CursorSigner
     observability: Observability
+    lookups: LookupLimiter = field(default_factory=LookupLimiter)  # "find my order" (docs/donations.md)
 
     @property
     def rotation_job(self) -> RotationJob:
@@ -128,8 +131,9 @@ def build(
     door = Table(table, sleep=sleep)  # the one door to the table, shared by every access pattern
     releases, rotations = ReleaseStore(door), RotationStore(door)
     catalog = StoreCatalog(releases, rotations, page_cache=PageCache())
-    books = Books(BooksStore(door), catalog.campaign, sizes=book_sizes)
     secrets = SecretSource(settings, ssm_client)
+    ref_key = functools.partial(secrets.derived_key, b"campaign-platform order ref v1")  # docs/donations.md
+    books = Books(BooksStore(door), catalog.campaign, sizes=book_sizes, ref_key=ref_key)
     return Services(
         settings=settings,
         clock=clock,
