@@ -110,7 +110,16 @@ def ledger_json(view: View, campaign_id: str) -> Response:
 
 def _ledger(view: View, campaign_id: str) -> Response:
     svc, cursor = services(), web.query_param("cursor")
-    return _viewed("ledger", ledger.page(svc.catalog, view, svc.books, svc.cursors, campaign_id, cursor))
+    order, client = web.query_param("order"), _client_address()
+    return _viewed(
+        "ledger", ledger.page(svc.catalog, view, svc.books, svc.cursors, campaign_id, cursor, order, svc.lookups, client)
+    )
+
+
+def _client_address() -> str:
+    """The caller's address as API Gateway saw it (the key of per-client limits); ``""`` when absent."""
+    identity = (web.request.context or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or "")
 
 
 @web.page("/impact", "html")

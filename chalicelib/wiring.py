@@ -11,6 +11,7 @@ services built with their own clock, table or sizes.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from chalicelib.store.releases import ReleaseStore
 from chalicelib.store.rotations import RotationStore
 from chalicelib.store.table import Table
 from chalicelib.web.cursors import CursorSigner
+from chalicelib.web.limits import LookupLimiter
 from chalicelib.web.page_cache import PageCache
 from chalicelib.webhooks.signing import SecretSource, WebhookVerifier
 
@@ -58,6 +60,7 @@ class Services:
     observability: Observability
     # Each request's deadline (chalicelib.deadline); tests hand in one on their own monotonic clock.
     deadlines: Deadlines = field(default_factory=Deadlines)
+    lookups: LookupLimiter = field(default_factory=LookupLimiter)  # "find my order" (docs/donations.md)
 
     @property
     def rotation_job(self) -> RotationJob:
@@ -136,8 +139,9 @@ def build(
     door = Table(table, sleep=sleep, cutoff=cutoff)  # the one door to the table, shared by every access pattern
     releases, rotations = ReleaseStore(door), RotationStore(door)
     catalog = StoreCatalog(releases, rotations, page_cache=PageCache())
-    books = Books(BooksStore(door), catalog.campaign, sizes=book_sizes)
     secrets = SecretSource(settings, ssm_client)
+    ref_key = functools.partial(secrets.derived_key, b"campaign-platform order ref v1")  # docs/donations.md
+    books = Books(BooksStore(door), catalog.campaign, sizes=book_sizes, ref_key=ref_key)
     return Services(
         settings=settings,
         clock=clock,
