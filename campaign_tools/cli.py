@@ -314,6 +314,8 @@ def cmd_studio(args: argparse.Namespace) -> int:
     the stage's services exactly as ``campaign plan`` does, from this command's own arguments."""
     from campaign_tools.studio.server import Studio, serve_studio
 
+    if not Path(args.campaigns).is_dir():  # a mistyped folder would show an empty timeline
+        raise CliError(f"--campaigns {args.campaigns}: no such folder")
     settings = shell_settings()
 
     def services_of(stage: str) -> Services:

@@ -40,7 +40,7 @@ def parse_at(text: str, zone: tzinfo) -> datetime:
     text = text.strip()
     try:
         try:
-            return parse_instant(text)
+            return _within_calendar(parse_instant(text), f"at: {text!r}")
         except ValueError:
             pass
         try:
@@ -51,7 +51,7 @@ def parse_at(text: str, zone: tzinfo) -> datetime:
             ) from None
         if local.tzinfo is None:
             local = local.replace(tzinfo=zone)
-        return local.astimezone(UTC)
+        return _within_calendar(local.astimezone(UTC), f"at: {text!r}")
     except OverflowError:  # the first or last day of year 1 or 9999, shifted past the calendar
         raise StudioInputError(f"at: {text!r} is out of range; pick a time between the years 2 and 9998") from None
 
@@ -70,10 +70,21 @@ def chosen_instant(query: Mapping[str, str], zone: tzinfo, now: datetime) -> dat
         if shown is not None and slider_value(shown) == seconds:  # the slider was left where it was
             return shown
         try:
-            return datetime.fromtimestamp(seconds, UTC)
+            return _within_calendar(datetime.fromtimestamp(seconds, UTC), f"t: {slider}")
         except (OverflowError, OSError, ValueError):
             raise StudioInputError(f"t: {slider} is out of range") from None
     return now
+
+
+# Every zone's local time of an instant in these years is a valid datetime (offsets are within ±1 day).
+_FIRST, _LAST = datetime(2, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def _within_calendar(at: datetime, field: str) -> datetime:
+    """``at`` if every zone can show it (the years 2 to 9998); else :class:`StudioInputError` on ``field``."""
+    if not _FIRST <= at < _LAST:
+        raise StudioInputError(f"{field} is out of range; pick a time between the years 2 and 9998")
+    return at
 
 
 SLIDER_STEP_S = 60

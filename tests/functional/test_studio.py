@@ -307,6 +307,9 @@ def test_the_plan_waits_for_the_files_to_be_valid(folder):
     [
         ("/machine?at=0001-01-01T00:00%2B08:00", 400, "at: '0001-01-01T00:00+08:00' is out of range"),
         ("/machine?t=99999999999999999", 400, "t: 99999999999999999 is out of range"),
+        # valid in UTC, but past the calendar once shown in UTC-12
+        ("/machine?at=9999-12-31T23:59:59.999%2B00:00&tz=Etc/GMT%2B12", 400, "is out of range; pick a time between"),
+        ("/render/home?at=0002-01-01T00:00%2B14:00&tz=Etc/GMT-14", 400, "is out of range; pick a time between"),
         ("/machine?t=soon", 400, "t: 'soon' is not a whole number"),
         ("/render/home?at=2026-10-17T09:00&lang=fr", 400, "lang: 'fr' is not a page language"),
         ("/fairness?date=9999-12-31", 400, "date: '9999-12-31' is out of range"),
@@ -348,3 +351,8 @@ def test_the_server_binds_127_0_0_1_only_and_serves_the_pages():
         build_parser().parse_args(["studio", "--host", "0.0.0.0"])
     args = build_parser().parse_args(["studio", "--port", "0"])
     assert (args.port, args.stage, args.campaigns) == (0, "local", "campaigns")
+
+
+def test_a_folder_that_does_not_exist_is_refused_at_start(tmp_path, capsys):
+    assert main(["studio", "--campaigns", str(tmp_path / "campains"), "--port", "0"]) == 1
+    assert f"--campaigns {tmp_path / 'campains'}: no such folder" in capsys.readouterr().err
