@@ -18,6 +18,8 @@ from campaign_tools.cli import main
 from campaign_tools.stages import dynamodb_endpoint, read_run_state, remove_run_state, write_run_state
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.server
+
 CAMPAIGNS = str(ROOT / "campaigns")
 
 
