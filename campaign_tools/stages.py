@@ -207,10 +207,9 @@ def endpoint_settings(
     return settings
 
 
-def use_dummy_credentials_for(settings: Settings, env: Mapping[str, str] | None = None) -> None:
+def use_dummy_credentials_for(settings: Settings) -> None:
     """Put :data:`DUMMY_CREDENTIALS` in ``os.environ`` when ``settings`` name an endpoint and the
     shell has no credentials of its own (boto3 would refuse to sign without any)."""
-    env = os.environ if env is None else env
     if not settings.dynamodb_endpoint or settings.stage == "local":  # local: wiring uses its own
         return
     import boto3
