@@ -13,12 +13,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 from datetime import datetime
 from typing import Any
 
-from campaign_tools.stages import PROJECT_ROOT, CliError, stage_settings
+from campaign_tools.stages import PROJECT_ROOT, CliError, remove_run_state, stage_settings, write_run_state
 from chalicelib.clock import ShiftedClock, system_clock
 
 log = logging.getLogger(__name__)
@@ -159,8 +160,12 @@ def serve(campaigns: str, host: str, port: int, dynamodb_port: int, at: datetime
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every DynamoDB call
     _stop_on_signals()
     stack = LocalStack(campaigns, host, port, dynamodb_port, at)
+    recorded = False
     try:
         stack.start()
+        # So that `campaign publish --stage local` in another terminal finds this DynamoDB.
+        write_run_state(os.getpid(), host, stack.port, stack.dynamodb_port)
+        recorded = True
         base = f"http://{host}:{stack.port}"
         clock_note = f" (local clock starts at {at.isoformat()})" if at else ""
         print(
@@ -177,7 +182,7 @@ def serve(campaigns: str, host: str, port: int, dynamodb_port: int, at: datetime
                 if stack.generated_secret
                 else "signing secret: from SYSTEM_SIGNING_SECRET\n"
             )
-            + f"from another terminal: campaign publish --stage local --dynamodb-port {stack.dynamodb_port}\n"
+            + "from another terminal: campaign publish --stage local (finds this stack's DynamoDB)\n"
             "Ctrl-C stops everything.",
             flush=True,
         )
@@ -185,5 +190,7 @@ def serve(campaigns: str, host: str, port: int, dynamodb_port: int, at: datetime
     except KeyboardInterrupt:
         print("\nstopping", flush=True)
     finally:
+        if recorded:
+            remove_run_state(os.getpid())
         stack.stop()
     return 0
