@@ -251,8 +251,8 @@ def recorded(table, clock):
 
             cid = "bazhong-pork-charity"
             sale = {"order_id": "ORD-1", "campaign_id": cid, "sku": "PORK-0001", "quantity": 1, "amount": "200.00"}
-            post("/api/sales", {**sale, "paid_at": "2026-12-01T10:00:00+08:00"})
-            post("/api/sales", {**sale, "paid_at": "2026-12-01T10:00:00+08:00"}, expected=200)  # a replay
+            post("/api/sales", {**sale, "paid_at": "2026-12-01T08:30:00+08:00"})
+            post("/api/sales", {**sale, "paid_at": "2026-12-01T08:30:00+08:00"}, expected=200)  # a replay
             post("/api/refunds", {"refund_id": "RF-1", "order_id": "ORD-1", "amount": "50.00"})
             donation = {"donation_id": "PD-1", "campaign_id": cid, "member_id": "M", "points": 100}
             post("/api/point-donations", donation)
@@ -265,6 +265,7 @@ def recorded(table, clock):
             get("/charity", "/charity")
             get("/campaigns/{campaign_id}/ledger", f"/campaigns/{cid}/ledger")
             get("/api/campaigns/{campaign_id}/ledger", f"/api/campaigns/{cid}/ledger")
+            get("/api/campaigns/{campaign_id}/ledger", f"/api/campaigns/{cid}/ledger?order=ORD-1")  # find my order
             get("/impact", "/impact")
             get("/api/impact", "/api/impact")
             get("/static/{name}", "/static/placeholder.svg")
