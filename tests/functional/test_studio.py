@@ -260,7 +260,7 @@ def _dead_port() -> int:
 
 def test_the_plan_panel_says_why_when_the_stage_is_unreachable_and_the_rest_works(aws_env):
     port = _dead_port()
-    args = argparse.Namespace(stage="local", dynamodb_port=port, campaigns=str(CAMPAIGNS))
+    args = argparse.Namespace(stage="local", dynamodb_port=port, endpoint_url=None, campaigns=str(CAMPAIGNS))
     studio = make_studio(CAMPAIGNS, lambda stage: _services(argparse.Namespace(**{**vars(args), "stage": stage})))
     page = text_of(get(studio, "/plan"))
     assert "stage local is not reachable: DynamoDB is unavailable: EndpointConnectionError" in page
