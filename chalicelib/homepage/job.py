@@ -16,7 +16,7 @@ from typing import Any
 from chalicelib.clock import Clock
 from chalicelib.errors import RotationConflict
 from chalicelib.homepage.engine import RotationState
-from chalicelib.homepage.spans import plan
+from chalicelib.homepage.spans import stored_plan
 from chalicelib.homepage.stored import entry_from_doc, rotation_doc
 from chalicelib.observability import Observability
 from chalicelib.store.rotations import RotationStore
@@ -79,7 +79,7 @@ def run_rotation(store: RotationStore, at: datetime, slots: int, history_days: i
 
     Lays out every span up to the next scheduled rotation (``at + minutes``): one
     from ``at``, and one from each start or end of a homepage campaign before it
-    (:func:`chalicelib.homepage.spans.plan`), so that a request shows a campaign from
+    (:func:`chalicelib.homepage.spans.stored_plan`), so that a request shows a campaign from
     its start and not from the next rotation.
 
     Reads: one strongly consistent ``Query`` (and its pages) of the previous
@@ -95,9 +95,9 @@ def run_rotation(store: RotationStore, at: datetime, slots: int, history_days: i
     previous_number = None if previous_doc is None else int(previous_doc["rotation"])
     previous_state = RotationState.from_doc(None if previous_doc is None else previous_doc.get("state"))
     number = (previous_number or 0) + 1
-    spans = plan(entries, slots, previous_state, number, at, at + timedelta(minutes=minutes))
+    spans, kept = stored_plan(entries, slots, previous_state, number, at, at + timedelta(minutes=minutes))
     expires = int((at + timedelta(days=history_days)).timestamp())
-    doc = rotation_doc(spans, inputs.release, entries, slots)
+    doc = rotation_doc(spans, inputs.release, kept, slots)
     shown = len(spans[0].result.slots)
     try:
         store.put_rotation(doc, previous_number, expires)

@@ -1,7 +1,7 @@
 """The rotation with no I/O: ``campaign rotate --simulate`` and ``campaign preview --homepage``.
 
 The same pure engine and spans as the scheduled rotation
-(:func:`chalicelib.homepage.spans.plan`), run every ``minutes`` over an interval,
+(:func:`chalicelib.homepage.spans.stored_plan`), run every ``minutes`` over an interval,
 each rotation shown as the homepage would show it at its own instant and at the
 first instant of each of its spans.
 """
@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.homepage.engine import HomepageEntry, RotationResult, RotationState, Slot
-from chalicelib.homepage.spans import Span, plan, span_at
+from chalicelib.homepage.spans import Span, span_at, stored_plan
 
 
 def _slots_json(slots: Sequence[Slot]) -> list[dict[str, Any]]:
@@ -29,6 +29,7 @@ class SimulatedRotation:
     at: datetime
     spans: tuple[Span, ...]
     slots: int
+    entries: tuple[HomepageEntry, ...] = ()  # trimmed, as the rotation would store them
 
     @property
     def result(self) -> RotationResult:
@@ -69,9 +70,9 @@ def simulate(
     at, number = start, 1
     step = timedelta(minutes=minutes)
     while at < end:
-        spans = plan(entries, slots, state, number, at, at + step)
+        spans, kept = stored_plan(entries, slots, state, number, at, at + step)
         state = spans[-1].result.state
-        out.append(SimulatedRotation(number, at, spans, slots))
+        out.append(SimulatedRotation(number, at, spans, slots, tuple(kept)))
         at += step
         number += 1
     return out

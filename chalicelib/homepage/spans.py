@@ -88,34 +88,61 @@ def span_at(spans: Sequence[Span], at: datetime) -> Span:
     return spans[max(i - 1, 0)]
 
 
+def spare_count(weight: int, total_weight: int, slots: int) -> int:
+    """How many spare picks a campaign keeps after those its spans show: twice its share of
+    ``slots`` (at least 2, at most ``slots``), so that the others can fill the places of
+    campaigns that leave between rotations while the item stays small with many
+    campaigns (docs/architecture.md, "Homepage rotation")."""
+    share = -(-2 * slots * weight // max(total_weight, 1))  # ceil
+    return max(2, min(slots, share))
+
+
 def compact_entries(entries: Sequence[HomepageEntry], spans: Sequence[Span], slots: int) -> list[HomepageEntry]:
     """The entries trimmed to what their spans can show, to store with the rotation.
 
     Keeps the entries live in some span, each with its pinned picks and its
     unpinned picks in turn order from its cursor in the first span's
-    ``before`` state: as many as all the spans give it, plus ``slots`` spares
-    (all of them when it has no more). :func:`plan` over the result gives the
-    same slots and spares: the engine's ``_take`` starts after the cursor,
-    which the trimmed list either does not hold (start at its first pick) or
-    holds as its last (a full turn: start again at its first).
+    ``before`` state: as many as all the spans give it, plus
+    :func:`spare_count` spares (all of them when it has no more). The spans
+    :func:`plan` lays out over the result show the same slots: the engine's
+    ``_take`` starts after the cursor, which the trimmed list either does not
+    hold (start at its first pick) or holds as its last (a full turn: start
+    again at its first), and no span takes more than the list holds.
     """
     if not spans:
         return []
     taken: dict[str, int] = {}
-    live_ids: set[str] = set()
+    live: dict[str, HomepageEntry] = {}
     for span in spans:
         for slot in span.result.slots:
             if not slot.pinned:
                 taken[slot.pick.campaign_id] = taken.get(slot.pick.campaign_id, 0) + 1
-        live_ids.update(slot.pick.campaign_id for slot in span.result.slots + span.result.spares)
+        live.update((e.campaign_id, e) for e in entries if e.live_at(span.starts))
+    total_weight = sum(e.weight for e in live.values() if e.unpinned)
     cursors = spans[0].before.cursors
     out = []
     for e in entries:
-        if e.campaign_id not in live_ids:
+        if e.campaign_id not in live:
             continue
         unpinned = e.unpinned
-        queue = _take(unpinned, cursors.get(e.campaign_id), min(len(unpinned), taken.get(e.campaign_id, 0) + slots))
+        want = taken.get(e.campaign_id, 0) + spare_count(e.weight, total_weight, slots)
+        queue = _take(unpinned, cursors.get(e.campaign_id), min(len(unpinned), want))
         pins = set(e.pinned)
         kept = tuple(p for p in e.picks if p.sku in pins) + tuple(queue)
-        out.append(HomepageEntry(e.campaign_id, e.weight, e.starts_at, e.ends_at, kept, e.pinned))
+        out.append(HomepageEntry(e.campaign_id, e.weight, e.starts_at, e.ends_at, kept, e.pinned, e.digest))
     return out
+
+
+def stored_plan(
+    entries: Sequence[HomepageEntry],
+    slots: int,
+    previous: RotationState,
+    rotation: int,
+    at: datetime,
+    until: datetime,
+) -> tuple[tuple[Span, ...], list[HomepageEntry]]:
+    """:func:`plan` as a rotation stores it: the spans laid out over the trimmed entries
+    (:func:`compact_entries`), and those entries. The scheduled rotation, the simulation and
+    a request that rebuilds the spans from the stored entries all get these same spans."""
+    kept = compact_entries(entries, plan(entries, slots, previous, rotation, at, until), slots)
+    return plan(kept, slots, previous, rotation, at, until), kept

@@ -19,7 +19,7 @@ from chalicelib.domain.money import fen_to_yuan_str, parse_yuan
 from chalicelib.domain.times import parse_stored, parse_stored_or_none, stored_or_none, to_stored
 from chalicelib.domain.window import Window
 from chalicelib.homepage.engine import HomepageEntry, RotationResult, RotationState, Slot, SlotPick
-from chalicelib.homepage.spans import Span, compact_entries, plan, span_at
+from chalicelib.homepage.spans import Span, plan, span_at
 
 
 def homepage_entry(doc: Mapping[str, Any], digest: str = "") -> dict[str, Any] | None:
@@ -120,8 +120,8 @@ def rotation_doc(spans: Sequence[Span], release: int | None, entries: Sequence[H
     slots (``[{"from", "slots": [[campaign_id, sku, pinned], ...]}]``, for the history
     and the exposure report); ``state`` the state after the last span (what the next
     rotation continues from); ``previous``, ``slot_count`` and ``entries`` (the homepage
-    campaigns of the spans, trimmed by :func:`~chalicelib.homepage.spans.compact_entries`)
-    rebuild the spans with the engine at request time. ``release``: the release the
+    campaigns of the spans as :func:`~chalicelib.homepage.spans.stored_plan` trimmed them,
+    which ``spans`` were laid out from) rebuild the spans with the engine at request time. ``release``: the release the
     entries came from (``None``: not a published one). Instants ISO 8601 with offset.
     """
     first, last = spans[0], spans[-1]
@@ -135,7 +135,7 @@ def rotation_doc(spans: Sequence[Span], release: int | None, entries: Sequence[H
         "state": last.result.state.to_doc(),
         "previous": first.before.to_doc(),
         "slot_count": slots,
-        "entries": [entry_to_doc(e) for e in compact_entries(entries, spans, slots)],
+        "entries": [entry_to_doc(e) for e in entries],
         "inputs_digest": first.result.inputs_digest,
     }
 

@@ -175,7 +175,7 @@ class StoreCatalog:
         doc = self.rotation(at)
         if doc is None:
             return None
-        if self._parsed is None or self._parsed.doc is not doc:
+        if self._parsed is None or not _same_rotation(self._parsed.doc, doc):
             self._parsed = StoredRotation.parse(doc)
         release = self.release()
         if release is None or doc.get("release") == release.number:
@@ -185,6 +185,12 @@ class StoreCatalog:
             rebuilt = self._parsed.against(release.manifest, release.catalog, self.campaign)
             seen = self._reconciled = (self._parsed, release, rebuilt)
         return seen[2]
+
+
+def _same_rotation(kept: Mapping[str, Any], read: Mapping[str, Any]) -> bool:
+    """Whether a re-read rotation document is the one already parsed: each rotation number is
+    written once (conditional on the previous one), so its number and instant name its content."""
+    return kept is read or (kept.get("rotation"), kept.get("rotated_at")) == (read.get("rotation"), read.get("rotated_at"))
 
 
 class YamlCatalog:
@@ -228,7 +234,7 @@ class YamlCatalog:
         if not runs:
             return None
         last = runs[-1]
-        return rotation_doc(last.spans, None, entries, self._slots)
+        return rotation_doc(last.spans, None, last.entries, self._slots)
 
     def stored_rotation(self, at: datetime) -> StoredRotation | None:
         doc = self.rotation(at)
