@@ -179,7 +179,19 @@ def cmd_publish(args: argparse.Namespace) -> int:
         print("nothing changed; nothing was written")
     else:
         print(f"release {release.number} is live (previous: {release.previous or 'none'})")
+        for line in _homepage_lines(plan, publisher.clock()):
+            print(line)
     return 0
+
+
+def _homepage_lines(plan, at: datetime) -> list[str]:
+    """When the homepage shows what the publish changed (chalicelib.homepage.notice)."""
+    from chalicelib.homepage.notice import homepage_notices
+
+    campaigns = [c for c in plan.changes if c.what == "campaign"]
+    changed = {c.campaign_id: c.fields for c in campaigns if c.action in ("add", "change")}
+    removed = [c.campaign_id for c in campaigns if c.action == "remove"]
+    return homepage_notices(changed, removed, plan.docs, at)
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:

@@ -176,3 +176,23 @@ def test_simulation_preview_and_the_live_homepage_agree_at_every_boundary(client
         simulated = _key(_simulated_slots_at(runs, instant))
         assert live == preview == simulated, instant
         assert bool(live) is (instant > _boundaries()[0]), instant  # the stores open first and never close
+
+
+def test_publish_says_when_the_homepage_shows_each_campaign(table, clock):
+    from chalicelib import wiring
+    from chalicelib.settings import Settings
+    from tests.conftest import TABLE
+
+    clock.set(local(2026, 10, 17, 9))
+    publisher = wiring.build(Settings(table_name=TABLE), clock, table).publisher()
+    stores = [c for c in real_campaigns() if c.id.startswith("store-")]
+    publisher.publish(stores)
+    later = campaign("bazhong-pork-charity", starts_at=local(2026, 11, 15), ends_at=None, teaser_from=None)
+    plan, release = publisher.publish([campaign(), later, *stores[1:]], allow={"store-bazhou-district"})
+    assert release is not None
+    assert cli._homepage_lines(plan, clock()) == [
+        "homepage: bazhong-pork-charity shows from its start, 2026-11-15T00:00:00+08:00",
+        "homepage: poverty-day-2026 shows at the first request after the release pointer's 5 s cache "
+        "(by its quota; no rotation needed)",
+        "homepage: store-bazhou-district, if it was there, leaves the homepage within 5 s",
+    ]
