@@ -196,3 +196,49 @@ def test_publish_says_when_the_homepage_shows_each_campaign(table, clock):
         "(by its quota; no rotation needed)",
         "homepage: store-bazhou-district, if it was there, leaves the homepage within 5 s",
     ]
+
+
+def _exposure(client, query, lang="en"):
+    return client.http.get(f"/api/homepage/exposure?{query}&lang={lang}")
+
+
+def test_exposure_of_poverty_day_counts_appearances_and_minutes_against_the_quota(client, services, publish, clock):
+    # GIVEN the real campaigns and the schedule every 15 minutes through October 17 (Beijing time)
+    publish(*real_campaigns())
+    day = local(2026, 10, 17)
+    at = day - timedelta(minutes=10)  # 23:50 the day before: its spans reach 00:05
+    while at < day + timedelta(days=1):
+        run_rotation(services.rotations, at, 8, 30, 15)
+        at += STEP
+    clock.set(day + timedelta(days=1, hours=1))
+    response = _exposure(client, "date=2026-10-17")
+    assert response.status_code == 200
+    body = json.loads(response.body)
+    assert body["from"] == "2026-10-17T00:00:00+08:00" and body["to"] == "2026-10-18T00:00:00+08:00"
+    assert body["covered_minutes"] == 1440.0
+    assert len(body["rotations"]) == 97  # the one from 23:50, then 96
+    rows = {r["campaign_id"]: r for r in body["campaigns"]}
+    day_row = rows["poverty-day-2026"]
+    assert day_row["title"] == "Poverty Alleviation Day: 24 seasonal picks"
+    # two pins all day long; 6 free slots, 3/6 of them by weight (3 of 6): 3 x 1440 minutes
+    assert day_row["pinned_minutes"] == 2 * 1440.0
+    assert day_row["quota_minutes"] == 3 * 1440.0
+    for row in rows.values():
+        assert abs(row["appearances"] - row["quota_appearances"]) <= 1, row
+        assert abs(row["minutes"] - row["quota_minutes"]) <= 15, row
+    assert sum(r["minutes"] + r["pinned_minutes"] for r in body["counties"]) == 8 * 1440.0
+    assert sum(r["quota_minutes"] for r in body["counties"]) == pytest.approx(6 * 1440.0, abs=0.1)  # rounded rows
+    assert all(r["name"] for r in body["counties"])
+    html = client.http.get("/homepage/exposure?date=2026-10-17")
+    assert html.status_code == 200 and "首页曝光" in html.body.decode()
+    assert "?date=2026-10-17&amp;lang=en" in html.body.decode()  # the language switch keeps the day
+    assert int(response.headers["Cache-Control"].rsplit("=", 1)[1]) <= 300
+
+
+@pytest.mark.parametrize("query", ["", "date=", "date=2026-13-01", "date=17/10/2026", "date=2026-02-30"])
+def test_exposure_without_a_good_date_is_400_with_a_reason(client, services, query):
+    for path in ("/api/homepage/exposure", "/homepage/exposure"):
+        response = client.http.get(f"{path}?{query}")
+        assert response.status_code == 400, (path, query)
+    body = json.loads(_exposure(client, query).body)
+    assert body["field"] == "date" and "date" in body["message"].lower()
