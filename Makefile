@@ -41,13 +41,14 @@ package: $(STAMP)
 	$(BIN)/python tools/package.py --stage $(STAGE)
 
 # `make deploy STAGE=dev BUCKET=<S3 bucket for the code>`: the AWS CLI uploads the zip and
-# deploys stack campaign-platform-$(STAGE) (the IAM policy's log groups assume that name).
+# deploys stack campaign-platform-$(STAGE); PARAMS="Name=value ..." sets template parameters (docs/runbook.md).
 deploy: package
 	@test -n "$(BUCKET)" || { echo "make deploy: set BUCKET=<an S3 bucket in the stage's region>"; exit 2; }
 	aws cloudformation package --use-json --template-file build/$(STAGE)/sam.json \
 	  --s3-bucket $(BUCKET) --s3-prefix campaign-platform/$(STAGE) --output-template-file build/$(STAGE)/packaged.json
 	aws cloudformation deploy --template-file build/$(STAGE)/packaged.json \
-	  --stack-name campaign-platform-$(STAGE) --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset
+	  --stack-name campaign-platform-$(STAGE) --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
+	  $(if $(PARAMS),--parameter-overrides $(PARAMS),)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

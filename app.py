@@ -18,7 +18,7 @@ from chalicelib.wiring import services
 # configure_logs=False: logging belongs to chalicelib.observability (JSON lines, Powertools).
 app = Chalice(app_name="campaign-platform", configure_logs=False, env={})
 app.register_middleware(lambda event, get_response: services().observability.middleware(event, get_response), "all")
-web = Web(app, now=lambda: services().clock())
+web = Web(app, now=lambda: services().clock(), deadlines=lambda: services().deadlines)
 
 
 def _viewed(page_name: str, page: Response) -> Response:
@@ -128,7 +128,16 @@ def ledger_json(view: View, campaign_id: str) -> Response:
 
 def _ledger(view: View, campaign_id: str) -> Response:
     svc, cursor = services(), web.query_param("cursor")
-    return _viewed("ledger", ledger.page(svc.catalog, view, svc.books, svc.cursors, campaign_id, cursor))
+    order, client = web.query_param("order"), _client_address()
+    return _viewed(
+        "ledger", ledger.page(svc.catalog, view, svc.books, svc.cursors, campaign_id, cursor, order, svc.lookups, client)
+    )
+
+
+def _client_address() -> str:
+    """The caller's address as API Gateway saw it (the key of per-client limits); ``""`` when absent."""
+    identity = (web.request.context or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or "")
 
 
 @web.page("/impact", "html")
@@ -154,5 +163,7 @@ ROTATION_RATE_MINUTES = 15
 
 @app.schedule(Rate(ROTATION_RATE_MINUTES, unit=Rate.MINUTES), name="rotate_homepage")
 def rotate_homepage(event: Any) -> dict[str, Any]:
-    """One homepage rotation: the same code as `campaign rotate`."""
-    return services().rotation_job.run().as_json()
+    """One homepage rotation: the same code as `campaign rotate`, within the rotation's deadline."""
+    svc = services()
+    with svc.deadlines.begin("rotation", getattr(event, "context", None)):
+        return svc.rotation_job.run().as_json()

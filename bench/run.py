@@ -20,6 +20,10 @@ Sections
 5. A load run: threads send a fixed mix (90 % campaign pages, 9 % homepage,
    1 % signed sales) at the local stack (``campaign serve``'s LocalStack, in
    this process so its DynamoDB requests can be counted).
+6. Deadlines: DynamoDB hangs (a TCP listener that accepts and never answers,
+   in front of moto's server until the hang starts); each route's time to
+   answer through the real SDK, as a ratio to its budget (docs/resilience.md).
+   ``python bench/run.py --deadlines`` runs this section alone (about 15 s).
 
 The embedded DynamoDB is moto's server on a free loopback port.
 """
@@ -572,6 +576,163 @@ def load_section(requests_total: int = 2000, threads: int = 4) -> None:
     )
 
 
+class HangingListener:
+    """A TCP listener in front of ``upstream`` (host, port): it relays bytes until :attr:`hanging`
+    is set, then accepts connections and reads requests but never answers any."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        import socket
+        import threading
+
+        self.upstream = upstream
+        self.hanging = threading.Event()
+        self.sock = socket.create_server(("127.0.0.1", 0), backlog=128)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+        import threading
+
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            up = socket.create_connection(self.upstream)
+            threading.Thread(target=self._relay, args=(conn, up, True), daemon=True).start()
+            threading.Thread(target=self._relay, args=(up, conn, False), daemon=True).start()
+
+    def _relay(self, src, dst, requests: bool) -> None:
+        while True:
+            try:
+                data = src.recv(65536)
+            except OSError:
+                return
+            if not data:
+                return
+            if requests and self.hanging.is_set():
+                continue  # read and never answered
+            try:
+                dst.sendall(data)
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class _LambdaContext:
+    """What Lambda hands a function: ``get_remaining_time_in_millis`` of a ``limit_s`` function started now."""
+
+    def __init__(self, limit_s: float) -> None:
+        self.ends = time.monotonic() + limit_s
+        self.aws_request_id = "bench-deadline"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self.ends - time.monotonic()) * 1000)
+
+
+def deadline_section(ddb_port: int) -> None:
+    """Each route's time to answer while DynamoDB hangs, as a ratio to its budget (docs/resilience.md)."""
+    import app as app_module
+    from campaign_tools.authoring.campaign_yaml import validate_paths
+    from campaign_tools.sign import sign_headers
+    from chalicelib import wiring
+    from chalicelib.clock import FixedClock
+    from chalicelib.deadline import BUDGETS_S, RESERVE_S
+    from chalicelib.settings import Settings
+    from chalicelib.store.table import create_table
+
+    listener = HangingListener(("127.0.0.1", ddb_port))
+    settings = Settings(
+        stage="local",
+        table_name="bench-deadlines",
+        dynamodb_endpoint=f"http://127.0.0.1:{listener.port}",
+        system_signing_secret=SECRET,
+    )
+    clock = FixedClock(datetime(2026, 12, 1, 10, 0, tzinfo=timezone(timedelta(hours=8))))
+    shift = [0.0]  # the caches' clock, moved past their TTLs once DynamoDB hangs
+
+    def monotonic() -> float:
+        return time.monotonic() + shift[0]
+
+    table = create_table(wiring.dynamodb_resource(settings), settings.table_name)
+    svc = wiring.build(settings, clock, table, monotonic=monotonic)
+    svc.catalog._monotonic = monotonic
+    svc.books._cache._monotonic = monotonic
+    svc.publisher().publish(validate_paths([ROOT / "campaigns"]).campaigns)
+    svc.rotation_job.run()
+    wiring.configure(svc)
+    sale = sale_body("ORD-DEADLINE-0001", "68.00", "PRK-3101")
+
+    def get(path: str, resource: str, params: dict | None = None) -> dict:
+        return api_event(path, resource, params)
+
+    def post() -> dict:
+        event = api_event("/api/sales", "/api/sales")
+        event["httpMethod"] = event["requestContext"]["httpMethod"] = "POST"
+        event["headers"] = {"content-type": "application/json", **sign_headers(SECRET, sale)}
+        event["body"] = sale.decode()
+        return event
+
+    charity = {"campaign_id": "bazhong-pork-charity"}
+    store = {"campaign_id": "store-leishan"}
+    routes = [
+        ("campaign page, warm: stale", "page", get("/campaigns/store-leishan", "/campaigns/{campaign_id}", store), 200),
+        ("charity page, warm: stale", "page", get("/campaigns/bazhong-pork-charity", "/campaigns/{campaign_id}", charity), 200),
+        ("homepage, warm: stale", "page", get("/", "/"), 200),
+        ("/impact, warm: stale", "page", get("/impact", "/impact"), 200),
+        (
+            "ledger, nothing cached: 503",
+            "page",
+            get("/api/campaigns/bazhong-pork-charity/ledger", "/api/campaigns/{campaign_id}/ledger", charity),
+            503,
+        ),
+        ("signed sale: 503", "system", post(), 503),
+    ]
+    context_s = 10.0  # the API function's lambda_timeout
+    for _, _, event, _ in routes[:4]:
+        assert app_module.app(event, _LambdaContext(context_s))["statusCode"] == 200
+    listener.hanging.set()
+    shift[0] = 700.0 - 590.0  # past every cache's TTL, within the 10 minutes a stale copy may stand in
+    try:
+        for name, kind, event, expected in routes:
+            started = time.perf_counter()
+            answer = app_module.app(event, _LambdaContext(context_s))
+            took = time.perf_counter() - started
+            budget = BUDGETS_S[kind]
+            note = f"x{took / budget:.2f} of the {kind} budget ({budget:g} s)"
+            if answer["statusCode"] != expected:
+                note += f"; status {answer['statusCode']}, {expected} expected"
+            elif kind == "page":
+                note += f"; x{took:.2f} of the 1 s promise"
+            else:
+                message = json.loads(answer["body"])["message"]
+                note += "; says: " + ("may have been applied" if "may have been applied" in message else "nothing written")
+            row("deadline", f"{name} ({answer['statusCode']})", f"{took:.2f} s", note)
+        rotation_limit_s = 4.0  # a short function, so the bench is short: its deadline is 4 - 0.5 s
+        started = time.perf_counter()
+        try:
+            svc_rotation = wiring.services()
+            with svc_rotation.deadlines.begin("rotation", _LambdaContext(rotation_limit_s)):
+                svc_rotation.rotation_job.run(clock() + timedelta(minutes=15))
+            outcome = "ran"
+        except Exception as exc:  # noqa: BLE001 - the outcome is the measure
+            outcome = type(exc).__name__
+        took = time.perf_counter() - started
+        cut = rotation_limit_s - RESERVE_S
+        row(
+            "deadline",
+            f"rotation in a {rotation_limit_s:g} s function ({outcome})",
+            f"{took:.2f} s",
+            f"x{took / cut:.2f} of {cut:g} s",
+        )
+    finally:
+        listener.close()
+        wiring.configure(None)
+
+
 def write_report() -> None:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}"
     lines = [
@@ -590,6 +751,7 @@ def write_report() -> None:
 
 def main() -> int:
     os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"})
+    only_deadlines = "--deadlines" in sys.argv[1:]
     import logging
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every request
@@ -607,6 +769,9 @@ def main() -> int:
     clock = FixedClock(datetime(2026, 10, 17, 1, 0, tzinfo=UTC))
     try:
         print(f"{'section':<12} {'measure':<58} {'value':>14}  ratio / note")
+        deadline_section(server.port)
+        if only_deadlines:
+            return 0
         handler_section(create_table(dynamodb, "bench-pages"), clock)
         import_section()
         validate_section()

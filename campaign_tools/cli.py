@@ -20,10 +20,12 @@ from campaign_tools.stages import (
     LOCAL_DYNAMODB_PORT,
     STAGES,
     CliError,
+    endpoint_answer,
+    endpoint_settings,
     publisher_name,
     shell_settings,
     source_commit,
-    stage_settings,
+    use_dummy_credentials_for,
 )
 from chalicelib.clock import parse_instant, system_clock
 from chalicelib.errors import PlatformError, StoreUnavailable
@@ -74,11 +76,21 @@ def _services(args: argparse.Namespace) -> Services:
     from campaign_tools.local_clock import get_local_clock_offset_s
     from chalicelib.wiring import build
 
-    svc = build(stage_settings(args.stage, args.dynamodb_port))
+    svc = build(_stage_settings(args))
     if args.stage == "local":  # the offset is read through the stage's own table
         offset = timedelta(seconds=get_local_clock_offset_s(svc.table))
         svc.clock = lambda: system_clock() + offset
     return svc
+
+
+def _stage_settings(args: argparse.Namespace) -> Settings:
+    """The stage's settings with the DynamoDB endpoint the options, the shell or a running
+    ``campaign serve`` name (:func:`campaign_tools.stages.dynamodb_endpoint`); kept on ``args``
+    for the error message."""
+    settings = endpoint_settings(args.stage, args.endpoint_url, args.dynamodb_port)
+    use_dummy_credentials_for(settings)
+    args.settings = settings
+    return settings
 
 
 def _validated(args: argparse.Namespace, paths: Sequence[str] | None = None, *, only: str | None = None):
@@ -338,6 +350,24 @@ def cmd_sign(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    """Create the stage's table (key schema, TTL) on a DynamoDB the stack did not create."""
+    from chalicelib.store.keys import TTL_ATTRIBUTE
+    from chalicelib.store.table import create_table
+    from chalicelib.wiring import dynamodb_resource
+
+    settings = _stage_settings(args)
+    if settings.stage != "local" and not settings.dynamodb_endpoint:
+        raise CliError(
+            f"the {settings.stage} stack creates its own table (docs/runbook.md); "
+            "give --endpoint-url (or AWS_ENDPOINT_URL_DYNAMODB) to create it on an emulator"
+        )
+    create_table(dynamodb_resource(settings), settings.table_name)
+    where = settings.dynamodb_endpoint or settings.region
+    print(f"table {settings.table_name} is ready at {where} (key PK/SK, TTL on {TTL_ATTRIBUTE})")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from campaign_tools.serve import serve
 
@@ -348,6 +378,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
         dynamodb_port=args.dynamodb_port,
         at=args.at,
     )
+
+
+def cmd_studio(args: argparse.Namespace) -> int:
+    """The staff's local web page (docs/studio.md) on 127.0.0.1:``--port``; its plan panel builds
+    the stage's services exactly as ``campaign plan`` does, from this command's own arguments."""
+    from campaign_tools.studio.server import Studio, serve_studio
+
+    if not Path(args.campaigns).is_dir():  # a mistyped folder would show an empty timeline
+        raise CliError(f"--campaigns {args.campaigns}: no such folder")
+    settings = shell_settings()
+
+    def services_of(stage: str) -> Services:
+        return _services(argparse.Namespace(**{**vars(args), "stage": stage}))
+
+    studio = Studio(
+        args.campaigns,
+        stage=args.stage,
+        stages=STAGES,
+        services_of=services_of,
+        slots=settings.homepage_slots,
+        rotation_minutes=settings.rotation_minutes,
+    )
+    return serve_studio(studio, args.port)
 
 
 # ------------------------------------------------------------------ parser
@@ -362,7 +415,16 @@ def build_parser() -> argparse.ArgumentParser:
         if stage:
             p.add_argument("--stage", default="local", choices=STAGES, help="default: local")
             p.add_argument(
-                "--dynamodb-port", type=_port, default=LOCAL_DYNAMODB_PORT, help="embedded DynamoDB port (local stage)"
+                "--dynamodb-port",
+                type=_port,
+                default=None,
+                help=f"embedded DynamoDB port (local stage; default: the running `make run`, else {LOCAL_DYNAMODB_PORT})",
+            )
+            p.add_argument(
+                "--endpoint-url",
+                metavar="URL",
+                help="any DynamoDB (DynamoDB Local, LocalStack, ...); default AWS_ENDPOINT_URL_DYNAMODB; "
+                "no AWS credentials needed",
             )
 
     p = sub.add_parser("validate", help="check campaign files or folders")
@@ -398,6 +460,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_positive, default=10)
     common(p, stage=True)
     p.set_defaults(func=cmd_releases)
+
+    p = sub.add_parser("init", help="create the stage's table (key schema, TTL) on a DynamoDB the stack did not create")
+    common(p, stage=True)
+    p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("preview", help="render a page at an instant from the YAML, with no AWS")
     p.add_argument("id", nargs="?", metavar="ID")
@@ -447,6 +513,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--at", type=_instant, metavar="TIME", help="start the local clock at TIME")
     common(p)
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("studio", help="a local web page for staff: timeline, time machine, fairness, plan; writes nothing")
+    p.add_argument("--port", type=_port, default=8010, help="on 127.0.0.1 only (default 8010; 0: any free one)")
+    common(p, stage=True)
+    p.set_defaults(func=cmd_studio)
     return parser
 
 
@@ -457,8 +528,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except (CliError, PlatformError, SettingsError, RequestRefused) as exc:
         print(f"campaign {args.command}: error: {exc}", file=sys.stderr)
-        if isinstance(exc, StoreUnavailable) and getattr(args, "stage", None) == "local":
-            print("  is the local stack running? start it with `make run` (or `campaign serve`)", file=sys.stderr)
+        if isinstance(exc, (StoreUnavailable, RequestRefused)) and getattr(args, "settings", None) is not None:
+            print(f"  {endpoint_answer(exc, args.settings)}", file=sys.stderr)
         return 1
     except OSError as exc:  # a file or a port the command was given: say which, no traceback
         where = f"{exc.filename}: " if exc.filename else ""

@@ -13,12 +13,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 from datetime import datetime
 from typing import Any
 
-from campaign_tools.stages import PROJECT_ROOT, CliError, stage_settings
+from campaign_tools.stages import PROJECT_ROOT, CliError, remove_run_state, stage_settings, write_run_state
 from chalicelib.clock import ShiftedClock, system_clock
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,7 @@ class LocalStack:
         self.http = factory.create_local_server(config.chalice_app, config, self.host, self.port)
         self.port = self.http.server.server_address[1]
         _send_at_once(self.http.server)
+        _listen_deeper(self.http.server)
 
     def start(self) -> None:
         self.start_dynamodb()
@@ -125,6 +127,21 @@ def _send_at_once(server: Any) -> None:
         server.RequestHandlerClass = quick
 
 
+LISTEN_BACKLOG = 512  # connections the kernel queues before accept (capped by net.core.somaxconn)
+
+
+def _listen_deeper(server: Any) -> None:
+    """Let the app server's socket queue :data:`LISTEN_BACKLOG` connections.
+
+    The stdlib server listens with a backlog of 5 (``request_queue_size``): a burst of
+    clients beyond what its accept loop takes at once is refused or reset (seen: about 30
+    concurrent signed webhooks). Listening again on a listening socket only changes its
+    backlog (Linux, macOS); docs/resilience.md holds the load test.
+    """
+    server.request_queue_size = LISTEN_BACKLOG
+    server.socket.listen(LISTEN_BACKLOG)
+
+
 def _stop_on_signals() -> None:
     """Ctrl-C (SIGINT) and SIGTERM stop the stack, even where the shell started us with
     SIGINT ignored (a background job of a non-interactive shell)."""
@@ -143,8 +160,12 @@ def serve(campaigns: str, host: str, port: int, dynamodb_port: int, at: datetime
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every DynamoDB call
     _stop_on_signals()
     stack = LocalStack(campaigns, host, port, dynamodb_port, at)
+    recorded = False
     try:
         stack.start()
+        # So that `campaign publish --stage local` in another terminal finds this DynamoDB.
+        write_run_state(os.getpid(), host, stack.port, stack.dynamodb_port)
+        recorded = True
         base = f"http://{host}:{stack.port}"
         clock_note = f" (local clock starts at {at.isoformat()})" if at else ""
         print(
@@ -161,7 +182,7 @@ def serve(campaigns: str, host: str, port: int, dynamodb_port: int, at: datetime
                 if stack.generated_secret
                 else "signing secret: from SYSTEM_SIGNING_SECRET\n"
             )
-            + f"from another terminal: campaign publish --stage local --dynamodb-port {stack.dynamodb_port}\n"
+            + "from another terminal: campaign publish --stage local (finds this stack's DynamoDB)\n"
             "Ctrl-C stops everything.",
             flush=True,
         )
@@ -169,5 +190,7 @@ def serve(campaigns: str, host: str, port: int, dynamodb_port: int, at: datetime
     except KeyboardInterrupt:
         print("\nstopping", flush=True)
     finally:
+        if recorded:
+            remove_run_state(os.getpid())
         stack.stop()
     return 0

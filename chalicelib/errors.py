@@ -9,6 +9,7 @@
     ├── Unprocessable (422)       a well-formed request whose values are refused
     ├── IdempotencyConflict (409) an id reused with a different body
     ├── StoreUnavailable (503)    DynamoDB cannot be reached, or a table is missing
+    │   └── OutcomeUnknown (503)  a write was sent and no clear answer came back: it may have landed
     ├── ReleaseConflict (409)     the release pointer moved under a publish/rollback
     ├── RotationConflict (409)    another rotation run wrote this rotation first
     └── NothingToRollBack (409)   there is no previous release
@@ -76,6 +77,11 @@ class StoreUnavailable(PlatformError):
 
     STATUS_CODE = 503
     CODE = "unavailable"
+
+
+class OutcomeUnknown(StoreUnavailable):
+    """A write was sent and DynamoDB's answer was lost (a timeout, a 5xx, the request's deadline):
+    it may have been applied. A retry with the same id is safe (docs/resilience.md)."""
 
 
 class ReleaseConflict(PlatformError):

@@ -22,6 +22,10 @@ variable                    meaning                                      default
                             the parameter when both are set)
 ``LOG_LEVEL``               deployed stages' log level: ``DEBUG`` adds   ``INFO``
                             one line per healthy request
+``FUNCTION_TIMEOUT_S``      the local stage's stand-in for the API       10
+                            function's ``lambda_timeout`` (whole s): a
+                            request's deadline never passes it
+                            (chalicelib.deadline)
 ==========================  ===========================================  =========
 """
 
@@ -78,6 +82,8 @@ class Settings:
     # The deployed stages' log level (``LOG_LEVEL``); ``DEBUG`` adds one line per request.
     # The local stage logs at WARNING whatever this says (chalicelib.observability).
     log_level: str = "INFO"
+    # The local stage's stand-in for the deployed function's time limit, in seconds (chalicelib.deadline).
+    function_timeout_s: int = 10
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -97,4 +103,5 @@ class Settings:
             signing_secret_parameter=env.get("SIGNING_SECRET_PARAMETER") or None,
             system_signing_secret=env.get("SYSTEM_SIGNING_SECRET") or None,
             log_level=_log_level(env.get("LOG_LEVEL") or "INFO"),
+            function_timeout_s=_positive_int(env, "FUNCTION_TIMEOUT_S", 10),
         )

@@ -11,14 +11,16 @@ services built with their own clock, table or sizes.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.books.service import Books, BookSizes
 from chalicelib.clock import Clock, system_clock
+from chalicelib.deadline import Deadlines
 from chalicelib.domain.totals import TotalsSource
 from chalicelib.homepage.job import RotationJob
 from chalicelib.observability import Observability
@@ -26,10 +28,12 @@ from chalicelib.releases.catalog import StoreCatalog
 from chalicelib.releases.publishing import Publisher
 from chalicelib.settings import Settings
 from chalicelib.store.books import BooksStore
+from chalicelib.store.cutoff import THREAD_CUTOFF, Cutoff
 from chalicelib.store.releases import ReleaseStore
 from chalicelib.store.rotations import RotationStore
 from chalicelib.store.table import Table
 from chalicelib.web.cursors import CursorSigner
+from chalicelib.web.limits import LookupLimiter
 from chalicelib.web.page_cache import PageCache
 from chalicelib.webhooks.signing import SecretSource, WebhookVerifier
 
@@ -54,6 +58,9 @@ class Services:
     verifier: WebhookVerifier
     cursors: CursorSigner
     observability: Observability
+    # Each request's deadline (chalicelib.deadline); tests hand in one on their own monotonic clock.
+    deadlines: Deadlines = field(default_factory=Deadlines)
+    lookups: LookupLimiter = field(default_factory=LookupLimiter)  # "find my order" (docs/donations.md)
 
     @property
     def rotation_job(self) -> RotationJob:
@@ -116,6 +123,8 @@ def build(
     observability: Observability | None = None,
     book_sizes: BookSizes = BookSizes(),
     sleep: Callable[[float], None] = time.sleep,
+    cutoff: Cutoff = THREAD_CUTOFF,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> Services:
     """The services of ``settings``' stage on ``table`` (a boto3 ``Table``; made from ``settings`` when ``None``).
 
@@ -123,15 +132,18 @@ def build(
     signing secret on deployed stages (created on first use only).
     ``observability``: default :meth:`Observability.for_stage`. ``book_sizes``:
     the books' shards and page size (tests pass small ones). ``sleep``: the
-    store's retry backoff (tests pass one that returns at once).
+    store's retry backoff (tests pass one that returns at once). ``cutoff``
+    and ``monotonic``: how a DynamoDB call is cut at the request's deadline and
+    the deadlines' clock (:mod:`chalicelib.deadline`; tests pass fakes).
     """
     if table is None:
         table = dynamodb_resource(settings).Table(settings.table_name)
-    door = Table(table, sleep=sleep)  # the one door to the table, shared by every access pattern
+    door = Table(table, sleep=sleep, cutoff=cutoff)  # the one door to the table, shared by every access pattern
     releases, rotations = ReleaseStore(door), RotationStore(door)
     catalog = StoreCatalog(releases, rotations, page_cache=PageCache())
-    books = Books(BooksStore(door), catalog.campaign, sizes=book_sizes)
     secrets = SecretSource(settings, ssm_client)
+    ref_key = functools.partial(secrets.derived_key, b"campaign-platform order ref v1")  # docs/donations.md
+    books = Books(BooksStore(door), catalog.campaign, sizes=book_sizes, ref_key=ref_key)
     return Services(
         settings=settings,
         clock=clock,
@@ -144,6 +156,7 @@ def build(
         verifier=WebhookVerifier(secrets, wall_clock),
         cursors=CursorSigner(lambda: secrets.derived_key(b"campaign-platform ledger cursor v1")),
         observability=Observability.for_stage(settings.stage, settings.log_level) if observability is None else observability,
+        deadlines=Deadlines(monotonic, local_limit_s=settings.function_timeout_s if settings.stage == "local" else None),
     )
 
 

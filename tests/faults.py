@@ -18,7 +18,17 @@ name                   status  what DynamoDB would send
 ``applied-then-500``   500     the request IS applied (sent to moto), then a 500 is
                                answered: the ambiguous write a lost response makes
 ``connection``         --      ``EndpointConnectionError`` (nothing reached the table)
+``access-denied``      400     ``AccessDeniedException`` (a role without the grant)
+``validation``         400     ``ValidationException``
+``missing-table``      400     ``ResourceNotFoundException``
 =====================  ======  =======================================================
+
+``always("*", fault)`` fails every operation.
+
+:class:`HangingCutoff` stands in for the door's cut-off at the request's
+deadline (:mod:`chalicelib.store.cutoff`): DynamoDB "hangs until the deadline"
+on a fake monotonic clock, so a test sees the time each call was given
+without timing anything.
 
 Backoff: botocore sleeps between attempts. :func:`no_backoff` records the
 delays the SDK computes and answers 0 s instead, so tests never sleep.
@@ -44,6 +54,13 @@ ERRORS = {
     "internal": (500, "InternalServerError", "Internal server error"),
     "unavailable": (503, "ServiceUnavailable", "Service unavailable"),
     "applied-then-500": (500, "InternalServerError", "Internal server error"),
+    "access-denied": (
+        400,
+        "AccessDeniedException",
+        "User: arn:aws:sts::123456789012:assumed-role/api/x is not authorized to perform: dynamodb:GetItem",
+    ),
+    "validation": (400, "ValidationException", "One or more parameter values were invalid"),
+    "missing-table": (400, "ResourceNotFoundException", "Requested resource not found"),
 }
 
 
@@ -114,7 +131,7 @@ class DynamoFaults:
     def _next_fault(self, operation: str) -> str | None:
         with self._lock:
             queue = self._queued.get(operation)
-            fault = queue.popleft() if queue else self._always.get(operation)
+            fault = queue.popleft() if queue else self._always.get(operation, self._always.get("*"))
             self.attempts.append((operation, fault))
             self._n += 1
             return fault
@@ -163,3 +180,49 @@ class DownStore:
             raise StoreUnavailable("DynamoDB is unavailable: EndpointConnectionError")
 
         return fail
+
+
+class Monotonic:
+    """A monotonic clock (seconds) that moves only when told: ``advance(s)``."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class HangingCutoff:
+    """The door's cut-off (``chalicelib.store.cutoff.Cutoff``) over a DynamoDB that may hang.
+
+    ``given`` lists ``(operation, seconds)``: the time each call was given (what
+    was left of its request's deadline). The operations in ``hang`` hang until
+    the deadline: the ``monotonic`` clock moves on by the time given, and the
+    call times out after it was sent. With ``lands=True`` the hung call is
+    applied first (the write reached the table; its answer never came back).
+    Other calls answer after ``takes[operation]`` seconds (0 when not given), or
+    hang like them when that is not less than the time given.
+    """
+
+    def __init__(self, monotonic: Monotonic, hang: set[str] | None = None, lands: bool = False) -> None:
+        self.monotonic = monotonic
+        self.hang = set() if hang is None else hang
+        self.lands = lands
+        self.given: list[tuple[str, float]] = []
+        self.takes: dict[str, float] = {}
+
+    def run(self, call: Any, timeout_s: float, operation: str) -> Any:
+        from chalicelib.store.cutoff import CallTimedOut
+
+        self.given.append((operation, round(timeout_s, 6)))
+        takes = self.takes.get(operation, 0.0)
+        if operation not in self.hang and "*" not in self.hang and takes < timeout_s:
+            self.monotonic.advance(takes)
+            return call()
+        if self.lands:
+            call()
+        self.monotonic.advance(timeout_s)
+        raise CallTimedOut(started=True)

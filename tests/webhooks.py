@@ -38,16 +38,19 @@ def sign_any(secret: str, raw: bytes, msg_id: str | None = None, at: datetime | 
 
 
 @contextlib.contextmanager
-def webhook_services(table: Any, clock: Any, secret: str, wall: datetime, page_size: int | None = 2) -> Iterator[wiring.Services]:
+def webhook_services(
+    table: Any, clock: Any, secret: str, wall: datetime, page_size: int | None = 2, **build: Any
+) -> Iterator[wiring.Services]:
     """The app's services, configured, for tests of the signed routes: ``secret`` to sign
      with, the real-clock stand-in fixed at ``wall``, small books (4 counter shards, 3 ledger
     shards, ``page_size`` entries a ledger page; ``None`` keeps the default), a store that
      never sleeps between retries, and moto's
-     per-item transaction rollback (``campaign_tools.local_dynamodb``). Undone on exit."""
+     per-item transaction rollback (``campaign_tools.local_dynamodb``). ``build``: more of
+     ``wiring.build``'s keywords (a ``cutoff``, a ``monotonic``). Undone on exit."""
     undo = install_item_rollback()
     sizes = BookSizes(counter_shards=4, ledger_shards=3, **({} if page_size is None else {"page_size": page_size}))
     settings = Settings(table_name=TABLE, system_signing_secret=secret)
-    svc = wiring.build(settings, clock, table, wall_clock=FixedClock(wall), book_sizes=sizes, sleep=lambda s: None)
+    svc = wiring.build(settings, clock, table, wall_clock=FixedClock(wall), book_sizes=sizes, sleep=lambda s: None, **build)
     wiring.configure(svc)
     try:
         yield svc

@@ -47,6 +47,7 @@ rules is :mod:`chalicelib.books.service`; the capacity plan is ``docs/donations.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -125,3 +126,18 @@ def mask_ref(ref: str) -> str:
         return prefix + "****"
     separator = rest[-5] if rest[-5] in "-_" else ""
     return f"{prefix}****{separator}{rest[-4:]}"
+
+
+REF_DIGEST_CHARS = 10  # hex characters of the keyed digest: 40 bits (docs/donations.md, "Find my order")
+
+
+def public_ref(ident: str, key: bytes) -> str:
+    """The masked reference a ledger shows for ``ident``, distinct per id: :func:`mask_ref` and a keyed digest.
+
+    ``ORD-20261120-7788`` -> ``ORD-****-7788-3f9a0c1b2d`` (the digest: the first 10 hex
+    characters of HMAC-SHA256(``key``, id)). Without the key the digest tells nothing of
+    the hidden characters, so it cannot be used to guess them; the key is derived from the
+    stage's signing secret, so every container of a stage shows the same reference.
+    """
+    digest = hmac.new(key, ident.encode("utf-8"), hashlib.sha256).hexdigest()[:REF_DIGEST_CHARS]
+    return f"{mask_ref(ident)}-{digest}"

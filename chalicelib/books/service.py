@@ -24,25 +24,28 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib import staleness
 from chalicelib.books.inputs import PointDonationRequest, RefundRequest, SaleRequest
-from chalicelib.books.rules import RefundTooLarge, apply_refund, mask_ref, points_value_fen, sale_donation_fen, shard_of
+from chalicelib.books.rules import RefundTooLarge, apply_refund, points_value_fen, public_ref, sale_donation_fen, shard_of
 from chalicelib.domain import window
-from chalicelib.domain.model import Campaign
+from chalicelib.domain.model import DEFAULT_RETURN_DAYS, Campaign
 from chalicelib.domain.money import fen_to_yuan_str
-from chalicelib.domain.totals import CampaignBooks, CharityTotals
+from chalicelib.domain.times import parse_stored
+from chalicelib.domain.totals import DAY_S, CampaignBooks, CharityTotals, paid_second
 from chalicelib.errors import IdempotencyConflict, NotFound, StoreUnavailable, Unprocessable
 from chalicelib.store.books import BooksStore, DuplicateId, StaleOrder
-from chalicelib.store.items import LedgerEntry, OrderRecord, Receipt, receipt_item, split_attribute
+from chalicelib.store.items import LedgerEntry, OrderRecord, Receipt, paid_attribute, receipt_item, split_attribute
 from chalicelib.store.keys import POINTS_SK, REFUND_SK, order_pk, points_pk, refund_pk
 
 COUNTER_SHARDS = 256  # may grow, never shrink: readers sum shards 0..N-1 (docs/donations.md)
 LEDGER_SHARDS = 32  # the same rule
 PAGE_SIZE = 100
 REFUND_ATTEMPTS = 8
+SWEEP_S = 60  # buckets of closed return windows each counter write removes (docs/donations.md)
+FUTURE_TOLERANCE = timedelta(minutes=5)  # a paid_at later than the campaign clock by more is refused
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,33 @@ class Outcome:
 class LedgerPage:
     entries: list[LedgerEntry]
     next_position: str | None
+
+
+@dataclass(frozen=True)
+class FoundOrder:
+    """An order found by its id: the record and the reference its ledger lines show."""
+
+    order: OrderRecord
+    ref: str
+
+    @property
+    def paid_at(self) -> datetime:
+        return parse_stored(self.order.paid_at)
+
+    @property
+    def first_donation_fen(self) -> int:
+        """The donation the sale recorded: today's donation and every reversal since."""
+        return self.order.donation_fen + sum(int(r["reversed_fen"]) for r in self.order.refunds)
+
+    def entries(self) -> list[LedgerEntry]:
+        """Its ledger lines, newest first: the refunds that reversed something, then the sale (0.00 lines are left out)."""
+        lines = [LedgerEntry(self.paid_at, "sale", self.ref, self.first_donation_fen)] if self.first_donation_fen else []
+        lines += [
+            LedgerEntry(parse_stored(str(r["at"])), "refund", self.ref, -int(r["reversed_fen"]))
+            for r in self.order.refunds
+            if int(r["reversed_fen"])
+        ]
+        return sorted(lines, key=lambda e: e.at, reverse=True)
 
 
 class _Cache:
@@ -136,6 +166,9 @@ class Books:
         the in-container cache of totals and of each ledger's first page.
     nonce:
         the random part of a ledger key (injected for tests).
+    ref_key:
+        the key of the digest in public references (:func:`~chalicelib.books.rules.public_ref`);
+        the wiring derives it from the stage's signing secret. Default: a random key of this process.
     """
 
     def __init__(
@@ -147,6 +180,7 @@ class Books:
         monotonic: Callable[[], float] = time.monotonic,
         cache_ttl_s: float = 5.0,
         nonce: Callable[[], str] = lambda: secrets.token_hex(8),
+        ref_key: Callable[[], bytes] | None = None,
     ) -> None:
         self.store = store
         self._campaigns = campaigns
@@ -155,6 +189,8 @@ class Books:
         self.page_size = sizes.page_size
         self._cache = _Cache(monotonic, cache_ttl_s)
         self._nonce = nonce
+        fallback = secrets.token_bytes(32)
+        self._ref_key = ref_key or (lambda: fallback)
 
     # ---------------------------------------------------------- writes
 
@@ -162,7 +198,7 @@ class Books:
         """``POST /api/sales``. 201 new, 200 replay; raises Unprocessable (422), IdempotencyConflict (409)."""
         campaign = self._campaigns(req.campaign_id)
         try:
-            pick = _check_sale(campaign, req)
+            pick = _check_sale(campaign, req, received_at)
         except Unprocessable:
             existing = self.store.get_order(req.order_id)  # a replay still answers after a re-publish
             if existing is not None:
@@ -171,6 +207,7 @@ class Books:
         assert campaign is not None
         rate = campaign.donation_rate_percent(req.sku)
         donation = sale_donation_fen(req.amount_fen, rate)
+        ref = public_ref(req.order_id, self._ref_key())
         response = {
             "order_id": req.order_id,
             "campaign_id": campaign.id,
@@ -191,15 +228,18 @@ class Books:
             refunded_fen=0,
             version=0,
             receipt=Receipt(req.fingerprint, response),
+            ref=ref,
         )
-        deltas = {
+        deltas: dict[str, int | None] = {
             "sales_fen": req.amount_fen,
             "orders": 1,
             "raised_sales_fen": donation,
             split_attribute(pick.county.code, pick.merchant.id): req.amount_fen,
         }
+        if campaign.charity is not None:
+            deltas.update(window_deltas(req.paid_at, donation, received_at, campaign.charity.return_days))
         ledger = self._ledger_item(
-            campaign.id, req.order_id, order_pk(req.order_id), LedgerEntry(req.paid_at, "sale", mask_ref(req.order_id), donation)
+            campaign.id, req.order_id, order_pk(req.order_id), LedgerEntry(req.paid_at, "sale", ref, donation)
         )
         try:
             self.store.put_sale(order, received_at, (campaign.id, shard_of(req.order_id, self.counter_shards), deltas), ledger)
@@ -240,17 +280,28 @@ class Books:
                 amount_fen=req.amount_fen,
                 reversed_fen=math.reversal_fen,
             )
-            deltas = {
+            deltas: dict[str, int | None] = {
                 "sales_fen": -req.amount_fen,
                 "refunds": 1,
                 "raised_sales_fen": -math.reversal_fen,
                 split_attribute(order.county_code, order.merchant_id): -req.amount_fen,
             }
-            entry = LedgerEntry(received_at, "refund", mask_ref(req.order_id), -math.reversal_fen)
+            if order.rate_percent is not None:  # a charity sale's order: the reversal leaves its window's bucket
+                days = self._return_days(order.campaign_id)
+                deltas.update(window_deltas(parse_stored(order.paid_at), -math.reversal_fen, received_at, days))
+            entry = LedgerEntry(received_at, "refund", self._order_ref(order), -math.reversal_fen)
             ledger = self._ledger_item(order.campaign_id, req.refund_id, refund_pk(req.refund_id), entry)
             totals = (order.campaign_id, shard_of(req.refund_id, self.counter_shards), deltas)
             try:
-                self.store.put_refund(item, order, math.refunded_fen, math.donation_fen, totals, ledger)
+                refunds = [
+                    *order.refunds,
+                    {
+                        "at": received_at.astimezone(UTC).isoformat(),
+                        "amount_fen": req.amount_fen,
+                        "reversed_fen": math.reversal_fen,
+                    },
+                ]
+                self.store.put_refund(item, order, math.refunded_fen, math.donation_fen, totals, ledger, refunds)
             except (DuplicateId, StaleOrder):
                 continue  # read both again: a replay answers from the receipt; a rival refund changes what is left
             self._cache.invalidate(order.campaign_id)
@@ -282,7 +333,7 @@ class Books:
             amount_fen=amount,
         )
         deltas = {"raised_points_fen": amount, "point_donations": 1, "points": req.points}
-        entry = LedgerEntry(received_at, "points", mask_ref(req.donation_id), amount)
+        entry = LedgerEntry(received_at, "points", public_ref(req.donation_id, self._ref_key()), amount)
         ledger = self._ledger_item(campaign.id, req.donation_id, points_pk(req.donation_id), entry)
         try:
             self.store.put_point_donation(item, (campaign.id, shard_of(req.donation_id, self.counter_shards), deltas), ledger)
@@ -349,7 +400,28 @@ class Books:
             self._cache.put(key, campaign_id, generation, page)
         return page
 
+    def find_order(self, campaign_id: str, order_id: str) -> FoundOrder | None:
+        """One order of ``campaign_id`` with its ledger entries ("find my order"); ``None`` when
+        no such order is recorded, or it belongs to another campaign (the same answer: a 404).
+
+        One eventually consistent ``GetItem``; the entries are made from the order (its
+        refunds are kept on it), so they equal its ledger lines without reading the ledger.
+        """
+        order = self.store.find_order(order_id)
+        if order is None or order.campaign_id != campaign_id:
+            return None
+        return FoundOrder(order, self._order_ref(order))
+
     # ---------------------------------------------------------- helpers
+
+    def _order_ref(self, order: OrderRecord) -> str:
+        """The reference the order's entries show: the one stored with it, else (older orders) made now."""
+        return order.ref or public_ref(order.order_id, self._ref_key())
+
+    def _return_days(self, campaign_id: str) -> int:
+        """The return window of a published charity sale; the default for one no longer published."""
+        campaign = self._campaigns(campaign_id)
+        return DEFAULT_RETURN_DAYS if campaign is None or campaign.charity is None else campaign.charity.return_days
 
     def _ledger_item(self, campaign_id: str, ident: str, source: str, entry: LedgerEntry) -> dict[str, Any] | None:
         """The ledger item of ``entry``, or ``None`` for a 0.00 entry (entries of 0.00 are left out of the ledger)."""
@@ -364,6 +436,26 @@ class Books:
         return value
 
 
+def window_deltas(paid_at: datetime, fen: int, received_at: datetime, return_days: int) -> dict[str, int | None]:
+    """The counter changes that keep a sale's donation in its return window (docs/donations.md).
+
+    ``fen`` (a donation, or a negative reversal) is ADDed to the bucket of the order's paid
+    second while that order is pending at ``received_at``; once it is confirmed nothing needs
+    a bucket (confirmed = raised - pending). The :data:`SWEEP_S` buckets whose window closed
+    in the seconds before ``received_at`` are REMOVEd (``None``): no reader counts them, and
+    no writer targets them again, so the item holds about one bucket a pending second.
+    """
+    horizon = return_days * DAY_S
+    out: dict[str, int | None] = {}
+    last_closed = int(received_at.timestamp() // 1) - horizon
+    for paid in range(last_closed - SWEEP_S + 1, last_closed + 1):
+        out[paid_attribute(paid)] = None
+    paid = paid_second(paid_at)
+    if fen and paid + horizon > received_at.timestamp():
+        out[paid_attribute(paid)] = fen
+    return out
+
+
 def _replay(receipt: Receipt, fingerprint: str, field: str, ident: str) -> Outcome:
     """Same id + same body -> 200 with the first answer; same id + another body -> 409."""
     if receipt.fingerprint == fingerprint:
@@ -371,13 +463,33 @@ def _replay(receipt: Receipt, fingerprint: str, field: str, ident: str) -> Outco
     raise IdempotencyConflict(f"{field} {ident!r} was already used with a different body", field=field)
 
 
-def _check_sale(campaign: Campaign | None, req: SaleRequest) -> Any:
-    """The pick sold, if the sale can be recorded; else Unprocessable naming the field."""
+def _check_sale(campaign: Campaign | None, req: SaleRequest, now: datetime) -> Any:
+    """The pick sold, if the sale can be recorded; else Unprocessable naming the field.
+
+    ``now`` is the campaign clock at receipt. A ``paid_at`` more than
+    :data:`FUTURE_TOLERANCE` after it, or a sale of a campaign still hidden at
+    ``now``, is refused, so the public ledger never shows a gift from the future
+    (docs/donations.md).
+    """
     if campaign is None:
         raise Unprocessable(f"campaign_id: no campaign {req.campaign_id!r} is published", field="campaign_id")
     pick = campaign.pick(req.sku)
     if pick is None:
         raise Unprocessable(f"sku: {req.sku!r} is not a product of campaign {campaign.id!r}", field="sku")
+    if req.paid_at > now + FUTURE_TOLERANCE:
+        raise Unprocessable(
+            f"paid_at: {req.paid_at.isoformat()} is in the future: more than "
+            f"{int(FUTURE_TOLERANCE.total_seconds() // 60)} minutes after the platform's clock "
+            f"({now.astimezone(req.paid_at.tzinfo).isoformat(timespec='seconds')})",
+            field="paid_at",
+        )
+    if campaign.window.state_at(now) == window.HIDDEN:
+        shown = campaign.window.teaser_from or campaign.starts_at
+        raise Unprocessable(
+            f"paid_at: campaign {campaign.id!r} is not visible yet (its page appears at "
+            f"{shown.astimezone(campaign.zone).isoformat()}); no sale can be recorded before then",
+            field="paid_at",
+        )
     if not campaign.window.live_at(req.paid_at):
         span = f"[{campaign.starts_at.isoformat()}, {campaign.ends_at.isoformat() if campaign.ends_at else 'open'})"
         raise Unprocessable(f"paid_at: {req.paid_at.isoformat()} is outside the campaign's window {span}", field="paid_at")

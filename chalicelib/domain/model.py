@@ -94,6 +94,19 @@ class Homepage:
 
 
 @dataclass(frozen=True)
+class Disbursement:
+    """Money paid out to the cause: ``at`` (aware), ``amount_fen``, the recipient ``to`` and an https ``receipt`` URL."""
+
+    at: datetime
+    amount_fen: int
+    to: Text
+    receipt: str
+
+
+DEFAULT_RETURN_DAYS = 7  # China's seven-day no-reason return rule (docs/donations.md, "Pending, then confirmed")
+
+
+@dataclass(frozen=True)
 class Charity:
     rate_percent: Decimal
     goal_fen: int
@@ -101,6 +114,13 @@ class Charity:
     partner: Text
     beneficiaries: int | None = None
     points_per_yuan: int | None = None
+    return_days: int = DEFAULT_RETURN_DAYS
+    disbursements: tuple[Disbursement, ...] = ()
+
+    @property
+    def disbursed_fen(self) -> int:
+        """The sum of the disbursements (fen)."""
+        return sum(d.amount_fen for d in self.disbursements)
 
 
 @dataclass(frozen=True)
@@ -224,6 +244,7 @@ def campaign_to_doc(campaign: Campaign) -> dict[str, Any]:
             "beneficiaries": charity.beneficiaries,
             "partner": charity.partner.to_doc(),
             "points_per_yuan": charity.points_per_yuan,
+            **_charity_books_doc(charity),
         },
         "tourism": [{"name": s.name.to_doc(), "summary": _text(s.summary), "image": s.image} for s in campaign.tourism],
     }
@@ -269,15 +290,35 @@ def campaign_from_doc(doc: Mapping[str, Any]) -> Campaign:
             beneficiaries=charity.get("beneficiaries"),
             partner=Text(charity["partner"]),
             points_per_yuan=charity.get("points_per_yuan"),
+            return_days=int(charity.get("return_days", DEFAULT_RETURN_DAYS)),
+            disbursements=tuple(_disbursement_from_doc(d) for d in charity.get("disbursements") or ()),
         ),
         tourism=tuple(Sight(Text(s["name"]), Text.from_doc(s.get("summary")), s.get("image")) for s in doc.get("tourism") or ()),
     )
+
+
+def _charity_books_doc(charity: Charity) -> dict[str, Any]:
+    """The return window and the payouts, written only when set, so older documents keep their digest."""
+    doc: dict[str, Any] = {}
+    if charity.return_days != DEFAULT_RETURN_DAYS:
+        doc["return_days"] = charity.return_days
+    if charity.disbursements:
+        doc["disbursements"] = [
+            {"at": d.at.isoformat(), "amount": fen_to_yuan_str(d.amount_fen), "to": d.to.to_doc(), "receipt": d.receipt}
+            for d in charity.disbursements
+        ]
+    return doc
+
+
+def _disbursement_from_doc(doc: Mapping[str, Any]) -> Disbursement:
+    return Disbursement(parse_stored(doc["at"]), parse_yuan(doc["amount"]), Text(doc["to"]), str(doc["receipt"]))
 
 
 __all__ = [
     "Campaign",
     "Charity",
     "County",
+    "Disbursement",
     "Endorsement",
     "Homepage",
     "Merchant",

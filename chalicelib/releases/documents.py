@@ -14,6 +14,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from chalicelib.domain.model import DEFAULT_RETURN_DAYS
+
 
 def doc_digest(doc: Mapping[str, Any]) -> str:
     """SHA-256 hex of the canonical JSON of a campaign document."""
@@ -41,5 +43,8 @@ def catalog_entry(doc: Mapping[str, Any]) -> dict[str, Any]:
         "homepage": doc.get("homepage") is not None,
         "charity": None
         if charity is None
-        else {k: charity[k] for k in ("rate", "goal", "beneficiary", "beneficiaries", "partner")},
+        else {
+            **{k: charity[k] for k in ("rate", "goal", "beneficiary", "beneficiaries", "partner")},
+            "return_days": charity.get("return_days", DEFAULT_RETURN_DAYS),
+        },
     }

@@ -5,12 +5,14 @@ are content-addressed (``CAMPAIGN#<id> / V#<sha256>``) and never change once
 written, and the new release becomes live in one conditional transaction that
 writes the ``RELEASE/CURRENT`` pointer (with the live number the rotation reads). Readers follow the pointer, so they see the
 old set or the new set, never a mix; a publish that fails before the flip
-leaves the live set as it was.
+leaves the live set as it was. The release record (what ``campaign releases``
+lists) is written in that same transaction, so a publish that fails at the
+flip leaves no release behind either.
 
 Writes per publish: one per new or changed campaign document, one per
 homepage campaign (the release's homepage items, which the rotation reads
-with one ``Query``), the release record, the pointer (with the live number
-the rotation reads, in one transaction), and after the
+with one ``Query``), the release record and the pointer (with the live number
+the rotation reads) in one transaction, and after the
 flip one head item per new or changed campaign (``CAMPAIGN#<id>/HEAD``, a
 copy of the document that lets a cold container read a page in one request;
 see :mod:`chalicelib.store.releases`). An unchanged re-publish writes nothing.
@@ -264,9 +266,9 @@ class Publisher:
             commit=self.commit,
             previous=0 if current is None else current.number,
         )
-        self.store.put_release_record(release)
         try:
-            self.store.flip_current(release, None if current is None else current.number)
+            # The record and the flip together: a publish failing here leaves no release behind.
+            self.store.publish_release(release, None if current is None else current.number)
         except ReleaseConflict:
             # Our own flip may have landed with its answer lost (a 5xx), so that the SDK's retry
             # failed the condition. Release numbers are never reused: if the pointer names ours, it won.

@@ -17,6 +17,7 @@ never retried. Nothing here returns a raw item.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +25,18 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.totals import CampaignBooks
-from chalicelib.store.items import COUNTERS, SPLIT_PREFIX, LedgerEntry, OrderRecord, Receipt, as_int, split_of
+from chalicelib.store.items import (
+    COUNTERS,
+    PAID_PREFIX,
+    SPLIT_PREFIX,
+    LedgerEntry,
+    OrderRecord,
+    Receipt,
+    as_int,
+    item_json,
+    paid_of,
+    split_of,
+)
 from chalicelib.store.keys import (
     LEDGER_TOP,
     ledger_pk,
@@ -37,7 +49,9 @@ from chalicelib.store.keys import (
 )
 from chalicelib.store.table import Action, ConditionFailed, Table, is_at, put_new, update_action
 
-Totals = tuple[str, int, Mapping[str, int]]  # (campaign id, counter shard, {attribute: delta})
+# (campaign id, counter shard, {attribute: delta}); a delta of None REMOVEs the attribute (a
+# return-window bucket whose window has passed: docs/donations.md)
+Totals = tuple[str, int, Mapping[str, int | None]]
 
 # ------------------------------------------------------------------ the answers a write can get
 
@@ -90,18 +104,34 @@ class BooksStore:
         new_donation_fen: int,
         totals: Totals,
         ledger: dict[str, Any] | None,
+        refunds: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         """Record a refund: put ``REFUND#id`` if absent + update the order if its version is unchanged
         + ADD to one counter shard (+ one ledger entry).
+
+        ``refunds``: the order's refunds with this one last, kept on the order (JSON text) for
+        "find my order"; the version condition makes the list exact.
 
         Raises :class:`DuplicateId` (refund id exists) or :class:`StaleOrder`
         (another refund moved the order first: read it again and recompute).
         """
         update = update_action(
             order_key(order.order_id),
-            "SET #refunded = :refunded, #donation = :donation, #version = :next ADD #count :one",
-            {"#version": "version", "#refunded": "refunded_fen", "#donation": "donation_fen", "#count": "refund_count"},
-            {":next": order.version + 1, ":refunded": new_refunded_fen, ":donation": new_donation_fen, ":one": 1},
+            "SET #refunded = :refunded, #donation = :donation, #version = :next, #refunds = :refunds ADD #count :one",
+            {
+                "#version": "version",
+                "#refunded": "refunded_fen",
+                "#donation": "donation_fen",
+                "#count": "refund_count",
+                "#refunds": "refunds",
+            },
+            {
+                ":next": order.version + 1,
+                ":refunded": new_refunded_fen,
+                ":donation": new_donation_fen,
+                ":one": 1,
+                ":refunds": item_json(list(refunds)),
+            },
             # Only if no other refund landed since we read the order (optimistic lock).
             condition=is_at("version", order.version),
         )
@@ -139,6 +169,11 @@ class BooksStore:
         item = self.table.get(order_key(order_id), True)
         return None if item is None else OrderRecord.from_item(item)
 
+    def find_order(self, order_id: str) -> OrderRecord | None:
+        """``GetItem ORDER#id``, eventually consistent (a public page's read: "find my order")."""
+        item = self.table.get(order_key(order_id), False)
+        return None if item is None else OrderRecord.from_item(item)
+
     def get_receipt(self, pk: str, sk: str) -> Receipt | None:
         """``GetItem`` of an idempotency item (``REFUND#``/``POINTS#``), strongly consistent."""
         item = self.table.get({"PK": pk, "SK": sk}, True)
@@ -160,7 +195,7 @@ class BooksStore:
         ``ceil(len(ids) * shards / 100)`` requests. Eventually consistent (a page read: it converges
         within about a second of the last write, at half the cost). Amounts in fen."""
         keys = [totals_key(cid, s) for cid in campaign_ids for s in range(shards)]
-        sums: dict[str, dict[str, Any]] = {cid: {"c": {}, "m": {}, **{k: 0 for k in COUNTERS}} for cid in campaign_ids}
+        sums: dict[str, dict[str, Any]] = {cid: {"c": {}, "m": {}, "q": {}, **{k: 0 for k in COUNTERS}} for cid in campaign_ids}
         for item in self.table.batch_get(keys, consistent=False):
             acc = sums[parse_totals_pk(str(item["PK"]))[0]]
             for name, value in item.items():
@@ -170,8 +205,11 @@ class BooksStore:
                     county, merchant = split_of(name)
                     acc["c"][county] = acc["c"].get(county, 0) + as_int(value)
                     acc["m"][merchant] = acc["m"].get(merchant, 0) + as_int(value)
+                elif name.startswith(PAID_PREFIX):
+                    paid = paid_of(name)
+                    acc["q"][paid] = acc["q"].get(paid, 0) + as_int(value)
         return {
-            cid: CampaignBooks(**{k: acc[k] for k in COUNTERS}, by_county=acc["c"], by_merchant=acc["m"])
+            cid: CampaignBooks(**{k: acc[k] for k in COUNTERS}, by_county=acc["c"], by_merchant=acc["m"], by_paid_s=acc["q"])
             for cid, acc in sums.items()
         }
 
@@ -215,7 +253,9 @@ class BooksStore:
             # A refill asks for all the page still needs, so a shard is refilled at most once a page.
             count = batch if first else max(batch, limit - len(out))
             empty = [(s, count) for s in range(shards) if not heads[s] and open_[s]]
-            for shard, items, last in self._pool.map(read, empty):
+            # Each query runs in a copy of the request's context: it keeps the request's deadline.
+            jobs = [self._pool.submit(contextvars.copy_context().run, read, job) for job in empty]
+            for shard, items, last in (job.result() for job in jobs):
                 heads[shard], resume[shard], open_[shard] = items, last, bool(last)
             first = False
             candidates = [s for s in range(shards) if heads[s]]
@@ -227,16 +267,20 @@ class BooksStore:
         return [LedgerEntry.from_item(i) for i in out], more
 
 
-def _add(campaign_id: str, shard: int, deltas: Mapping[str, int]) -> Action:
-    """The ``Update`` of one counter shard: ADD each non-zero delta."""
+def _add(campaign_id: str, shard: int, deltas: Mapping[str, int | None]) -> Action:
+    """The ``Update`` of one counter shard: ADD each non-zero delta, REMOVE each attribute whose delta is ``None``."""
     names: dict[str, str] = {}
     values: dict[str, Any] = {}
-    parts = []
+    parts, removed = [], []
     for i, (name, delta) in enumerate(sorted(deltas.items())):
-        if delta:
+        if delta is None:
+            names[f"#r{i}"] = name
+            removed.append(f"#r{i}")
+        elif delta:
             names[f"#a{i}"] = name
             values[f":v{i}"] = int(delta)
             parts.append(f"#a{i} :v{i}")
     assert parts, "a counter update adds something"
     # ADD creates the item and the attributes on first use; counters are never SET.
-    return update_action(totals_key(campaign_id, shard), "ADD " + ", ".join(parts), names, values)
+    expression = "ADD " + ", ".join(parts) + (" REMOVE " + ", ".join(removed) if removed else "")
+    return update_action(totals_key(campaign_id, shard), expression, names, values)

@@ -37,6 +37,7 @@ from chalicelib.store.keys import (
 Item = dict[str, Any]
 
 SPLIT_PREFIX = "P:"  # net sales per (county, merchant): 'P:["511902","m-0042"]'
+PAID_PREFIX = "Q:"  # sale donations by the paid second of their orders, while inside the return window: 'Q:1796083200'
 COUNTERS = ("sales_fen", "orders", "refunds", "raised_sales_fen", "raised_points_fen", "point_donations", "points")
 
 
@@ -232,6 +233,9 @@ class OrderRecord:
     refunded_fen: int
     version: int
     receipt: Receipt
+    ref: str = ""  # the public (masked, keyed) reference its ledger entries show
+    # its refunds, oldest first: {"at": ISO UTC, "amount_fen", "reversed_fen"} (written with each refund)
+    refunds: tuple[Mapping[str, Any], ...] = ()
 
     def to_item(self, recorded_at: datetime) -> Item:
         return {
@@ -249,6 +253,7 @@ class OrderRecord:
             "refunded_fen": self.refunded_fen,
             "refund_count": 0,
             "version": self.version,
+            "ref": self.ref,
             **self.receipt.to_attributes(),
             "recorded_at": recorded_at.isoformat(),
         }
@@ -270,6 +275,8 @@ class OrderRecord:
             refunded_fen=as_int(item["refunded_fen"]),
             version=as_int(item["version"]),
             receipt=Receipt.from_item(item),
+            ref=str(item.get("ref", "")),
+            refunds=tuple(json.loads(item["refunds"])) if item.get("refunds") else (),
         )
 
 
@@ -317,3 +324,13 @@ def split_of(attribute: str) -> tuple[str, str]:
     """Inverse of :func:`split_attribute`."""
     county, merchant = json.loads(attribute[len(SPLIT_PREFIX) :])
     return str(county), str(merchant)
+
+
+def paid_attribute(paid_s: int) -> str:
+    """The counter attribute of the sale donations paid in second ``paid_s`` (Unix epoch): ``Q:<paid_s>``."""
+    return f"{PAID_PREFIX}{paid_s}"
+
+
+def paid_of(attribute: str) -> int:
+    """Inverse of :func:`paid_attribute`."""
+    return int(attribute[len(PAID_PREFIX) :])

@@ -14,8 +14,8 @@ Access patterns:
 - a homepage in a cold container is one ``BatchGetItem`` of
   ``RELEASE/CURRENT`` and ``ROTATION/CURRENT``;
 - a publish writes versions, homepage items and heads with ``BatchWriteItem``
-  (the CLI only: the Lambda role has no ``BatchWriteItem``), the release
-  record with one conditional ``PutItem`` and the pointer in one transaction.
+  (the CLI only: the Lambda role has no ``BatchWriteItem``), then the release
+  record and the pointer in one transaction (:meth:`ReleaseStore.publish_release`).
   Nothing scans.
 
 Raises :class:`~chalicelib.errors.StoreUnavailable` (every method) and
@@ -99,15 +99,28 @@ class ReleaseStore:
         page = self.table.query(RELEASE_PK, RELEASE_PREFIX, newest_first=True, keys_only=True, all_pages=True)
         return [parse_release_sk(i["SK"]) for i in page.items]
 
-    def put_release_record(self, release: Release) -> None:
-        """Write ``RELEASE/R#<n>`` once (one ``PutItem``). Raises ``ReleaseConflict`` when the number is taken."""
+    def publish_release(self, release: Release, expected: int | None) -> None:
+        """Make a new ``release`` live: its record ``RELEASE/R#<n>`` and the flip, in one transaction.
+
+        One ``TransactWriteItems`` of the conditional ``Put`` of the pointer, the
+        ``Put`` of ``ROTATION/CURRENT#LIVE`` (as :meth:`flip_current`) and the
+        ``Put`` of the record where no record has the number. All or nothing: a
+        publish that fails at this last step leaves no record, so ``campaign
+        releases`` never lists a release that was never live. (3 items; the
+        record and the pointer hold the same manifest and catalog, well within
+        DynamoDB's 4 MB a transaction.) Raises ``ReleaseConflict`` when another
+        publish moved the pointer or took the number first.
+        """
+        pointer = put_action(release.to_item(CURRENT_SK), absent_or_at("release", expected))
+        record = put_action(release.to_item(release_sk(release.number)), absent())
         try:
-            # A number is never reused: if another publish took it, ours must not overwrite its record.
-            self.table.put(release.to_item(release_sk(release.number)), absent())
+            self.table.transact([pointer, put_action(live_release_item(release.number)), record])
         except ConditionFailed as exc:
-            raise ReleaseConflict(
-                f"another publish took release number {release.number} at the same moment; run the command again"
-            ) from exc
+            if exc.indexes == [2]:
+                raise ReleaseConflict(
+                    f"another publish took release number {release.number} at the same moment; run the command again"
+                ) from exc
+            raise ReleaseConflict("the live release changed while publishing; run the command again") from exc
 
     def flip_current(self, release: Release, expected: int | None) -> None:
         """Point ``RELEASE/CURRENT`` at ``release`` if it still names release ``expected``.

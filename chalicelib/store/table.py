@@ -13,9 +13,17 @@ nowhere else::
                                                items left unprocessed after our own retries
     ConditionFailed                            a condition failed: an answer (a duplicate id, a moved
                                                pointer), never retried; ``indexes`` names the actions
-    RequestRefused                             any other refusal: a request we should not have sent or
-                                               a missing permission (a 500 with its traceback, no
-                                               message shown to a consumer: not a PlatformError)
+    RequestRefused (a StoreUnavailable, 503)   any other refusal: a request we should not have sent or
+                                               a missing permission; the answer names DynamoDB's code,
+                                               ``detail`` keeps its message (logged, never shown)
+    chalicelib.errors.OutcomeUnknown (503)     a write was sent and its answer was lost (a read timeout,
+                                               a 5xx, the request's deadline): it may have been applied
+
+Deadlines (docs/resilience.md): inside a request begun by
+:meth:`chalicelib.deadline.Deadlines.begin`, each call is given only the time
+left (:mod:`chalicelib.store.cutoff`); a call with no time left is not sent,
+the SDK's retries stop once the deadline has passed, and our own backoff never
+sleeps past it.
 
 Retries: the SDK retries each HTTP request (standard mode, see
 :func:`chalicelib.wiring.dynamodb_resource`). On top of that, one policy
@@ -32,15 +40,19 @@ per transaction and one action per item in a transaction.
 
 from __future__ import annotations
 
+import contextvars
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as NotConnected
 
-from chalicelib.errors import StoreUnavailable
+from chalicelib import deadline
+from chalicelib.errors import OutcomeUnknown, StoreUnavailable
+from chalicelib.store.cutoff import THREAD_CUTOFF, CallTimedOut, Cutoff
 from chalicelib.store.keys import ATTRIBUTE_DEFINITIONS, KEY_SCHEMA, TTL_ATTRIBUTE
 
 Item = dict[str, Any]
@@ -68,14 +80,55 @@ class ConditionFailed(Exception):
         self.indexes = indexes
 
 
-class RequestRefused(Exception):
+class RequestRefused(StoreUnavailable):
     """DynamoDB refused a request for a reason no retry changes (a malformed request, a
-    missing permission, bad credentials): a bug or a deployment problem, not an outage.
-    ``code`` is DynamoDB's error code (``"ValidationException"``)."""
+    missing permission, bad credentials): a bug or a deployment problem, not an outage, but
+    still a 503 with a reason to whoever asked (nothing was written). ``code`` is DynamoDB's
+    error code (``"ValidationException"``); ``detail`` its message, which may name the role
+    or the account, so it is logged and never put in an answer."""
 
-    def __init__(self, message: str, code: str) -> None:
+    def __init__(self, message: str, code: str, detail: str = "") -> None:
         super().__init__(message)
         self.code = code
+        self.detail = detail
+
+
+# The boto3 operations that write; a write whose answer was lost may have been applied.
+WRITE_OPERATIONS = frozenset({"put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items"})
+
+
+class _DeadlinePassed(BotoCoreError):
+    fmt = "the request's deadline passed before DynamoDB answered"
+
+
+class _CallState:
+    """One call of the door: its deadline, and whether an attempt of it may have reached the
+    table without a clear answer (a 5xx, a read timeout, a dropped connection)."""
+
+    __slots__ = ("limit", "ambiguous")
+
+    def __init__(self, limit: deadline.Deadline | None) -> None:
+        self.limit = limit
+        self.ambiguous = False
+
+
+_call_state: contextvars.ContextVar[_CallState | None] = contextvars.ContextVar("dynamodb_call", default=None)
+
+
+def _on_attempt(response: Any = None, caught_exception: Any = None, **_: Any) -> None:
+    """botocore's ``needs-retry`` event, after each HTTP attempt: note an ambiguous one, and stop
+    the SDK's retries once the request's deadline has passed (nobody waits for them)."""
+    state = _call_state.get()
+    if state is None:
+        return
+    status = int(getattr(response[0], "status_code", 0) or 0) if response else 0
+    if caught_exception is not None and not isinstance(caught_exception, NotConnected):
+        state.ambiguous = True  # sent, then no answer: a read timeout or a dropped connection
+    elif status >= 500:
+        state.ambiguous = True
+    failed = caught_exception is not None or status >= 400
+    if failed and state.limit is not None and state.limit.remaining_s() <= 0:
+        raise _DeadlinePassed()
 
 
 class _Cancelled(Exception):
@@ -202,12 +255,21 @@ class Table:
     BACKOFF_CAP_S = 0.5
 
     def __init__(
-        self, table: Any, *, sleep: Callable[[float], None] = time.sleep, rng: Callable[[], float] = random.random
+        self,
+        table: Any,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: Callable[[], float] = random.random,
+        cutoff: Cutoff = THREAD_CUTOFF,
     ) -> None:
         self._client = table.meta.client
         self.name: str = table.name
         self._sleep = sleep
         self._rng = rng
+        self._cutoff = cutoff
+        events = getattr(getattr(self._client, "meta", None), "events", None)
+        if events is not None:
+            events.register("needs-retry.dynamodb", _on_attempt, unique_id="campaign-platform-call-state")
 
     @property
     def client(self) -> Any:
@@ -392,11 +454,44 @@ class Table:
         return self._rng() * min(self.BACKOFF_CAP_S, self.BACKOFF_BASE_S * 2**attempt)
 
     def _pause(self, attempt: int) -> None:
-        self._sleep(self.backoff_s(attempt))
+        delay = self.backoff_s(attempt)
+        limit = deadline.current()
+        if limit is not None and delay >= limit.remaining_s():
+            raise StoreUnavailable("DynamoDB is unavailable: no time left before the request's deadline for another try")
+        self._sleep(delay)
 
-    @staticmethod
-    def _call(method: Callable[..., Any], **kwargs: Any) -> Any:
-        return _call(method, **kwargs)
+    def _call(self, method: Callable[..., Any], **kwargs: Any) -> Any:
+        """One boto3 call within the request's deadline (none outside a request); see the module docstring."""
+        operation = getattr(method, "__name__", "")
+        write = operation in WRITE_OPERATIONS
+        state = _CallState(deadline.current())
+
+        def attempt() -> Any:
+            token = _call_state.set(state)
+            try:
+                return _call(method, **kwargs)
+            finally:
+                _call_state.reset(token)
+
+        try:
+            if state.limit is None:
+                return attempt()
+            left = state.limit.remaining_s()
+            if left <= 0:
+                raise StoreUnavailable("DynamoDB is unavailable: the request's deadline passed; nothing was sent")
+            return self._cutoff.run(attempt, left, operation)
+        except CallTimedOut as exc:
+            if not exc.started:
+                raise StoreUnavailable("DynamoDB is unavailable: the request's deadline passed; nothing was sent") from None
+            if write:
+                raise OutcomeUnknown(
+                    "DynamoDB did not answer before the request's deadline: the write may have been applied"
+                ) from None
+            raise StoreUnavailable("DynamoDB is unavailable: no answer before the request's deadline") from None
+        except StoreUnavailable as exc:
+            if write and not isinstance(exc, (OutcomeUnknown, RequestRefused)) and (state.ambiguous or _ambiguous(exc)):
+                raise OutcomeUnknown(f"{exc}; the write may have been applied") from exc
+            raise
 
 
 def _call(method: Callable[..., Any], **kwargs: Any) -> Any:
@@ -407,6 +502,14 @@ def _call(method: Callable[..., Any], **kwargs: Any) -> Any:
         raise _translated(exc) from exc
     except BotoCoreError as exc:  # endpoint unreachable, timeouts, no credentials
         raise StoreUnavailable(f"DynamoDB is unavailable: {exc.__class__.__name__}") from exc
+
+
+def _ambiguous(exc: StoreUnavailable) -> bool:
+    """Whether the last attempt behind ``exc`` may have reached the table: a 5xx or no answer."""
+    cause = exc.__cause__
+    if isinstance(cause, ClientError):
+        return int(cause.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0) >= 500
+    return isinstance(cause, HTTPClientError)  # a read timeout or a dropped connection, after the send
 
 
 def _translated(exc: ClientError) -> Exception:
@@ -421,7 +524,7 @@ def _translated(exc: ClientError) -> Exception:
         return ConditionFailed([0])
     if code == "TransactionCanceledException":
         return _Cancelled([str(r.get("Code") or "None") for r in exc.response.get("CancellationReasons") or []])
-    return RequestRefused(f"DynamoDB refused {exc.operation_name}: {code}: {error.get('Message', '')}", code)
+    return RequestRefused(f"DynamoDB refused {exc.operation_name}: {code}", code, str(error.get("Message", "")))
 
 
 def _request_key(request: Mapping[str, Any]) -> str:

@@ -15,20 +15,32 @@ headers once for all routes: ``X-Content-Type-Options: nosniff`` and
 that allows no inline script or style at all (the pages load one hashed
 stylesheet and one hashed script from ``/static/``; images may also come
 from https URLs) and no framing.
+
+Each request is answered within its deadline (:mod:`chalicelib.deadline`):
+a page's budget is ``page``, a route that takes POST (the signed system
+writes) ``system``, both cut to the function's remaining time from the
+request's own Lambda context. Path parameters are percent-decoded exactly
+once here (:func:`decoded_params`). The request being answered is kept per
+thread (a ``ContextVar`` set by :meth:`Web.remember`), since ``chalice local``
+answers on several threads and ``app.current_request`` is one attribute for all.
 """
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import logging
 import re
+import urllib.parse
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
 import chalice
 from chalice.app import Request
 
+from chalicelib.deadline import Deadlines
 from chalicelib.errors import PlatformError
 from chalicelib.web.pages.errors import for_error, internal_error
 from chalicelib.web.response import Response
@@ -86,6 +98,28 @@ def links_of(request: Any) -> Links:
     return _NO_LINKS if request is None else links(prefix_of(request), lang_of(request))
 
 
+def decoded_params(request: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` (the path parameters handed to a route) percent-decoded exactly once.
+
+    ``chalice local`` hands them over as they are in the request line, and so
+    may API Gateway (REST APIs keep the path encoded). A value that is still a
+    segment of the request's raw path (``requestContext.path``) is in its raw
+    form and is decoded; one that is not was decoded by the platform already
+    and is kept. ``/campaigns/store%2Dleishan`` is ``store-leishan`` either way,
+    and ``store%252Dleishan`` is ``store%2Dleishan`` either way.
+    """
+    if not params:
+        return params
+    context = getattr(request, "context", None) or {}
+    path = str(context.get("path") or "")
+    segments = path.split("/")
+    out = {}
+    for name, value in params.items():
+        raw = isinstance(value, str) and (value in segments or ("/" in value and value in path))
+        out[name] = urllib.parse.unquote(value) if raw and "%" in value else value
+    return out
+
+
 # ---------------------------------------------------------------- responses out
 
 
@@ -112,6 +146,8 @@ def to_chalice(response: Response) -> chalice.Response:
 
 Handler = Callable[..., Response]
 
+_request: contextvars.ContextVar[Request | None] = contextvars.ContextVar("request", default=None)
+
 
 class Web:
     """The app's routes: ``app.route`` plus views, error pages and the response conversion.
@@ -124,14 +160,28 @@ class Web:
     an error it raises becomes the ``fmt`` error page.
     """
 
-    def __init__(self, app: chalice.Chalice, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self, app: chalice.Chalice, now: Callable[[], datetime], deadlines: Callable[[], Deadlines] | None = None
+    ) -> None:
         self.app = app
         self._now = now
+        # ``deadlines``: the stage's (``services().deadlines``); without it, requests have no deadline.
+        self._deadlines = deadlines
+        app.register_middleware(self.remember, "http")
+
+    @staticmethod
+    def remember(event: Any, get_response: Callable[[Any], Any]) -> Any:
+        """Chalice middleware: keep the request being answered for this thread (see the module docstring)."""
+        token = _request.set(event)
+        try:
+            return get_response(event)
+        finally:
+            _request.reset(token)
 
     @property
     def request(self) -> Request:
         """The request being answered (raises ``RuntimeError`` outside one)."""
-        request = self.app.current_request
+        request = _request.get() or self.app.current_request
         if request is None:
             raise RuntimeError("no request is being answered")
         return request
@@ -147,7 +197,9 @@ class Web:
         def register(handler: Handler) -> Handler:
             @functools.wraps(handler)
             def route(**params: Any) -> chalice.Response:
-                return self._answer(handler, fmt, lambda found: handler(View(self._now(), found.lang, fmt, found), **params))
+                return self._answer(
+                    handler, fmt, "page", lambda found, got: handler(View(self._now(), found.lang, fmt, found), **got), params
+                )
 
             self.app.route(path)(route)
             return handler
@@ -157,25 +209,34 @@ class Web:
     def route(self, path: str, fmt: str, **options: Any) -> Callable[[Handler], Handler]:
         """Register ``handler(**params)`` at ``path`` (``options``: ``app.route``'s, e.g. ``methods``); errors in ``fmt``."""
 
+        kind = "system" if "POST" in options.get("methods", ()) else "page"
+
         def register(handler: Handler) -> Handler:
             @functools.wraps(handler)
             def route(**params: Any) -> chalice.Response:
-                return self._answer(handler, fmt, lambda found: handler(**params))
+                return self._answer(handler, fmt, kind, lambda found, got: handler(**got), params)
 
             self.app.route(path, **options)(route)
             return handler
 
         return register
 
-    def _answer(self, handler: Handler, fmt: str, call: Callable[[Links], Response]) -> chalice.Response:
-        """``call(links)`` as Chalice's response; a platform error as its page, anything else as a 500 page."""
+    def _answer(
+        self, handler: Handler, fmt: str, kind: str, call: Callable[[Links, dict[str, Any]], Response], params: dict[str, Any]
+    ) -> chalice.Response:
+        """``call(links, decoded params)`` within the request's deadline of ``kind``, as Chalice's
+        response; a platform error as its page, anything else as a 500 page."""
         found = _NO_LINKS
         try:
-            found = links_of(self.app.current_request)
-            return to_chalice(call(found))
+            request = _request.get() or self.app.current_request
+            found = links_of(request)
+            within = self._deadlines().begin(kind, getattr(request, "lambda_context", None)) if self._deadlines else nullcontext()
+            with within:
+                return to_chalice(call(found, decoded_params(request, params)))
         except PlatformError as exc:
             if exc.STATUS_CODE >= 500:
-                log.error("request failed: %s: %s", exc.CODE, exc)
+                detail = getattr(exc, "detail", "")
+                log.error("request failed: %s: %s%s", exc.CODE, exc, f" ({detail})" if detail else "")
             return to_chalice(for_error(exc, fmt, found))
         except Exception:  # noqa: BLE001 - the last line of defence: no traceback to consumers
             log.exception("unexpected error in %s", handler.__name__)

@@ -153,6 +153,9 @@ class GoalBar:
     sales_width: str
     points_width: str
     points_x: str
+    pending_fen: int = 0
+    pending_width: str = "0"
+    pending_x: str = "0"
 
     @property
     def goal_yuan(self) -> str:
@@ -168,14 +171,17 @@ def _pct(part: int, whole: int) -> Decimal:
     return Decimal(part * 100) / Decimal(whole) if whole > 0 else Decimal(0)
 
 
-def goal_bar(raised_from_sales_fen: int, raised_from_points_fen: int, goal_fen: int) -> GoalBar:
-    """The two-segment bar of a charity goal (sales, then points), and its percent of the goal."""
+def goal_bar(raised_from_sales_fen: int, raised_from_points_fen: int, goal_fen: int, pending_fen: int = 0) -> GoalBar:
+    """The bar of a charity goal (confirmed sales, points, then the pending share of the sales apart),
+    and its percent of the goal. ``pending_fen``: the part of the sales still inside the return window."""
     sales, points = max(0, raised_from_sales_fen), max(0, raised_from_points_fen)
+    pending = min(max(0, pending_fen), sales)
     raised = sales + points
     scale = max(goal_fen, raised, 1)
     step = Decimal("0.01")
-    sales_w = _pct(sales, scale).quantize(step, ROUND_DOWN)
+    sales_w = _pct(sales - pending, scale).quantize(step, ROUND_DOWN)
     points_w = _pct(points, scale).quantize(step, ROUND_DOWN)
+    pending_w = _pct(pending, scale).quantize(step, ROUND_DOWN)
     percent = percent_of_goal(raised, goal_fen)
     return GoalBar(
         goal_fen=goal_fen,
@@ -187,6 +193,9 @@ def goal_bar(raised_from_sales_fen: int, raised_from_points_fen: int, goal_fen: 
         sales_width=f"{sales_w:f}",
         points_width=f"{points_w:f}",
         points_x=f"{sales_w:f}",
+        pending_fen=pending,
+        pending_width=f"{pending_w:f}",
+        pending_x=f"{sales_w + points_w:f}",
     )
 
 

@@ -8,7 +8,11 @@ Each route does, in this order, and stops at the first refusal:
 3. record it in the books (:mod:`chalicelib.books.service`) at the campaign
    clock's instant -> 201, or 200 for a replay, or 404/409/422.
 
-Nothing is written unless all three pass. Responses are JSON with
+Nothing is written unless all three pass. A 503 says which of two things
+happened (docs/resilience.md): the write *may have been applied*
+(:class:`~chalicelib.errors.OutcomeUnknown`: its answer was lost), or
+*nothing was recorded*; either way the sender retries with the same id, which
+is safe (a write that landed answers 200 with the first answer). Responses are JSON with
 ``Cache-Control: no-store``; a refusal raises (``Unauthorized``,
 ``BadRequest``, ``Unprocessable``, ...), which the web edge answers.
 
@@ -28,12 +32,14 @@ from chalicelib.books.inputs import PointDonationRequest, RefundRequest, SaleReq
 from chalicelib.books.service import Books, Outcome
 from chalicelib.clock import Clock
 from chalicelib.domain.money import parse_yuan
+from chalicelib.errors import OutcomeUnknown, StoreUnavailable
 from chalicelib.observability import Observability
 from chalicelib.web.response import JSON, NO_STORE, Response, json_text
 from chalicelib.webhooks.requests import parse_point_donation, parse_refund, parse_sale
 from chalicelib.webhooks.signing import WebhookVerifier
 
 RawBody = bytes | str | None  # what Chalice hands over as the raw body
+ID_FIELDS = {"sales": "order_id", "refunds": "refund_id", "point-donations": "donation_id"}  # each route's idempotency key
 R = TypeVar("R")
 
 
@@ -85,6 +91,9 @@ class Webhooks:
             self.verifier.verify(raw, headers)
             request = parse(raw)
             outcome = record(request, self.clock())
+        except StoreUnavailable as exc:
+            self.observability.system_request(route, exc.STATUS_CODE)
+            raise _honest(exc, ID_FIELDS[route]) from exc
         except Exception as exc:
             self.observability.system_request(route, getattr(exc, "STATUS_CODE", 500))
             raise
@@ -92,6 +101,16 @@ class Webhooks:
         if outcome.status == 201:  # a first write; a replay moved no money
             counted(request, outcome)
         return Response(outcome.status, json_text(outcome.body), JSON, NO_STORE)
+
+
+def _honest(exc: StoreUnavailable, id_field: str) -> StoreUnavailable:
+    """The 503 of a system request that DynamoDB failed, saying whether the write may have landed."""
+    if isinstance(exc, OutcomeUnknown):
+        return OutcomeUnknown(
+            f"{exc}. The outcome is unknown: the write may have been applied. Retry with the same {id_field} and"
+            " body: if it was applied, the retry answers 200 with the first answer; if not, it is recorded then"
+        )
+    return StoreUnavailable(f"{exc}. Nothing was written: retry with the same {id_field} and body")
 
 
 def _raw(body: RawBody) -> bytes:

@@ -42,22 +42,32 @@ NOT_IN_ZIP = (
 SITE_PACKAGES = sysconfig.get_paths()["purelib"]
 
 
-def _build_env() -> dict[str, str]:
+REGIONS = ("us-east-1", "cn-north-1")  # the aws and the aws-cn partition
+
+
+def _build_env(region: str = "us-east-1") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env["AWS_DEFAULT_REGION"] = "us-east-1"  # chalice package needs a region; never credentials
+    env["AWS_DEFAULT_REGION"] = region  # chalice package needs a region; never credentials
     return env
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory):
-    """``{stage: (summary, template, out dir)}`` for dev and prod, built once per session."""
+def built_in(tmp_path_factory):
+    """``{(stage, region): (summary, template, out dir)}`` for dev and prod in both partitions, built once."""
     out = {}
-    for stage in DEPLOYED_STAGES:
-        folder = tmp_path_factory.mktemp(f"package-{stage}")
-        summary = packaging.package(stage, folder / "build", _build_env())
-        template = json.loads((folder / "build" / "sam.json").read_text(encoding="utf-8"))
-        out[stage] = (summary, template, folder / "build")
+    for region in REGIONS:
+        for stage in DEPLOYED_STAGES:
+            folder = tmp_path_factory.mktemp(f"package-{stage}-{region}")
+            summary = packaging.package(stage, folder / "build", _build_env(region))
+            template = json.loads((folder / "build" / "sam.json").read_text(encoding="utf-8"))
+            out[(stage, region)] = (summary, template, folder / "build")
     return out
+
+
+@pytest.fixture(scope="session")
+def built(built_in):
+    """``{stage: (summary, template, out dir)}`` for dev and prod, built for us-east-1."""
+    return {stage: built_in[(stage, "us-east-1")] for stage in DEPLOYED_STAGES}
 
 
 def stage_env(stage: str) -> dict[str, str]:
@@ -71,11 +81,70 @@ def functions(template: dict) -> dict[str, dict]:
 # ------------------------------------------------------------------ the template
 
 
+@pytest.mark.parametrize("region", REGIONS)
 @pytest.mark.parametrize("stage", DEPLOYED_STAGES)
-def test_the_packaged_template_passes_cfn_lint_with_no_error_and_no_warning(built, stage):
-    _, _, out = built[stage]
+def test_the_packaged_template_passes_cfn_lint_with_no_error_and_no_warning(built_in, stage, region):
+    _, _, out = built_in[(stage, region)]
     status, output = packaging.lint(out / "sam.json")
     assert (status, output.strip()) == (0, "")
+
+
+@pytest.mark.parametrize("region", REGIONS)
+@pytest.mark.parametrize("stage", DEPLOYED_STAGES)
+def test_no_arn_in_the_template_names_a_partition(built_in, stage, region):
+    _, template, out = built_in[(stage, region)]
+    text = (out / "sam.json").read_text(encoding="utf-8")
+    assert re.findall(r"arn:aws[a-z-]*:", text) == []
+    assert re.findall(r"amazonaws\.com\.cn|amazonaws\.com/", text) == []
+    arns = re.findall(r'"(arn:[^"]*)"', text)
+    assert arns and all(a.startswith("arn:${AWS::Partition}:") for a in arns), arns
+    # Every string holding a pseudo parameter is resolved by Fn::Sub, never left as text.
+    unsubstituted = []
+
+    def walk(value, inside_sub=False):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, inside_sub or k == "Fn::Sub")
+        elif isinstance(value, list):
+            for v in value:
+                walk(v, inside_sub)
+        elif isinstance(value, str) and "${AWS::" in value and not inside_sub:
+            unsubstituted.append(value)
+
+    walk(template)
+    assert unsubstituted == []
+
+
+def test_the_two_partitions_get_the_same_template(built_in):
+    for stage in DEPLOYED_STAGES:
+        assert built_in[(stage, "us-east-1")][1] == built_in[(stage, "cn-north-1")][1]
+
+
+def test_a_policy_arn_with_a_literal_partition_fails_the_build():
+    base = {
+        "Resources": {
+            "ApiHandlerRole": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "Policies": [
+                        {
+                            "PolicyName": "p",
+                            "PolicyDocument": {"Statement": [{"Resource": ["arn:aws:ssm:*:*:parameter/x"]}]},
+                        }
+                    ]
+                },
+            }
+        }
+    }
+    with pytest.raises(packaging.PackageError, match=r"ApiHandlerRole/0/PolicyDocument/Statement/0/Resource/0: arn:aws:ssm"):
+        packaging.role_overrides(base)
+    base["Resources"]["ApiHandlerRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0]["Resource"] = [
+        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/x"
+    ]
+    [policy] = packaging.role_overrides(base)["ApiHandlerRole"]["Properties"]["Policies"]
+    assert policy["PolicyDocument"]["Statement"][0]["Resource"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/x"}
+    ]
 
 
 @pytest.mark.parametrize("stage", DEPLOYED_STAGES)
@@ -139,15 +208,22 @@ def test_every_function_gets_the_table_name_from_the_table_and_the_secret_name_f
         assert props["Runtime"] == f"python{sys.version_info.major}.{sys.version_info.minor}" == "python3.11"
 
 
+def policy_file(stage: str, function: str) -> dict:
+    name = CONFIG["stages"][stage]["lambda_functions"][function]["iam_policy_file"]
+    return json.loads((ROOT / ".chalice" / name).read_text(encoding="utf-8"))
+
+
 @pytest.mark.parametrize("stage", DEPLOYED_STAGES)
-def test_every_role_carries_exactly_the_stage_policy_file(built, stage):
+def test_every_function_has_its_own_role_carrying_its_policy_file_under_fn_sub(built, stage):
     _, template, _ = built[stage]
-    policy = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text(encoding="utf-8"))
     roles = {k: r for k, r in template["Resources"].items() if r["Type"] == "AWS::IAM::Role"}
-    assert len(roles) == len(functions(template))
-    for logical_id, role in roles.items():
+    fns = functions(template)
+    assert {fn["Properties"]["Role"]["Fn::GetAtt"][0] for fn in fns.values()} == set(roles)
+    assert len(roles) == len(fns) == 2
+    for logical_id, function in (("APIHandler", "api_handler"), ("RotateHomepage", "rotate_homepage")):
+        role = roles[fns[logical_id]["Properties"]["Role"]["Fn::GetAtt"][0]]
         documents = [p["PolicyDocument"] for p in role["Properties"]["Policies"]]
-        assert documents == [policy], logical_id
+        assert documents == [packaging.substituted(policy_file(stage, function))], logical_id
         assert "ManagedPolicyArns" not in role["Properties"], logical_id
 
 
@@ -173,13 +249,136 @@ def test_functions_log_to_one_retained_group_the_policy_lets_them_write(built, s
     assert group["Properties"] == {"LogGroupName": f"/aws/lambda/campaign-platform-{stage}", "RetentionInDays": 90}
     for logical_id, fn in functions(template).items():
         assert fn["Properties"]["LoggingConfig"] == {"LogGroup": {"Ref": "FunctionLogGroup"}, "LogFormat": "Text"}, logical_id
-    policy = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text(encoding="utf-8"))
-    [logs] = [s for s in policy["Statement"] if s["Sid"] == "Logs"]
-    arn = (
-        f"arn:aws:logs:us-east-1:123456789012:log-group:{group['Properties']['LogGroupName']}:log-stream:2026/11/29/[$LATEST]abc"
-    )
-    assert any(fnmatch.fnmatchcase(arn, pattern) for pattern in logs["Resource"]), logs["Resource"]
+    for function in ("api_handler", "rotate_homepage"):
+        [logs] = [s for s in policy_file(stage, function)["Statement"] if s["Sid"] == "Logs"]
+        arn = f"arn:aws-cn:logs:cn-north-1:123456789012:log-group:{group['Properties']['LogGroupName']}:log-stream:2026/11/29/[$LATEST]abc"
+        patterns = [
+            p.replace("${AWS::Partition}", "aws-cn")
+            .replace("${AWS::Region}", "cn-north-1")
+            .replace("${AWS::AccountId}", "123456789012")
+            for p in logs["Resource"]
+        ]
+        assert any(fnmatch.fnmatchcase(arn, pattern) for pattern in patterns), patterns
     assert template["Resources"]["RestAPI"]["Properties"]["TracingEnabled"] is True
+
+
+# ------------------------------------------------------------------ operations: alarms, access log, concurrency
+
+
+def alarms(template: dict) -> dict[str, dict]:
+    return {k: r["Properties"] for k, r in template["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+
+
+def emitted_dimensions(record) -> list[dict[str, str]]:
+    """The dimension set (name, value) of the EMF line the app writes for one ``record(obs)``."""
+    from chalicelib.observability import Observability
+
+    lines: list[str] = []
+    obs = Observability("dev", emit=lines.append)
+    record(obs)
+    obs.flush()
+    [line] = [json.loads(x) for x in lines]
+    [names] = line["_aws"]["CloudWatchMetrics"][0]["Dimensions"]
+    return sorted(({"Name": n, "Value": line[n]} for n in names), key=lambda d: d["Name"])
+
+
+@pytest.mark.parametrize("stage", DEPLOYED_STAGES)
+def test_the_alarms_watch_rotation_5xx_throttling_signatures_and_errors_and_tell_the_topic(built, stage):
+    from chalicelib.observability import NAMESPACE
+
+    _, template, _ = built[stage]
+    found = alarms(template)
+    assert sorted(found) == [
+        "APIHandlerErrorRateAlarm",
+        "Api5xxAlarm",
+        "RotateHomepageErrorRateAlarm",
+        "RotationStalledAlarm",
+        "SignatureFailuresAlarm",
+        "TableThrottlingAlarm",
+    ]
+    for name, alarm in found.items():
+        assert alarm["AlarmActions"] == alarm["OKActions"] == [{"Ref": "AlarmTopic"}], name
+        assert alarm["AlarmName"].startswith(f"campaign-platform-{stage}-"), name
+        assert "docs/runbook.md#alarms" in alarm["AlarmDescription"], name
+        assert len(alarm["AlarmDescription"]) <= 1024, name  # CloudWatch's limit
+    rotation = found["RotationStalledAlarm"]
+    minutes = int(stage_env(stage)["ROTATION_MINUTES"])
+    assert (rotation["Namespace"], rotation["MetricName"], rotation["Statistic"]) == (NAMESPACE, "Rotations", "Sum")
+    assert rotation["Period"] * rotation["EvaluationPeriods"] == 2 * minutes * 60
+    assert (rotation["DatapointsToAlarm"], rotation["Threshold"], rotation["ComparisonOperator"]) == (2, 1, "LessThanThreshold")
+    assert rotation["TreatMissingData"] == "breaching"
+    written = emitted_dimensions(lambda obs: obs.rotation("written", 3))
+    assert rotation["Dimensions"] == [d if d["Name"] != "stage" else {"Name": "stage", "Value": stage} for d in written]
+    signatures = found["SignatureFailuresAlarm"]
+    watched = [m["MetricStat"]["Metric"] for m in signatures["Metrics"] if "MetricStat" in m]
+    assert {m["MetricName"] for m in watched} == {"SystemRequests"}
+    for route in ("sales", "refunds", "point-donations"):
+        expected = emitted_dimensions(lambda obs, route=route: obs.system_request(route, 401))
+        expected = [d if d["Name"] != "stage" else {"Name": "stage", "Value": stage} for d in expected]
+        assert expected in [m["Dimensions"] for m in watched], route
+    assert signatures["Threshold"] == {"Ref": "SignatureFailureThreshold"}
+    five = found["Api5xxAlarm"]
+    assert (five["Namespace"], five["MetricName"]) == ("AWS/ApiGateway", "5XXError")
+    assert five["Dimensions"] == [{"Name": "ApiName", "Value": f"campaign-platform-{stage}"}, {"Name": "Stage", "Value": "api"}]
+    assert template["Resources"]["RestAPI"]["Properties"]["Name"] == f"campaign-platform-{stage}"
+    throttling = found["TableThrottlingAlarm"]
+    assert {m["MetricStat"]["Metric"]["MetricName"] for m in throttling["Metrics"] if "MetricStat" in m} == {
+        "ReadThrottleEvents",
+        "WriteThrottleEvents",
+    }
+    assert (throttling["Threshold"], throttling["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+    for function in ("APIHandler", "RotateHomepage"):
+        rate = found[f"{function}ErrorRateAlarm"]
+        stats = [m["MetricStat"]["Metric"] for m in rate["Metrics"] if "MetricStat" in m]
+        assert {(m["Namespace"], m["MetricName"]) for m in stats} == {("AWS/Lambda", "Errors"), ("AWS/Lambda", "Invocations")}
+        assert all(m["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function}}] for m in stats)
+        [expression] = [m for m in rate["Metrics"] if "Expression" in m]
+        assert expression["ReturnData"] is True and "100 *" in expression["Expression"]
+
+
+@pytest.mark.parametrize("stage", DEPLOYED_STAGES)
+def test_the_alarm_topic_subscription_is_a_parameter(built, stage):
+    _, template, _ = built[stage]
+    resources = template["Resources"]
+    assert resources["AlarmTopic"]["Type"] == "AWS::SNS::Topic"
+    subscription = resources["AlarmSubscription"]
+    assert subscription["Condition"] == "HasAlarmSubscription"
+    assert subscription["Properties"] == {
+        "TopicArn": {"Ref": "AlarmTopic"},
+        "Protocol": {"Ref": "AlarmSubscriptionProtocol"},
+        "Endpoint": {"Ref": "AlarmSubscriptionEndpoint"},
+    }
+    assert template["Parameters"]["AlarmSubscriptionEndpoint"]["Default"] == ""
+
+
+@pytest.mark.parametrize("stage", DEPLOYED_STAGES)
+def test_api_gateway_logs_each_request_as_json_without_query_strings_to_its_own_group(built, stage):
+    _, template, _ = built[stage]
+    group = template["Resources"]["ApiAccessLogGroup"]
+    assert group["Properties"] == {"LogGroupName": f"/aws/apigateway/campaign-platform-{stage}/access", "RetentionInDays": 90}
+    setting = template["Resources"]["RestAPI"]["Properties"]["AccessLogSetting"]
+    assert setting["DestinationArn"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${ApiAccessLogGroup}"
+    }
+    fields = json.loads(setting["Format"])
+    assert fields["requestId"] == "$context.requestId" and fields["status"] == "$context.status"
+    assert fields["path"] == "$context.path" and fields["resourcePath"] == "$context.resourcePath"
+    variables = set(fields.values())
+    # No query string, and nothing that identifies a visitor.
+    assert not [v for v in variables if "querystring" in v.lower() or "identity" in v or "requestOverride" in v]
+
+
+@pytest.mark.parametrize("stage", DEPLOYED_STAGES)
+def test_reserved_concurrency_is_one_rotation_and_a_stated_api_ceiling(built, stage):
+    _, template, _ = built[stage]
+    fns = functions(template)
+    assert fns["RotateHomepage"]["Properties"]["ReservedConcurrentExecutions"] == {"Ref": "RotationReservedConcurrency"}
+    assert fns["APIHandler"]["Properties"]["ReservedConcurrentExecutions"] == {"Ref": "ApiReservedConcurrency"}
+    parameters = template["Parameters"]
+    assert (parameters["RotationReservedConcurrency"]["Default"], parameters["RotationReservedConcurrency"]["MaxValue"]) == (1, 1)
+    assert parameters["ApiReservedConcurrency"]["Default"] == 100
+    # China's regions have no edge-optimized endpoint: a REGIONAL one deploys in both partitions.
+    assert template["Resources"]["RestAPI"]["Properties"]["EndpointConfiguration"] == "REGIONAL"
 
 
 def test_building_needs_a_region_in_the_shell_and_a_known_stage(tmp_path):
@@ -220,6 +419,7 @@ def test_the_zip_is_within_budget_and_holds_no_runtime_provided_or_test_tooling(
     assert size <= ZIP_BUDGET_BYTES, f"deployment.zip is {size / 1024:.0f} KiB, over the 2 MB budget"
     top = {name.split("/", 1)[0] for name in zip_names(out)}
     assert not top & set(NOT_IN_ZIP), sorted(top & set(NOT_IN_ZIP))
+    assert [n for n in zip_names(out) if "studio" in n] == []  # campaign studio is a tool: never packaged
     assert {"app.py", "chalicelib", "templates", "static", "jinja2", "tzdata", "aws_lambda_powertools"} <= top
 
 

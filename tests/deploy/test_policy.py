@@ -1,7 +1,8 @@
 """Least privilege: each deployed stage's IAM policy against the code's boto3 calls.
 
-``.chalice/policy-<stage>.json`` is what the Lambda functions of a deployed
-stage may do (``autogen_policy`` is off: Chalice's generator misses DynamoDB
+``.chalice/policy-<stage>-api.json`` and ``policy-<stage>-rotation.json`` (one
+per function, ``iam_policy_file`` in ``.chalice/config.json``), taken together
+here, are what the Lambda functions of a deployed stage may do (``autogen_policy`` is off: Chalice's generator misses DynamoDB
 used through ``boto3.resource(...).Table`` in chalicelib). These tests read
 the code that Lambda runs with :mod:`ast`, list the DynamoDB and SSM
 operations it can call, map them to IAM actions, and compare:
@@ -303,8 +304,21 @@ def code_uses() -> tuple[list[Use], list[str]]:
     return uses, undecided
 
 
+FUNCTIONS = ("api_handler", "rotate_homepage")
+SUB = "arn:${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}:%s"  # resolved by Fn::Sub (tools/package.py)
+
+
+def policy_files(stage: str) -> list[Path]:
+    return [ROOT / ".chalice" / CONFIG["stages"][stage]["lambda_functions"][f]["iam_policy_file"] for f in FUNCTIONS]
+
+
 def load_policy(stage: str) -> dict:
-    return json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text(encoding="utf-8"))
+    """The stage's functions' policies as one: what any Lambda of the stage may do
+    (tests/functional/test_roles.py holds each function to its own code path)."""
+    statements = []
+    for path in policy_files(stage):
+        statements += json.loads(path.read_text(encoding="utf-8"))["Statement"]
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def _listify(value) -> list[str]:
@@ -326,19 +340,19 @@ def stage_env(stage: str) -> dict[str, str]:
 
 
 def table_arn(stage: str) -> str:
-    return f"arn:aws:dynamodb:*:*:table/{stage_env(stage)['TABLE_NAME']}"
+    return SUB % ("dynamodb", f"table/{stage_env(stage)['TABLE_NAME']}")
 
 
 def parameter_arn(stage: str) -> str:
     name = stage_env(stage)["SIGNING_SECRET_PARAMETER"]
     assert name.startswith("/"), name
-    return f"arn:aws:ssm:*:*:parameter{name}"
+    return SUB % ("ssm", f"parameter{name}")
 
 
 def log_groups_arn(stage: str) -> str:
-    """The stage's log groups: ``/aws/lambda/campaign-platform-<stage>`` (the packaged
-    stack's shared group) and ``...-<stage>-<function>`` (``chalice deploy``)."""
-    return f"arn:aws:logs:*:*:log-group:/aws/lambda/{APP_NAME}-{stage}*"
+    """The streams of the stage's log group ``/aws/lambda/campaign-platform-<stage>`` (the
+    packaged stack's shared group, which the stack creates: no ``logs:CreateLogGroup``)."""
+    return SUB % ("logs", f"log-group:/aws/lambda/{APP_NAME}-{stage}:*")
 
 
 WILDCARD_SERVICES = ("dynamodb", "ssm", "logs", "kms", "secretsmanager")
@@ -347,11 +361,12 @@ WILDCARD_SERVICES = ("dynamodb", "ssm", "logs", "kms", "secretsmanager")
 def wildcard_problems(policy: dict) -> list[str]:
     """Statements that grant more than named resources, for the services that allow naming them.
 
-    An ARN is ``arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE``. Region and account
-    may be ``*`` (a policy file cannot know the account; Chalice copies it
-    verbatim). The RESOURCE part may hold no ``*`` or ``?``, with one
-    exception: the log groups' trailing ``*``, which covers the log streams
-    Lambda creates and the per-function groups of ``chalice deploy``.
+    An ARN is ``arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE``; the policy files
+    write the first, third and fourth as ``${AWS::Partition}``, ``${AWS::Region}``
+    and ``${AWS::AccountId}``, which the packaged template resolves with
+    ``Fn::Sub``. The RESOURCE part may hold no ``*`` or ``?``, with one
+    exception: the log group's trailing ``:*``, which covers the log streams
+    Lambda creates.
     X-Ray's write actions support no resource ARN at all, so ``"*"`` is right for them.
     """
     problems = []
@@ -368,6 +383,8 @@ def wildcard_problems(policy: dict) -> list[str]:
         if not services & set(WILDCARD_SERVICES):
             continue
         for resource in resources:
+            for pseudo, value in (("${AWS::Partition}", "aws"), ("${AWS::Region}", "r"), ("${AWS::AccountId}", "a")):
+                resource = resource.replace(pseudo, value)
             parts = resource.split(":", 5)
             if resource == "*" or len(parts) < 6:
                 problems.append(f"{statement.get('Sid')}: resource {resource!r} is not a named ARN")
@@ -458,7 +475,8 @@ def test_partiql_calls_need_a_decision():
 def test_deployed_stages_use_the_hand_written_policy(stage):
     assert {"dev", "prod"} <= set(DEPLOYED_STAGES)
     assert CONFIG["stages"][stage]["autogen_policy"] is False
-    assert (ROOT / ".chalice" / f"policy-{stage}.json").is_file()
+    assert all(path.is_file() for path in policy_files(stage))
+    assert not (ROOT / ".chalice" / f"policy-{stage}.json").exists()  # no stage-wide policy: one per function
 
 
 @pytest.mark.parametrize("stage", DEPLOYED_STAGES)
@@ -472,7 +490,7 @@ def test_policy_grants_every_action_the_code_uses_on_the_stage_table(stage):
             if u.action.startswith("dynamodb:") and table_arn(stage) not in grants.get(u.action, set())
         }
     )
-    assert missing == [], f".chalice/policy-{stage}.json lacks, on {table_arn(stage)}: {missing}"
+    assert missing == [], f"the policies of {stage} lack, on {table_arn(stage)}: {missing}"
     missing_ssm = sorted(
         {
             f"{u.action} (used at {u.where})"
@@ -480,7 +498,7 @@ def test_policy_grants_every_action_the_code_uses_on_the_stage_table(stage):
             if u.action.startswith("ssm:") and parameter_arn(stage) not in grants.get(u.action, set())
         }
     )
-    assert missing_ssm == [], f".chalice/policy-{stage}.json lacks, on {parameter_arn(stage)}: {missing_ssm}"
+    assert missing_ssm == [], f"the policies of {stage} lack, on {parameter_arn(stage)}: {missing_ssm}"
 
 
 @pytest.mark.parametrize("stage", DEPLOYED_STAGES)
@@ -489,7 +507,7 @@ def test_policy_grants_no_dynamodb_action_the_code_does_not_use(stage):
     uses, _ = code_uses()
     used = {u.action for u in uses}
     extra = sorted(a for a in grants if a.startswith("dynamodb:") and a not in used)
-    assert extra == [], f".chalice/policy-{stage}.json grants DynamoDB actions no Lambda code calls: {extra}"
+    assert extra == [], f"the policies of {stage} grant DynamoDB actions no Lambda code calls: {extra}"
 
 
 @pytest.mark.parametrize("stage", DEPLOYED_STAGES)
@@ -517,8 +535,9 @@ def test_policy_reads_the_signing_secret_and_writes_logs_and_traces(stage):
     # principal of the account decrypt through SSM); see docs/runbook.md.
     assert grants["ssm:GetParameter"] == {parameter_arn(stage)}
     assert not any(a.startswith("kms:") for a in grants)
-    for action in ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"):
+    for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
         assert action in grants, action
+    assert "logs:CreateLogGroup" not in grants  # the stack creates the group
     assert CONFIG["stages"][stage].get("xray") is True
     # Active tracing: Lambda refuses the function unless its role may write segments.
     assert {"xray:PutTraceSegments", "xray:PutTelemetryRecords"} <= set(grants)

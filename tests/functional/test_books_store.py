@@ -93,7 +93,7 @@ def test_sharded_totals_and_the_merged_ledger_are_exact(books, table):
     for i in range(300):
         sku = rng.choice(["PORK-0001", "PORK-0002"])
         amount = rng.randint(1, 50_000)
-        paid_at = local(2026, 11, 15) + timedelta(minutes=rng.randint(0, 100_000))
+        paid_at = local(2026, 11, 15) + timedelta(minutes=rng.randint(0, 20_000))
         outcome = books.record_sale(sale(f"ORD-2026-{i:06d}", amount, sku, paid_at), RECEIVED)
         assert outcome.status == 201
         rate = "8" if sku == "PORK-0002" else "5.45"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -38,7 +39,7 @@ def live(publish, clock):
         county=County("511921", Text({"zh-CN": "通江县", "en": "Tongjiang County"})),
     )
     publish(replace(c, products=(c.products[0], pledged)), campaign())
-    clock.set(local(2026, 12, 1, 9))
+    clock.set(local(2026, 12, 1, 12))
 
 
 def post(client, path, body, secret=SECRET, at=WALL, raw=None, **header_changes):
@@ -258,7 +259,14 @@ def test_the_ledger_pages_by_a_signed_cursor_newest_first(client, live):
     status, page = get(client, f"/api/campaigns/{CID}/ledger")
     assert status == 200 and len(page["entries"]) == 2
     assert [e["at"] for e in page["entries"]] == ["2026-12-01T10:05:00+08:00", "2026-12-01T10:04:00+08:00"]
-    assert page["entries"][0] == {"at": "2026-12-01T10:05:00+08:00", "kind": "sale", "ref": "ORD-****-0000", "amount": "5.45"}
+    first = page["entries"][0]
+    assert {k: v for k, v in first.items() if k != "ref"} == {
+        "at": "2026-12-01T10:05:00+08:00",
+        "kind": "sale",
+        "amount": "5.45",
+        "state": "pending",
+    }
+    assert re.fullmatch(r"ORD-\*\*\*\*-0000-[0-9a-f]{10}", first["ref"]), first["ref"]
     entries = ledger(client)
     assert [e["at"][11:16] for e in entries] == ["10:05", "10:04", "10:03", "10:02", "10:01"]
     assert sum(Decimal(e["amount"]) for e in entries) == Decimal(raised(client)["raised"]) == Decimal("27.25")
@@ -349,14 +357,14 @@ def test_past_its_goal_the_campaign_page_and_impact_show_the_same_true_percent(c
     # GIVEN a charity sale whose goal is 8.72 and a sale that donates 10.90 (200.00 at 5.45 %): 125 % of it
     c = charity_sale()
     publish(replace(c, charity=replace(c.charity, goal_fen=872)))
-    clock.set(local(2026, 12, 1, 9))
+    clock.set(local(2026, 12, 1, 12))
     assert post(client, "/api/sales", sale())[1]["donation"] == "10.90"
     # WHEN the campaign page and /impact are shown
     page = client.http.get(f"/campaigns/{CID}?lang=en").body.decode()
     impact = client.http.get("/impact?lang=en").body.decode()
     # THEN both say 125 %, and both bars are drawn full
     assert '<span class="goal-percent">125% of the goal</span>' in page and 'data-percent="125"' in page
-    assert 'class="goal-sales" x="0" y="0" width="100.00"' in page
+    assert 'class="goal-pending" x="0.00" y="0" width="100.00"' in page  # all of it still pending
     assert '<progress max="100" value="100" aria-label="Raised">125%</progress> 125%' in impact
 
 
@@ -386,3 +394,23 @@ def test_every_signed_answer_is_counted_and_first_writes_count_their_money(clien
     assert values("DonationsFen", source="sale") == [1090.0]
     assert values("DonationsReversedFen") == [272.0]
     assert values("DonationsFen", source="points") == [250.0]
+
+
+def test_a_gift_from_the_future_is_refused_and_leaves_the_ledger_as_it_was(client, live, clock, counter):
+    # the campaign clock is 12:00 Beijing time: 12:05:00 is the last paid_at accepted
+    assert post(client, "/api/sales", sale("ORD-20261201-0100", paid_at="2026-12-01T12:05:00+08:00"))[0] == 201
+    counter.reset()
+    status, body = post(client, "/api/sales", sale("ORD-20261201-0101", paid_at="2026-12-01T04:05:00.000001Z"))
+    assert (status, body["field"]) == (422, "paid_at") and "in the future" in body["message"]
+    assert "2026-12-01T04:00:00+00:00" in body["message"]  # the platform's clock, in the sender's offset
+    assert counter.writes == 0
+    assert [e["ref"][:13] for e in ledger(client)] == ["ORD-****-0100"]
+
+
+def test_a_sale_of_a_campaign_still_hidden_is_refused_on_paid_at(client, live, clock, counter):
+    clock.set(local(2026, 11, 7, 23, 59))  # the teaser shows from Nov 8: the campaign is hidden
+    counter.reset()
+    status, body = post(client, "/api/sales", sale(paid_at="2026-11-07T23:59:00+08:00"))
+    assert (status, body["field"]) == (422, "paid_at") and "not visible yet" in body["message"]
+    assert "2026-11-08T00:00:00+08:00" in body["message"]
+    assert counter.writes == 0

@@ -300,7 +300,9 @@ def test_a_failed_rotation_leaves_the_previous_rotation_live(client, published, 
     faults.always(operation, fault)
     with pytest.raises(Exception) as raised:
         _invoke_rotation(client)
-    assert type(raised.value).__name__ == "StoreUnavailable"
+    # A write answered 500 may have been applied (it was not: the fault answered before moto); a read just failed.
+    expected = "OutcomeUnknown" if operation == "TransactWriteItems" else "StoreUnavailable"
+    assert type(raised.value).__name__ == expected
     assert faults.count(operation, fault) == 3
     faults.clear()
     services.catalog._rotation = None
@@ -427,7 +429,7 @@ def test_a_publish_that_fails_before_the_flip_leaves_the_live_release_and_can_be
     faults.always("BatchWriteItem", "internal")
     with pytest.raises(Exception) as raised:
         Publisher(release_store(stage_table), clock).publish([campaign(), charity_sale()])
-    assert type(raised.value).__name__ == "StoreUnavailable"
+    assert type(raised.value).__name__ == "OutcomeUnknown"  # a write answered 500 may have been applied
     assert set(release_store(stage_table).get_current_release().manifest) == {"poverty-day-2026"}
     faults.clear()
     _, release = Publisher(release_store(stage_table), clock).publish([campaign(), charity_sale()])

@@ -41,7 +41,7 @@ def services(table, clock):
 @pytest.fixture
 def live(publish, clock, services):
     publish(charity_sale(), campaign(starts_at=local(2026, 11, 20), ends_at=local(2026, 12, 20), teaser_from=None))
-    clock.set(local(2026, 12, 1, 9))
+    clock.set(local(2026, 12, 1, 12))
 
 
 class Writes:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -121,9 +122,12 @@ def test_public_pages_show_no_member_id_and_no_full_order_id(client, publish, cl
     for name, body in pages.items():
         if name.startswith("ledger json en"):
             refs += [e["ref"] for e in json.loads(body)["entries"]]
-    assert sorted(refs) == sorted(
+    # each ref is the masked id and a keyed digest: distinct per id, and the refund shows its order's
+    assert all(re.fullmatch(r".*\*\*\*\*[0-9]{4}-[0-9a-f]{10}", ref) for ref in refs), refs
+    assert sorted(ref[:-11] for ref in refs) == sorted(
         ["ORD-****5501", "ORD-****5502", "****0300", "ORD-****5501", "PD-****7701", "PD-****7702", "PD-****7703"]
     )
+    assert len(set(refs)) == 6
 
 
 def test_logs_and_metrics_carry_no_secret_and_no_member_id(client, publish, clock, services, captured, table):

@@ -33,10 +33,10 @@ def test_first_publish_writes_versions_homepage_entries_record_and_pointer(publi
         "poverty-day-2026",
         "store-a",
     ]
-    # 3 documents + 2 homepage entries in BatchWriteItem calls, then the record (PutItem) and the
-    # flip (the pointer and the rotation's copy of its number, one transaction), then the 3 head items
+    # 3 documents + 2 homepage entries in BatchWriteItem calls, then the record and the flip (the
+    # pointer and the rotation's copy of its number) in one transaction, then the 3 head items
     assert counter.count("BatchWriteItem") == 3
-    assert counter.count("PutItem") == 1 and counter.count("TransactWriteItems") == 1
+    assert counter.count("PutItem") == 0 and counter.count("TransactWriteItems") == 1
     current = publisher.store.get_current_release()
     assert current.number == 1 and set(current.manifest) == {"bazhong-pork-charity", "poverty-day-2026", "store-a"}
     assert publisher.store.get_campaign_doc("poverty-day-2026", current.manifest["poverty-day-2026"]) == campaign_to_doc(
@@ -104,7 +104,7 @@ def test_a_publish_that_fails_before_the_flip_leaves_the_live_set(publisher, tab
     publisher.publish([campaign()])
 
     class Broken(ReleaseStore):
-        def put_release_record(self, release):
+        def publish_release(self, release, expected):
             raise StoreUnavailable("connection lost")
 
     with pytest.raises(StoreUnavailable):
@@ -119,9 +119,9 @@ def test_two_publishes_racing_one_wins_the_other_is_told(publisher, table, clock
     class Slow(ReleaseStore):
         """Lets a rival publish land between reading the pointer and flipping it."""
 
-        def put_release_record(self, release):
+        def publish_release(self, release, expected):
             Publisher(release_store(table), clock).publish([charity_sale()], allow={"poverty-day-2026"})
-            super().put_release_record(release)
+            super().publish_release(release, expected)
 
     with pytest.raises(ReleaseConflict):
         Publisher(Slow(Table(table)), clock).publish([campaign(), charity_sale()])
@@ -239,3 +239,33 @@ def test_safe_changes_need_no_allow(table, clock):
     later = campaign().__class__(**{**campaign().__dict__, "ends_at": local(2026, 10, 19)})  # ends later: no risk
     _, release = publisher.publish([later])  # the charity sale (not live, no donations) removed
     assert release is not None and publisher.plan([later]).risks == ()
+
+
+@pytest.mark.parametrize("fault", ["connection", "internal"])
+def test_a_publish_that_fails_at_its_last_step_leaves_no_release_behind(publisher, table, clock, fault):
+    """The flip is the last step: when it fails, `campaign releases` lists only what was live."""
+    from botocore.exceptions import ClientError, EndpointConnectionError
+
+    publisher.publish([campaign()])
+    before = [(r.number, sorted(r.manifest)) for r in release_store(table).list_releases()]
+
+    def fail(model, **kwargs):
+        if model.name == "TransactWriteItems":
+            if fault == "connection":
+                raise EndpointConnectionError(endpoint_url="http://dynamodb.example")
+            error = {"Error": {"Code": "InternalServerError", "Message": "x"}, "ResponseMetadata": {"HTTPStatusCode": 500}}
+            raise ClientError(error, "TransactWriteItems")
+
+    table.meta.client.meta.events.register("before-call.dynamodb.TransactWriteItems", fail)
+    try:
+        with pytest.raises(StoreUnavailable):
+            Publisher(release_store(table), clock).publish([campaign(), charity_sale()])
+    finally:
+        table.meta.client.meta.events.unregister("before-call.dynamodb.TransactWriteItems", fail)
+    store = release_store(table)
+    assert [(r.number, sorted(r.manifest)) for r in store.list_releases()] == before == [(1, ["poverty-day-2026"])]
+    assert store.get_current_release().number == 1
+    # The next publish takes a fresh number and lists it once.
+    _, release = Publisher(store, clock).publish([campaign(), charity_sale()])
+    assert [r.number for r in store.list_releases()] == [release.number, 1]
+    assert release.number >= 2

@@ -127,10 +127,10 @@ def test_rotation_and_publish_at_the_same_moment(client, services, table, clock,
                 gate.barrier.wait()
             return super().put_campaign_versions(docs, progress)
 
-        def put_release_record(self, release):
+        def publish_release(self, release, expected):
             if moment == "between the documents and the flip":
                 gate.barrier.wait()
-            return super().put_release_record(release)
+            return super().publish_release(release, expected)
 
     results: dict[str, object] = {}
 

@@ -84,6 +84,12 @@ def test_charity_json_carries_the_books(client, publish, clock):
         "beneficiaries": 23,
         "partner": "巴中市人民政府",
         "points_per_yuan": 100,
+        "confirmed": "0.00",
+        "pending": "0.00",
+        "disbursed": "0.00",
+        "balance": "0.00",
+        "return_days": 7,
+        "disbursements": [],
     }
 
 

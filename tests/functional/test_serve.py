@@ -120,3 +120,25 @@ def test_sigterm_stops_everything_too(stack):
     assert proc.wait(timeout=20) == 0
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", stack["ddb_port"]), timeout=2)
+
+
+def test_the_cli_in_another_terminal_finds_the_running_stack_without_its_port(stack):
+    from campaign_tools.stages import RUN_STATE_PATH, read_run_state
+
+    state = read_run_state(RUN_STATE_PATH)
+    assert state is not None
+    assert (state["pid"], state["dynamodb_port"], state["port"]) == (
+        stack["proc"].pid,
+        stack["ddb_port"],
+        int(stack["base"].rsplit(":", 1)[1]),
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "campaign_tools.cli", "releases"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("*    1  ")
+    stack["proc"].send_signal(signal.SIGTERM)
+    stack["proc"].wait(timeout=30)
+    assert read_run_state(RUN_STATE_PATH) is None
+    assert not RUN_STATE_PATH.exists()

@@ -22,14 +22,14 @@ with every sale); 10 for an unknown id (it may be published at any time).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.domain import window
 from chalicelib.domain.ids import is_campaign_id
 from chalicelib.domain.model import Campaign
 from chalicelib.domain.money import fen_to_yuan_str, percent_str
-from chalicelib.domain.totals import CharityTotals, TotalsSource, no_totals
+from chalicelib.domain.totals import CharityFigures, CharityTotals, TotalsSource, charity_figures, no_totals
 from chalicelib.web.pages.errors import not_found
 from chalicelib.web.pages.source import Source, page_cache
 from chalicelib.web.response import HTML, JSON, LIVE_TOTALS_MAX_AGE_S, Response, cache_control, json_text, may_serve_stale
@@ -60,11 +60,14 @@ def page(source: Source, view: View, campaign_id: str, totals: TotalsSource = no
     charity_totals = totals(campaign.id) if campaign.charity is not None else None
     if charity_totals is not None and state == window.LIVE:
         max_age = min(max_age, LIVE_TOTALS_MAX_AGE_S)
+    figures = None if charity_totals is None or campaign.charity is None else figures_of(campaign, charity_totals, at)
+    if figures is not None and figures.next_change is not None:  # a pending donation becomes confirmed then
+        max_age = min(max_age, window.max_age_s(figures.next_change, at))
     status, headers = window.STATUS[state], cache_control(max_age)
     cache = page_cache(source)
-    key = view.cache_key("campaign", campaign.id, state, _figures(charity_totals))
+    key = view.cache_key("campaign", campaign.id, state, _figures(charity_totals), None if figures is None else figures.key())
     if view.fmt == "json":
-        body = cache.body(key, campaign, lambda: json_text(body_json(campaign, state, view.lang, charity_totals)))
+        body = cache.body(key, campaign, lambda: json_text(body_json(campaign, state, view.lang, charity_totals, at)))
         return Response(status, body, JSON, headers, state)
     seconds_left = None if until is None else int((until - at).total_seconds())
 
@@ -78,6 +81,7 @@ def page(source: Source, view: View, campaign_id: str, totals: TotalsSource = no
             until=until,
             countdown=countdown,
             totals=charity_totals,
+            figures=figures,
         )
 
     text = "" if seconds_left is None else remaining(seconds_left, view.lang)
@@ -93,8 +97,30 @@ def _iso(campaign: Campaign, at: datetime | None) -> str | None:
     return None if at is None else at.astimezone(campaign.zone).isoformat()
 
 
-def body_json(campaign: Campaign, state: str, lang: str, totals: CharityTotals | None) -> dict[str, Any]:
-    """The ``/api/campaigns/{id}`` body in ``lang`` at ``state`` (teaser and ended: no prices)."""
+def figures_of(campaign: Campaign, totals: CharityTotals, at: datetime) -> CharityFigures:
+    """A charity sale's confirmed, pending, disbursed and balance at ``at`` (docs/donations.md)."""
+    assert campaign.charity is not None
+    return charity_figures(totals, at, campaign.charity.return_days, campaign.charity.disbursed_fen)
+
+
+def disbursements_json(campaign: Campaign, lang: str) -> list[dict[str, Any]]:
+    """``[{"at", "amount", "to", "receipt"}]``: the payouts of a charity sale, in the YAML's order."""
+    if campaign.charity is None:
+        return []
+    return [
+        {"at": _iso(campaign, d.at), "amount": fen_to_yuan_str(d.amount_fen), "to": d.to.get(lang), "receipt": d.receipt}
+        for d in campaign.charity.disbursements
+    ]
+
+
+def body_json(
+    campaign: Campaign, state: str, lang: str, totals: CharityTotals | None, at: datetime | None = None
+) -> dict[str, Any]:
+    """The ``/api/campaigns/{id}`` body in ``lang`` at ``state`` (teaser and ended: no prices).
+
+    ``at``: the request's instant, from which a charity sale's ``confirmed``, ``pending`` and
+    ``balance`` are computed (``None``: every donation counts as pending's complement, confirmed).
+    """
     show_prices = state == window.LIVE
     products = []
     for p in campaign.products:
@@ -138,6 +164,17 @@ def body_json(campaign: Campaign, state: str, lang: str, totals: CharityTotals |
             "partner": c.partner.get(lang),
             "points_per_yuan": c.points_per_yuan,
         }
+        f = figures_of(campaign, t, at) if at is not None else charity_figures(t, datetime.max.replace(tzinfo=UTC), 0, 0)
+        body["charity"].update(
+            {
+                "confirmed": fen_to_yuan_str(f.confirmed_fen),
+                "pending": fen_to_yuan_str(f.pending_fen),
+                "disbursed": fen_to_yuan_str(c.disbursed_fen),
+                "balance": fen_to_yuan_str(f.confirmed_fen - c.disbursed_fen),
+                "return_days": c.return_days,
+                "disbursements": disbursements_json(campaign, lang),
+            }
+        )
     if campaign.tourism:
         body["tourism"] = [
             {"name": s.name.get(lang), "summary": None if s.summary is None else s.summary.get(lang), "image": s.image}

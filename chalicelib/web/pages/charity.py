@@ -8,6 +8,7 @@ with every sale).
 from __future__ import annotations
 
 from chalicelib.domain import window
+from chalicelib.domain.model import DEFAULT_RETURN_DAYS
 from chalicelib.domain.money import parse_yuan
 from chalicelib.domain.totals import TotalsSource, no_totals
 from chalicelib.web.pages.homepage import CatalogTimes
@@ -22,9 +23,22 @@ def page(source: Source, view: View, totals: TotalsSource = no_totals) -> Respon
     """The channel at ``view.at`` (HTML only). Reads: the catalog, and each listed sale's totals."""
     times = CatalogTimes.parse(source.catalog())
     rows = []
+    changes = [times.next_change(view.at)]
     for entry in times.live(view.at):
         if entry.get("charity") is not None:
-            rows.append({"entry": entry, "goal": parse_yuan(entry["charity"]["goal"]), "totals": totals(entry["id"])})
-    max_age = min(window.max_age_s(times.next_change(view.at), view.at), LIVE_TOTALS_MAX_AGE_S if rows else window.MAX_AGE_CAP_S)
+            found = totals(entry["id"])
+            days = int(entry["charity"].get("return_days", DEFAULT_RETURN_DAYS))  # releases before the field: the default
+            changes.append(found.next_confirmation(view.at, days))  # a pending share becomes confirmed then
+            rows.append(
+                {
+                    "entry": entry,
+                    "goal": parse_yuan(entry["charity"]["goal"]),
+                    "totals": found,
+                    "pending": found.pending_fen(view.at, days),
+                    "return_days": days,
+                }
+            )
+    next_change = min((c for c in changes if c is not None), default=None)
+    max_age = min(window.max_age_s(next_change, view.at), LIVE_TOTALS_MAX_AGE_S if rows else window.MAX_AGE_CAP_S)
     html = render_page("charity.html", view.links, "/charity", rows=rows)
     return Response(200, html, HTML, cache_control(max_age))

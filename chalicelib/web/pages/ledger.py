@@ -2,7 +2,17 @@
 
 ::
 
-    {"entries": [{"at", "kind": "sale" | "refund" | "points", "ref", "amount"}], "next_cursor": C | null}
+    {"entries": [{"at", "kind": "sale" | "refund" | "points", "ref", "amount", "state"}], "next_cursor": C | null}
+
+``state`` is ``pending`` for a sale whose order is still inside the campaign's return window
+at the request's instant, else ``confirmed`` (a refund's and a point donation's line are
+confirmed). ``?order=ORDER_ID`` ("find my order") answers that order alone::
+
+    {"ref", "donation", "refunded", "state", "entries": [...]}
+
+(``donation``: what the order gives after its refunds; ``refunded``: the money refunded on it);
+an unknown id and another campaign's order are the same 404. Lookups are rate-limited per
+client (:mod:`chalicelib.web.limits`, 429 with ``Retry-After``) and cacheable.
 
 Newest first, ``PAGE_SIZE`` entries a page (:mod:`chalicelib.books.service`);
 ``at`` is ISO 8601 in the campaign's zone; ``ref`` is masked
@@ -14,17 +24,25 @@ ledger stays public (200). A cursor is signed and bound to this route and
 campaign (:mod:`chalicelib.web.cursors`); any other is 400 (``field: "cursor"``).
 
 ``Cache-Control``: at most 60 s (a sale adds an entry), never past the next
-state change.
+state change, nor past the next instant a pending donation becomes confirmed.
 """
 
 from __future__ import annotations
 
-from chalicelib.books.service import Books
+from datetime import datetime
+from typing import Any
+
+from chalicelib.books.service import Books, FoundOrder
 from chalicelib.domain import window
 from chalicelib.domain.ids import is_campaign_id
+from chalicelib.domain.model import Campaign
 from chalicelib.domain.money import fen_to_yuan_str
+from chalicelib.domain.totals import confirms_at, is_pending
+from chalicelib.store.items import LedgerEntry
 from chalicelib.web.cursors import CursorSigner
-from chalicelib.web.pages.errors import not_found
+from chalicelib.web.limits import LookupLimiter
+from chalicelib.web.pages.campaign import figures_of
+from chalicelib.web.pages.errors import error_page, not_found
 from chalicelib.web.pages.source import Source
 from chalicelib.web.response import HTML, JSON, LIVE_TOTALS_MAX_AGE_S, Response, cache_control, json_text, may_serve_stale
 from chalicelib.web.templates import render_page
@@ -32,11 +50,40 @@ from chalicelib.web.view import View
 
 ROUTE = "ledger"  # what a cursor is bound to (the HTML page and its JSON twin share cursors)
 UNKNOWN_MAX_AGE_S = 10  # a charity sale may be published, or reach its teaser, at any time
+ORDER_MAX_AGE_S = 60  # an order's lookup, found or not (a sale may be recorded at any time: at most this late)
+MAX_ORDER_ID = 128  # longer ids are never recorded (docs/openapi.yaml): a 404 without a read
+
+
+def entry_state(entry: LedgerEntry, at: datetime, return_days: int) -> str:
+    """``pending`` for a sale line still inside its order's return window at ``at``, else ``confirmed``."""
+    return "pending" if entry.kind == "sale" and is_pending(entry.at, at, return_days) else "confirmed"
+
+
+def entry_json(campaign: Campaign, entry: LedgerEntry, at: datetime) -> dict[str, Any]:
+    assert campaign.charity is not None
+    return {
+        "at": entry.at.astimezone(campaign.zone).isoformat(timespec="seconds"),
+        "kind": entry.kind,
+        "ref": entry.ref,
+        "amount": fen_to_yuan_str(entry.amount_fen),
+        "state": entry_state(entry, at, campaign.charity.return_days),
+    }
 
 
 @may_serve_stale
-def page(source: Source, view: View, books: Books, cursors: CursorSigner, campaign_id: str, cursor: str | None) -> Response:
-    """The ledger page (``view.fmt == "html"``) or its JSON, from ``cursor`` (``None``: the newest entries).
+def page(
+    source: Source,
+    view: View,
+    books: Books,
+    cursors: CursorSigner,
+    campaign_id: str,
+    cursor: str | None,
+    order: str | None = None,
+    limiter: LookupLimiter | None = None,
+    client: str = "",
+) -> Response:
+    """The ledger page (``view.fmt == "html"``) or its JSON, from ``cursor`` (``None``: the newest entries),
+    or with ``order`` the lookup of that order (``limiter`` counts the lookups of ``client``).
 
     Reads: the campaign, the ledger page (its shards' ``Query``s, the first
     page cached) and, for HTML, the totals. Raises ``BadRequest`` for a
@@ -50,31 +97,92 @@ def page(source: Source, view: View, books: Books, cursors: CursorSigner, campai
         if campaign is not None:
             max_age = min(max_age, window.max_age_s(campaign.window.next_change(at), at))
         return not_found(view, f"no charity sale {campaign_id!r} has a ledger", max_age)
+    assert campaign.charity is not None
+    if order is not None and order.strip():
+        return _order_page(campaign, view, books, order.strip(), limiter, client)
+    days = campaign.charity.return_days
     position = cursors.decode(ROUTE, campaign.id, cursor) if cursor else None
     found = books.ledger_page(campaign.id, position)
     next_cursor = None if found.next_position is None else cursors.encode(ROUTE, campaign.id, found.next_position)
-    headers = cache_control(min(LIVE_TOTALS_MAX_AGE_S, window.max_age_s(campaign.window.next_change(at), at)))
+    max_age = min(LIVE_TOTALS_MAX_AGE_S, window.max_age_s(campaign.window.next_change(at), at))
+    pending = [confirms_at(e.at, days) for e in found.entries if entry_state(e, at, days) == "pending"]
+    if pending:  # a line's state changes then
+        max_age = min(max_age, window.max_age_s(min(pending), at))
     if view.fmt == "json":
-        entries = [
-            {
-                "at": e.at.astimezone(campaign.zone).isoformat(timespec="seconds"),
-                "kind": e.kind,
-                "ref": e.ref,
-                "amount": fen_to_yuan_str(e.amount_fen),
-            }
-            for e in found.entries
-        ]
-        return Response(200, json_text({"entries": entries, "next_cursor": next_cursor}), JSON, headers)
+        entries = [entry_json(campaign, e, at) for e in found.entries]
+        return Response(200, json_text({"entries": entries, "next_cursor": next_cursor}), JSON, cache_control(max_age))
+    totals = books.totals(campaign.id)
+    figures = figures_of(campaign, totals, at)
+    if figures.next_change is not None:
+        max_age = min(max_age, window.max_age_s(figures.next_change, at))
     body = render_page(
         "ledger.html",
         view.links,
         f"/campaigns/{campaign.id}/ledger",
         campaign=campaign,
         state=campaign.window.state_at(at),
-        totals=books.totals(campaign.id),
+        totals=totals,
+        figures=figures,
         goal=campaign.charity.goal_fen,
-        entries=found.entries,
+        entries=[(e, entry_state(e, at, days)) for e in found.entries],
+        found=None,
+        order="",
         next_url=None if next_cursor is None else view.links.ledger(campaign.id, next_cursor),
         first_url=view.links.ledger(campaign.id) if cursor else None,
     )
+    return Response(200, body, HTML, cache_control(max_age))
+
+
+def _order_page(
+    campaign: Campaign, view: View, books: Books, order_id: str, limiter: LookupLimiter | None, client: str
+) -> Response:
+    """ "Find my order": the order's donation, refunds and state, or 404 (unknown, or another campaign's)."""
+    assert campaign.charity is not None
+    wait = 0 if limiter is None else limiter.allow(client)
+    if wait:
+        page = error_page(429, "too_many_requests", f"too many order lookups; try again in {wait} s", view.fmt, view.links)
+        return Response(429, page.body, page.content_type, {**page.headers, "Retry-After": str(wait)})
+    found = books.find_order(campaign.id, order_id) if len(order_id) <= MAX_ORDER_ID else None
+    if found is None:
+        return not_found(view, f"no order {order_id!r} is in the ledger of {campaign.id!r}", ORDER_MAX_AGE_S)
+    at, days = view.at, campaign.charity.return_days
+    state = "pending" if is_pending(found.paid_at, at, days) else "confirmed"
+    max_age = ORDER_MAX_AGE_S
+    if state == "pending":
+        max_age = min(max_age, window.max_age_s(confirms_at(found.paid_at, days), at))
+    headers = cache_control(max_age)
+    if view.fmt == "json":
+        return Response(200, json_text(order_json(campaign, found, at)), JSON, headers)
+    body = render_page(
+        "ledger.html",
+        view.links,
+        f"/campaigns/{campaign.id}/ledger",
+        campaign=campaign,
+        state=campaign.window.state_at(at),
+        totals=None,
+        figures=None,
+        goal=campaign.charity.goal_fen,
+        entries=[(e, entry_state(e, at, days)) for e in found.entries()],
+        found={
+            "ref": found.ref,
+            "donation_fen": found.order.donation_fen,
+            "refunded_fen": found.order.refunded_fen,
+            "state": state,
+        },
+        order=order_id,
+        next_url=None,
+        first_url=view.links.ledger(campaign.id),
+    )
     return Response(200, body, HTML, headers)
+
+
+def order_json(campaign: Campaign, found: FoundOrder, at: datetime) -> dict[str, Any]:
+    """``{"ref", "donation", "refunded", "state", "entries"}`` of a found order at ``at``."""
+    assert campaign.charity is not None
+    return {
+        "ref": found.ref,
+        "donation": fen_to_yuan_str(found.order.donation_fen),
+        "refunded": fen_to_yuan_str(found.order.refunded_fen),
+        "state": "pending" if is_pending(found.paid_at, at, campaign.charity.return_days) else "confirmed",
+        "entries": [entry_json(campaign, e, at) for e in found.entries()],
+    }

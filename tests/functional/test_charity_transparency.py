@@ -1,0 +1,196 @@
+"""Pending, then confirmed; payouts; "find my order" (docs/donations.md), through the Chalice test client on moto.
+
+The campaign clock moves across an order's return window (7 days by default): every figure and
+every ledger line is computed from the request's instant, with no job.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from campaign_tools.sign import generate_secret, sign_headers
+from chalicelib.domain.model import Disbursement, Text
+from tests.factories import charity_sale, local
+from tests.webhooks import webhook_services
+
+SECRET = generate_secret()
+WALL = datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC)
+CID = "bazhong-pork-charity"
+OTHER = "other-charity"
+
+
+@pytest.fixture
+def services(table, clock):
+    with webhook_services(table, clock, SECRET, WALL, page_size=None) as svc:
+        yield svc
+
+
+@pytest.fixture
+def live(publish, clock):
+    publish(charity_sale(), charity_sale(OTHER))
+    clock.set(local(2026, 12, 1, 12))
+
+
+def post(client, path, body):
+    data = json.dumps(body).encode()
+    headers = {**sign_headers(SECRET, data, "msg_1", WALL), "content-type": "application/json"}
+    response = client.http.post(path, headers=headers, body=data)
+    return response.status_code, json.loads(response.body)
+
+
+def get(client, path):
+    response = client.http.get(path)
+    body = json.loads(response.body) if response.headers["Content-Type"] == "application/json" else response.body.decode()
+    return response.status_code, body, response.headers
+
+
+def sale(order_id, amount="200.00", paid_at="2026-12-01T10:00:00+08:00", cid=CID):
+    return {"order_id": order_id, "campaign_id": cid, "sku": "PORK-0001", "quantity": 1, "amount": amount, "paid_at": paid_at}
+
+
+def charity(client):
+    return get(client, f"/api/campaigns/{CID}")[1]["charity"]
+
+
+def entries(client):
+    return get(client, f"/api/campaigns/{CID}/ledger")[1]["entries"]
+
+
+def figures(client):
+    c = charity(client)
+    return {k: c[k] for k in ("raised", "confirmed", "pending", "disbursed", "balance")}
+
+
+def test_a_donation_is_pending_until_its_window_has_passed_then_confirmed(client, live, clock):
+    assert post(client, "/api/sales", sale("ORD-20261201-0001"))[0] == 201  # 10.90
+    assert post(client, "/api/sales", sale("ORD-20261201-0002", "100.00", "2026-12-01T11:00:00+08:00"))[0] == 201  # 5.45
+    both_pending = {"raised": "16.35", "confirmed": "0.00", "pending": "16.35", "disbursed": "0.00", "balance": "0.00"}
+    assert figures(client) == both_pending
+    clock.set(local(2026, 12, 8, 9, 59, 59))  # one second before the first order's 7 days
+    assert figures(client) == both_pending
+    assert [e["state"] for e in entries(client)] == ["pending", "pending"]
+    clock.set(local(2026, 12, 8, 10))  # exactly 7 days after paid_at: confirmed
+    assert figures(client) == {
+        "raised": "16.35",
+        "confirmed": "10.90",
+        "pending": "5.45",
+        "disbursed": "0.00",
+        "balance": "10.90",
+    }
+    assert [(e["ref"][:13], e["state"]) for e in entries(client)] == [
+        ("ORD-****-0002", "pending"),
+        ("ORD-****-0001", "confirmed"),
+    ]
+    # the JSON may be cached only until the next order's confirmation, an hour later
+    status, _, headers = get(client, f"/api/campaigns/{CID}")
+    assert status == 200 and headers["Cache-Control"] == "public, max-age=60"
+    clock.set(local(2026, 12, 8, 10, 59, 30))
+    assert get(client, f"/api/campaigns/{CID}")[2]["Cache-Control"] == "public, max-age=30"
+    assert get(client, f"/api/campaigns/{CID}/ledger")[2]["Cache-Control"] == "public, max-age=30"
+    clock.set(local(2026, 12, 8, 11))
+    assert figures(client)["pending"] == "0.00" and figures(client)["confirmed"] == "16.35"
+
+
+def test_refunds_at_the_edge_of_the_window_reverse_pending_before_it_and_confirmed_after(client, live, clock):
+    post(client, "/api/sales", sale("ORD-20261201-0001"))  # 10.90, window closes Dec 8 10:00
+    post(client, "/api/sales", sale("ORD-20261201-0002"))  # 10.90, the same
+    clock.set(local(2026, 12, 8, 9, 59, 59))
+    refund = {"refund_id": "RF-1", "order_id": "ORD-20261201-0001", "amount": "50.00"}
+    assert post(client, "/api/refunds", refund)[1]["donation_reversed"] == "2.72"  # 8.18 left, still pending
+    assert figures(client) == {"raised": "19.08", "confirmed": "0.00", "pending": "19.08", "disbursed": "0.00", "balance": "0.00"}
+    clock.set(local(2026, 12, 8, 10))
+    refund = {"refund_id": "RF-2", "order_id": "ORD-20261201-0002", "amount": "200.00"}
+    assert post(client, "/api/refunds", refund)[1]["donation_reversed"] == "10.90"  # a confirmed order refunded in full
+    assert figures(client) == {"raised": "8.18", "confirmed": "8.18", "pending": "0.00", "disbursed": "0.00", "balance": "8.18"}
+    lines = entries(client)
+    assert sum(Decimal(e["amount"]) for e in lines) == Decimal("8.18")
+    assert sorted((e["kind"], e["amount"], e["state"]) for e in lines) == [
+        ("refund", "-10.90", "confirmed"),
+        ("refund", "-2.72", "confirmed"),
+        ("sale", "10.90", "confirmed"),
+        ("sale", "10.90", "confirmed"),
+    ]
+
+
+def test_point_donations_are_confirmed_at_once(client, live):
+    donation = {"donation_id": "PD-20261201-0001", "campaign_id": CID, "member_id": "M-1", "points": 250}
+    assert post(client, "/api/point-donations", donation)[0] == 201
+    assert figures(client) == {"raised": "2.50", "confirmed": "2.50", "pending": "0.00", "disbursed": "0.00", "balance": "2.50"}
+    assert [e["state"] for e in entries(client)] == ["confirmed"]
+
+
+def test_a_return_window_of_0_days_confirms_at_once(client, publish, clock):
+    c = charity_sale()
+    publish(replace(c, charity=replace(c.charity, return_days=0)))
+    clock.set(local(2026, 12, 1, 12))
+    post(client, "/api/sales", sale("ORD-20261201-0001"))
+    assert figures(client)["confirmed"] == "10.90" and charity(client)["return_days"] == 0
+
+
+def test_payouts_are_shown_with_their_receipts_and_the_balance(client, publish, clock):
+    c = charity_sale()
+    paid = Disbursement(
+        local(2026, 12, 10, 9),
+        500,
+        Text({"zh-CN": "巴中市儿童基金会", "en": "Bazhong Children's Fund"}),
+        "https://fund.example/r/1",
+    )
+    publish(replace(c, charity=replace(c.charity, disbursements=(paid,))))
+    clock.set(local(2026, 12, 1, 12))
+    post(client, "/api/sales", sale("ORD-20261201-0001"))
+    clock.set(local(2026, 12, 10, 12))
+    c = charity(client)
+    assert (c["confirmed"], c["disbursed"], c["balance"]) == ("10.90", "5.00", "5.90")
+    assert c["disbursements"] == [
+        {"at": "2026-12-10T09:00:00+08:00", "amount": "5.00", "to": "巴中市儿童基金会", "receipt": "https://fund.example/r/1"}
+    ]
+    html = get(client, f"/campaigns/{CID}/ledger?lang=en")[1]
+    assert "Bazhong Children&#39;s Fund" in html and 'href="https://fund.example/r/1"' in html
+    assert '<dd class="figure-balance">¥5.90</dd>' in html
+
+
+def test_find_my_order_shows_its_donation_refunds_and_state_and_nothing_else(client, live, clock):
+    post(client, "/api/sales", sale("ORD-20261201-0001"))
+    post(client, "/api/sales", sale("ORD-20261201-0002"))
+    post(client, "/api/sales", sale("ORD-20261201-0009", cid=OTHER))
+    clock.set(local(2026, 12, 2, 9))
+    post(client, "/api/refunds", {"refund_id": "RF-1", "order_id": "ORD-20261201-0001", "amount": "50.00"})
+    status, found, headers = get(client, f"/api/campaigns/{CID}/ledger?order=ORD-20261201-0001")
+    ref = found["ref"]
+    assert status == 200 and ref.startswith("ORD-****-0001-") and "20261201" not in ref
+    assert found == {
+        "ref": ref,
+        "donation": "8.18",
+        "refunded": "50.00",
+        "state": "pending",
+        "entries": [
+            {"at": "2026-12-02T09:00:00+08:00", "kind": "refund", "ref": ref, "amount": "-2.72", "state": "confirmed"},
+            {"at": "2026-12-01T10:00:00+08:00", "kind": "sale", "ref": ref, "amount": "10.90", "state": "pending"},
+        ],
+    }
+    # its lines are the ledger's own lines, and two orders never share a ref
+    ledger_refs = [e["ref"] for e in entries(client)]
+    assert ledger_refs.count(ref) == 2 and len(set(ledger_refs)) == 2
+    unknown = get(client, f"/api/campaigns/{CID}/ledger?order=ORD-20261201-0003")
+    other = get(client, f"/api/campaigns/{CID}/ledger?order=ORD-20261201-0009")
+    assert unknown[0] == other[0] == 404 and unknown[1]["error"] == other[1]["error"] == "not_found"
+    assert "0009" not in json.dumps(other[1]).replace("ORD-20261201-0009", "")  # names only what was asked
+    html = get(client, f"/campaigns/{CID}/ledger?order=ORD-20261201-0001&lang=en")[1]
+    assert '<form class="find-order" method="get"' in html and 'name="order"' in html
+    assert '<dd class="order-state state-pending">Pending</dd>' in html and ref in html
+    clock.set(local(2026, 12, 8, 10))
+    assert get(client, f"/api/campaigns/{CID}/ledger?order=ORD-20261201-0001")[1]["state"] == "confirmed"
+
+
+def test_order_lookups_are_rate_limited_per_client(client, live, services):
+    statuses = [get(client, f"/api/campaigns/{CID}/ledger?order=ORD-20261201-{i:04d}")[0] for i in range(11)]
+    assert statuses == [404] * 10 + [429]
+    status, body, headers = get(client, f"/api/campaigns/{CID}/ledger?order=ORD-20261201-0001")
+    assert status == 429 and body["error"] == "too_many_requests" and int(headers["Retry-After"]) == 3
+    # the ledger itself is not limited
+    assert get(client, f"/api/campaigns/{CID}/ledger")[0] == 200
