@@ -8,7 +8,7 @@ from chalice import Chalice, Rate
 from chalicelib.observability import page_state
 from chalicelib.web.assets import static_response
 from chalicelib.web.http import Web
-from chalicelib.web.pages import campaign, charity, homepage, impact, ledger
+from chalicelib.web.pages import campaign, charity, exposure, homepage, impact, ledger
 from chalicelib.web.response import Response
 from chalicelib.web.view import View
 from chalicelib.webhooks.routes import RawBody, Webhooks
@@ -43,6 +43,24 @@ def homepage_json(view: View) -> Response:
 def _homepage(view: View) -> Response:
     svc = services()
     return _viewed("homepage", homepage.page(svc.catalog, view, svc.settings.homepage_slots, svc.settings.rotation_minutes))
+
+
+@web.page("/homepage/exposure", "html")
+def exposure_html(view: View) -> Response:
+    return _exposure(view)
+
+
+@web.page("/api/homepage/exposure", "json")
+def exposure_json(view: View) -> Response:
+    return _exposure(view)
+
+
+def _exposure(view: View) -> Response:
+    svc, s = services(), services().settings
+    page = exposure.page(
+        svc.catalog, view, svc.rotations.rotations_from, web.query_param("date"), s.homepage_slots, s.rotation_minutes
+    )
+    return _viewed("exposure", page)
 
 
 @web.page("/campaigns/{campaign_id}", "html")

@@ -191,7 +191,19 @@ def cmd_publish(args: argparse.Namespace) -> int:
         print("nothing changed; nothing was written")
     else:
         print(f"release {release.number} is live (previous: {release.previous or 'none'})")
+        for line in _homepage_lines(plan, publisher.clock()):
+            print(line)
     return 0
+
+
+def _homepage_lines(plan, at: datetime) -> list[str]:
+    """When the homepage shows what the publish changed (chalicelib.homepage.notice)."""
+    from chalicelib.homepage.notice import homepage_notices
+
+    campaigns = [c for c in plan.changes if c.what == "campaign"]
+    changed = {c.campaign_id: c.fields for c in campaigns if c.action in ("add", "change")}
+    removed = [c.campaign_id for c in campaigns if c.action == "remove"]
+    return homepage_notices(changed, removed, plan.docs, at)
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
@@ -222,7 +234,9 @@ def cmd_preview(args: argparse.Namespace) -> int:
         raise CliError("give a campaign ID, or --homepage")
     result = _validated(args, only=None if args.homepage else args.id)
     settings = shell_settings()
-    source = YamlCatalog(result.campaigns, slots=settings.homepage_slots, rotation_minutes=settings.rotation_minutes)
+    source = YamlCatalog(
+        result.campaigns, slots=settings.homepage_slots, rotation_minutes=settings.rotation_minutes, since=args.since
+    )
     view = View.of(args.at, pick_lang(args.lang), "json" if args.json else "html")
     if args.homepage:
         page = homepage.page(source, view, settings.homepage_slots, settings.rotation_minutes)
@@ -259,12 +273,34 @@ def cmd_rotate(args: argparse.Namespace) -> int:
     svc = _services(args)
     if args.history is not None:
         now = int(svc.clock().timestamp())
-        for doc in svc.rotations.rotation_history(limit=args.history, now_epoch_s=now):
-            skus = " ".join(f"{s['campaign_id']}/{s['sku']}{'*' if s['pinned'] else ''}" for s in doc["slots"])
-            print(f"{doc['rotation']:>6}  {doc['rotated_at']}  {doc.get('inputs_digest', '')}  {skus}")
+        for line in _history_lines(svc.rotations.rotation_history(limit=args.history, now_epoch_s=now), svc.settings):
+            print(line)
         return 0
     print(svc.rotation_job.run(args.at).message)
     return 0
+
+
+def _history_lines(docs, settings) -> list[str]:
+    """``campaign rotate --history``: one line a rotation (newest first), one more a span, and a
+    ``GAP`` line where more than ``ROTATION_MINUTES`` passed between two rotations (docs/runbook.md)."""
+    from chalicelib.homepage.history import gaps
+
+    def row(slots) -> str:
+        return " ".join(f"{s[0]}/{s[1]}{'*' if s[2] else ''}" for s in slots)
+
+    missing = {newer: (older, minutes) for older, newer, minutes in gaps(docs, settings.rotation_minutes)}
+    lines = []
+    for doc in docs:
+        first = [[s["campaign_id"], s["sku"], s["pinned"]] for s in doc["slots"]]
+        lines.append(f"{doc['rotation']:>6}  {doc['rotated_at']}  {doc.get('inputs_digest', '')}  {row(first)}")
+        for span in (doc.get("spans") or [])[1:]:
+            lines.append(f"{'':>6}  {span['from']}  {'span':<16}  {row(span['slots'])}")
+        if doc["rotation"] in missing:
+            older, minutes = missing[doc["rotation"]]
+            lines.append(
+                f"{'GAP':>6}  {minutes:.0f} min without a rotation after rotation {older} (every {settings.rotation_minutes} min)"
+            )
+    return lines
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -285,6 +321,11 @@ def _simulate(args: argparse.Namespace) -> int:
         for run in runs:
             row = " ".join(f"{s.pick.campaign_id}/{s.pick.sku}{'*' if s.pinned else ''}" for s in run.view)
             print(f"{run.rotation:>5}  {run.at.isoformat()}  {row}")
+            for span in run.spans[1:]:
+                row = " ".join(
+                    f"{s.pick.campaign_id}/{s.pick.sku}{'*' if s.pinned else ''}" for s in span.view(span.starts, slots)
+                )
+                print(f"{'':>5}  {span.starts.isoformat()}  {row}")
     return 0
 
 
@@ -431,6 +472,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="FILE")
     p.add_argument("--json", action="store_true", help='print {"status", "body"} of the JSON route')
     p.add_argument("--homepage", action="store_true", help="preview the homepage (rotation simulated)")
+    p.add_argument(
+        "--from",
+        dest="since",
+        type=_instant,
+        metavar="T1",
+        help="with --homepage: simulate the rotations from T1 (as rotate --simulate --from T1; default a day before --at)",
+    )
     p.add_argument("--open", action="store_true", help="open the page in a browser (static files are not served)")
     common(p)
     p.set_defaults(func=cmd_preview)

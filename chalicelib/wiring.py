@@ -66,7 +66,9 @@ class Services:
     def rotation_job(self) -> RotationJob:
         """The stage's rotation at its clock, with its settings' slots and history, counted."""
         s = self.settings
-        return RotationJob(self.rotations, self.clock, s.homepage_slots, s.rotation_history_days, self.observability)
+        return RotationJob(
+            self.rotations, self.clock, s.homepage_slots, s.rotation_history_days, self.observability, minutes=s.rotation_minutes
+        )
 
     @property
     def totals(self) -> TotalsSource:

@@ -75,6 +75,9 @@ class HomepageEntry:
     ends_at: datetime | None
     picks: tuple[SlotPick, ...]
     pinned: tuple[str, ...] = ()
+    # The content digest of the campaign document it came from ("" when unknown): a request
+    # tells by it whether the live release changed the campaign since the rotation.
+    digest: str = ""
 
     @property
     def unpinned(self) -> tuple[SlotPick, ...]:

@@ -15,7 +15,8 @@ from typing import Any
 
 from chalicelib.clock import Clock
 from chalicelib.errors import RotationConflict
-from chalicelib.homepage.engine import RotationState, rotate
+from chalicelib.homepage.engine import RotationState
+from chalicelib.homepage.spans import stored_plan
 from chalicelib.homepage.stored import entry_from_doc, rotation_doc
 from chalicelib.observability import Observability
 from chalicelib.store.rotations import RotationStore
@@ -45,17 +46,27 @@ class RotationJob:
     ``rotate_homepage``, ``campaign rotate`` and ``campaign serve``'s timer run it.
     """
 
-    def __init__(self, store: RotationStore, clock: Clock, slots: int, history_days: int, observability: Observability) -> None:
+    def __init__(
+        self,
+        store: RotationStore,
+        clock: Clock,
+        slots: int,
+        history_days: int,
+        observability: Observability,
+        minutes: int = 15,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.slots = slots
         self.history_days = history_days
         self.observability = observability
+        self.minutes = minutes
 
     def run(self, at: datetime | None = None) -> RotationOutcome:
         """One rotation at ``at`` (default: the clock's now). Raises what the store raises."""
         try:
-            outcome = run_rotation(self.store, self.clock() if at is None else at, self.slots, self.history_days)
+            at = self.clock() if at is None else at
+            outcome = run_rotation(self.store, at, self.slots, self.history_days, self.minutes)
         except Exception:
             self.observability.rotation("failed")
             raise
@@ -63,8 +74,13 @@ class RotationJob:
         return outcome
 
 
-def run_rotation(store: RotationStore, at: datetime, slots: int, history_days: int = 30) -> RotationOutcome:
-    """Run one rotation at the aware instant ``at`` (``ROTATION_MINUTES`` apart).
+def run_rotation(store: RotationStore, at: datetime, slots: int, history_days: int = 30, minutes: int = 15) -> RotationOutcome:
+    """Run one rotation at the aware instant ``at`` (``minutes``, ``ROTATION_MINUTES``, apart).
+
+    Lays out every span up to the next scheduled rotation (``at + minutes``): one
+    from ``at``, and one from each start or end of a homepage campaign before it
+    (:func:`chalicelib.homepage.spans.stored_plan`), so that a request shows a campaign from
+    its start and not from the next rotation.
 
     Reads: one strongly consistent ``Query`` (and its pages) of the previous
     rotation, the live release's number and its homepage campaigns
@@ -74,17 +90,19 @@ def run_rotation(store: RotationStore, at: datetime, slots: int, history_days: i
     two concurrent runs one writes and the other returns ``written=False``.
     """
     inputs = store.get_rotation_inputs()
-    live = [e for e in (entry_from_doc(d) for d in inputs.entries) if e.live_at(at)]
+    entries = [entry_from_doc(d) for d in inputs.entries]
     previous_doc = inputs.rotation
     previous_number = None if previous_doc is None else int(previous_doc["rotation"])
     previous_state = RotationState.from_doc(None if previous_doc is None else previous_doc.get("state"))
     number = (previous_number or 0) + 1
-    result = rotate(live, slots, previous_state, number)
+    spans, kept = stored_plan(entries, slots, previous_state, number, at, at + timedelta(minutes=minutes))
     expires = int((at + timedelta(days=history_days)).timestamp())
-    doc = rotation_doc(result, at, inputs.release)
+    doc = rotation_doc(spans, inputs.release, kept, slots)
+    shown = len(spans[0].result.slots)
     try:
         store.put_rotation(doc, previous_number, expires)
     except RotationConflict as exc:
         log.info("rotation %s not written: %s", number, exc)
         return RotationOutcome(number, False, 0, f"rotation {number} was written by another run; nothing to do")
-    return RotationOutcome(number, True, len(result.slots), f"rotation {number}: {len(result.slots)} slots")
+    more = f", {len(spans) - 1} more span(s) before {doc['until']}" if len(spans) > 1 else ""
+    return RotationOutcome(number, True, shown, f"rotation {number}: {shown} slots{more}")

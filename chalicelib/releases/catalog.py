@@ -165,38 +165,55 @@ class StoreCatalog:
         """The rotation with its slots parsed once per document read.
 
         A rotation computed from another release than the live one (a publish
-        or a rollback came after it, or raced it) is checked against the live
-        campaigns (:meth:`StoredRotation.against`), once per rotation and
-        release: its picks that the live release dropped are not shown.
+        or a rollback came after it, or raced it) is rebuilt with the live
+        release's entries (:meth:`StoredRotation.against`), once per rotation and
+        release: its picks that the live release dropped are not shown, and a new
+        or changed live campaign takes its share by the quota at once. That reads
+        the documents of new or changed homepage campaigns only, once per
+        container (they are cached for its life).
         """
         doc = self.rotation(at)
         if doc is None:
             return None
-        if self._parsed is None or self._parsed.doc is not doc:
+        if self._parsed is None or not _same_rotation(self._parsed.doc, doc):
             self._parsed = StoredRotation.parse(doc)
         release = self.release()
         if release is None or doc.get("release") == release.number:
             return self._parsed
         seen = self._reconciled
         if seen is None or seen[0] is not self._parsed or seen[1] is not release:
-            seen = self._reconciled = (self._parsed, release, self._parsed.against(self.campaign))
+            rebuilt = self._parsed.against(release.manifest, release.catalog, self.campaign)
+            seen = self._reconciled = (self._parsed, release, rebuilt)
         return seen[2]
+
+
+def _same_rotation(kept: Mapping[str, Any], read: Mapping[str, Any]) -> bool:
+    """Whether a re-read rotation document is the one already parsed: each rotation number is
+    written once (conditional on the previous one), so its number and instant name its content."""
+    return kept is read or (kept.get("rotation"), kept.get("rotated_at")) == (read.get("rotation"), read.get("rotated_at"))
 
 
 class YamlCatalog:
     """Campaigns straight from validated YAML, with no AWS (``campaign preview``).
 
-    The homepage rotation is the simulation from the earliest homepage
-    campaign start up to ``at``, every ``rotation_minutes``, so a preview at
-    any instant shows a rotation the schedule could have produced.
+    The homepage rotation is the simulation (:func:`~chalicelib.homepage.simulation.simulate`)
+    from ``since`` up to ``at``, every ``rotation_minutes``, with its spans, so that
+    a preview at any instant shows what the schedule would have shown then. Without
+    ``since``, the simulation starts a day before ``at``, on a multiple of
+    ``rotation_minutes`` since the Unix epoch: enough for the turn order to be
+    realistic, bounded in cost. With the same ``since``, ``campaign preview --homepage``
+    and ``campaign rotate --simulate --from`` show the same slots.
     """
 
     page_cache = None  # a preview always renders afresh
 
-    def __init__(self, campaigns: Sequence[Campaign], slots: int = 8, rotation_minutes: int = 15) -> None:
+    def __init__(
+        self, campaigns: Sequence[Campaign], slots: int = 8, rotation_minutes: int = 15, since: datetime | None = None
+    ) -> None:
         self._campaigns = {c.id: c for c in campaigns}
         self._slots = slots
         self._minutes = rotation_minutes
+        self._since = since
 
     def campaign(self, campaign_id: str) -> Campaign | None:
         return self._campaigns.get(campaign_id)
@@ -204,19 +221,20 @@ class YamlCatalog:
     def catalog(self) -> list[dict[str, Any]]:
         return [catalog_entry(campaign_to_doc(c)) for c in sorted(self._campaigns.values(), key=lambda c: c.id)]
 
+    def _start(self, at: datetime) -> datetime:
+        if self._since is not None:
+            return self._since
+        step_s = self._minutes * 60
+        day_before = int((at - timedelta(days=1)).timestamp())
+        return datetime.fromtimestamp(day_before - day_before % step_s, tz=at.tzinfo)
+
     def rotation(self, at: datetime) -> dict[str, Any] | None:
         entries = entries_from_campaigns(self._campaigns.values())
-        live_now = [e for e in entries if e.live_at(at)]
-        if not live_now:
-            return None
-        # Simulate the last day of rotations before ``at``: enough for the
-        # turn order to be realistic, bounded in cost.
-        start = at - timedelta(days=1)
-        runs = simulate(entries, start, at + timedelta(microseconds=1), self._slots, self._minutes)
+        runs = simulate(entries, self._start(at), at + timedelta(microseconds=1), self._slots, self._minutes)
         if not runs:
             return None
         last = runs[-1]
-        return rotation_doc(last.result, last.at, None)
+        return rotation_doc(last.spans, None, last.entries, self._slots)
 
     def stored_rotation(self, at: datetime) -> StoredRotation | None:
         doc = self.rotation(at)

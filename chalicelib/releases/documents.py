@@ -38,6 +38,9 @@ def catalog_entry(doc: Mapping[str, Any]) -> dict[str, Any]:
         "ends_at": doc.get("ends_at"),
         "image": products[0]["image"] if products else None,
         "products": len(products),
+        # Whether it is a homepage campaign: a request that lays a publish into the homepage
+        # reads the documents of new or changed ones only (docs/architecture.md, "Homepage rotation").
+        "homepage": doc.get("homepage") is not None,
         "charity": None
         if charity is None
         else {

@@ -248,7 +248,7 @@ class Publisher:
         manifest = dict(plan.manifest)
         old_manifest = {} if current is None else dict(current.manifest)
         new_versions = [(cid, manifest[cid], doc) for cid, doc in plan.docs.items() if old_manifest.get(cid) != manifest[cid]]
-        entries = [(cid, e) for cid, e in ((cid, homepage_entry(doc)) for cid, doc in plan.docs.items()) if e]
+        entries = [(cid, e) for cid, e in ((cid, homepage_entry(doc, manifest[cid])) for cid, doc in plan.docs.items()) if e]
         advance = None if self._progress is None else self._progress(len(new_versions) + len(entries))
         self.store.put_campaign_versions(new_versions, advance)
         latest = self.store.list_releases(limit=1)

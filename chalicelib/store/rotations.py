@@ -19,7 +19,7 @@ from typing import Any
 
 from chalicelib.errors import RotationConflict
 from chalicelib.store.items import RotationInputs, doc_of, expired, history_item, rotation_item
-from chalicelib.store.keys import CURRENT_SK, HISTORY_PREFIX, ROTATION_KEY, ROTATION_PK
+from chalicelib.store.keys import CURRENT_SK, HISTORY_PREFIX, ROTATION_KEY, ROTATION_PK, history_sk
 from chalicelib.store.table import ConditionFailed, Table, absent_or_at, put_action, put_new
 
 
@@ -68,3 +68,11 @@ class RotationStore:
         """
         page = self.table.query(ROTATION_PK, HISTORY_PREFIX, newest_first=True, limit=limit)
         return [doc_of(i) for i in page.items if now_epoch_s is None or not expired(i, now_epoch_s)]
+
+    def rotations_from(self, first: int, limit: int = 100, now_epoch_s: int | None = None) -> tuple[list[dict[str, Any]], bool]:
+        """The history from rotation ``first`` on, oldest first: one ``Query`` page of at most ``limit``
+        items, and whether more follow. Items past their TTL at ``now_epoch_s`` are left out."""
+        start = None if first <= 1 else {"PK": ROTATION_PK, "SK": history_sk(first - 1)}
+        page = self.table.query(ROTATION_PK, HISTORY_PREFIX, limit=limit, start=start)
+        docs = [doc_of(i) for i in page.items if now_epoch_s is None or not expired(i, now_epoch_s)]
+        return docs, page.next_key is not None

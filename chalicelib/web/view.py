@@ -41,7 +41,7 @@ class Links:
     def _q(self, path: str, lang: str | None = None) -> str:
         lang = self.lang if lang is None else lang
         url = f"{self.prefix}{path}"
-        return url if lang == DEFAULT_LANG else f"{url}?lang={quote(lang)}"
+        return url if lang == DEFAULT_LANG else f"{url}{'&' if '?' in url else '?'}lang={quote(lang)}"
 
     def home(self, lang: str | None = None) -> str:
         return self._q("/", lang)
@@ -58,6 +58,10 @@ class Links:
 
     def impact(self) -> str:
         return self._q("/impact")
+
+    def exposure(self, day: str, lang: str | None = None) -> str:
+        """The homepage exposure of ``day`` (``YYYY-MM-DD``, Beijing time)."""
+        return self._q(f"/homepage/exposure?date={quote(day)}", lang)
 
     def static(self, path: str) -> str:
         return f"{self.prefix}{path}" if path.startswith("/") else path

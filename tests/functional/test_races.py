@@ -51,7 +51,8 @@ def assert_complete_release(table):
     docs = {cid: store.get_campaign_doc(cid, digest) for cid, digest in current.manifest.items()}
     assert all(doc is not None for doc in docs.values()), docs
     partition = {e["campaign_id"]: e for e in store.query_homepage_entries(current.number)}
-    expected = {cid: homepage_entry(doc) for cid, doc in docs.items() if homepage_entry(doc) is not None}
+    manifest = current.manifest
+    expected = {cid: homepage_entry(doc, manifest[cid]) for cid, doc in docs.items() if homepage_entry(doc) is not None}
     assert partition == expected
     return current, docs
 
@@ -86,8 +87,9 @@ def test_a_publish_after_the_last_rotation_is_honoured_at_request_time(client, s
     Publisher(release_store(table), clock).publish(second_release(), allow=EVERY_CAMPAIGN)
     _fresh(services)  # no rotation has run since the publish
     slots = assert_homepage_shows_only_live_picks(client, table)
-    # The stored rotation was made from release 1: of its picks, those release 2 still has, at their new price.
-    assert [s["sku"] for s in slots] == ["EGG-0017", "POT-0101"]
+    # The stored rotation was made from release 1; release 2 is laid in at once: the withdrawn campaign
+    # and the dropped SKU are gone, the changed campaign shows at its new prices, its new pick included.
+    assert [s["sku"] for s in slots] == ["EGG-0017", "POT-0101", "NEW-0001"]
     assert next(s for s in slots if s["sku"] == "EGG-0017")["price"] == "45.90"
     html = client.http.get("/").body.decode()
     assert "bazhong-pork-charity" not in html and "HEN-0201" not in html and "¥45.90" in html

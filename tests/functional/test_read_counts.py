@@ -198,3 +198,40 @@ def test_heads_are_written_once_per_new_or_changed_campaign(publish, table, coun
     counter.reset()
     publish(RENAMED, charity_sale())
     assert counter.writes == 0
+
+
+def test_a_cold_homepage_inside_a_later_span_is_still_one_request(client, publish, table, clock, container, counter):
+    # GIVEN a rotation at 23:50 whose spans reach past Poverty Day's start at 00:00
+    publish(campaign(), charity_sale(), campaign("store-leishan", starts_at=local(2026, 9, 1), ends_at=None, teaser_from=None))
+    run_rotation(rotation_store(table), local(2026, 10, 16, 23, 50), 8, 30, 15)
+    clock.set(local(2026, 10, 17))
+    build, _ = container
+    build()
+    counter.reset()
+    home = json.loads(_get(client, "/api/homepage").body)
+    assert counter.calls == ["BatchGetItem"]
+    assert "poverty-day-2026" in {s["campaign_id"] for s in home["slots"]}
+    counter.reset()
+    clock.set(local(2026, 10, 17, 0, 1))
+    _get(client, "/")
+    assert counter.calls == []
+
+
+def test_a_newly_published_live_campaign_costs_one_read_per_container(client, live, table, clock, container, counter):
+    build, elapsed = container
+    build()
+    _get(client, "/api/homepage")
+    newcomer = campaign("store-leishan", starts_at=local(2026, 9, 1), ends_at=None, teaser_from=None, skus=("TEA-0001",))
+    Publisher(release_store(table), clock).publish([campaign(), charity_sale(), newcomer])
+    elapsed[0] = 5.0
+    counter.reset()
+    home = json.loads(_get(client, "/api/homepage").body)
+    # the pointer with the rotation, then the newcomer's document alone (not the unchanged campaign's)
+    assert counter.calls == ["BatchGetItem", "GetItem"]
+    assert ("store-leishan", "TEA-0001") in {(s["campaign_id"], s["sku"]) for s in home["slots"]}
+    counter.reset()
+    _get(client, "/")
+    assert counter.calls == []
+    elapsed[0] = 10.0
+    _get(client, "/api/homepage")
+    assert counter.calls == ["BatchGetItem"]  # the document is kept for the container's life

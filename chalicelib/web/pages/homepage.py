@@ -4,8 +4,10 @@ JSON: ``{"rotation": n, "rotated_at": ..., "slots": [{"position", "campaign_id",
 "sku", "name", "price", "pinned", "image", "url"}]}``.
 
 The stored rotation (:class:`chalicelib.homepage.stored.StoredRotation`) holds
-slots and spares; a request shows only picks whose campaign is live at its
-instant (:meth:`StoredRotation.view`), so the homepage never shows a pick of a
+the layout of every span up to the next scheduled rotation (a span begins at
+each start or end of a homepage campaign); a request shows its span's slots,
+only picks whose campaign is live at its instant (:meth:`StoredRotation.view`),
+so a campaign is on the homepage from its start, and never shows a pick of a
 campaign that is not live, even when rotations stop. ``Cache-Control``: never
 past the next boundary of any campaign or shown slot, nor past the next
 rotation, nor 300 s.
@@ -190,9 +192,7 @@ def _view_at(
     def build() -> tuple[HomepageView, datetime | None]:
         if stored is None:
             return HomepageView.build([], CatalogTimes.parse(catalog), at), None
-        every = stored.slots + stored.spares
-        edges = [s.starts_at for s in every] + [s.ends_at for s in every if s.ends_at is not None]
-        shown = HomepageView.build(stored.view(at, slots), CatalogTimes.parse(catalog), at, edges)
+        shown = HomepageView.build(stored.view(at, slots), CatalogTimes.parse(catalog), at, stored.edges())
         return shown, stored.rotated_at + timedelta(minutes=rotation_minutes)
 
     key = ("homepage-view", slots, rotation_minutes)
