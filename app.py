@@ -18,7 +18,7 @@ from chalicelib.wiring import services
 # configure_logs=False: logging belongs to chalicelib.observability (JSON lines, Powertools).
 app = Chalice(app_name="campaign-platform", configure_logs=False, env={})
 app.register_middleware(lambda event, get_response: services().observability.middleware(event, get_response), "all")
-web = Web(app, now=lambda: services().clock())
+web = Web(app, now=lambda: services().clock(), settings=lambda: services().settings)
 
 
 def _viewed(page_name: str, page: Response) -> Response:

@@ -30,6 +30,7 @@ import chalice
 from chalice.app import Request
 
 from chalicelib.errors import PlatformError
+from chalicelib.settings import Settings
 from chalicelib.web.pages.errors import for_error, internal_error
 from chalicelib.web.response import Response
 from chalicelib.web.view import Links, View, links, pick_lang
@@ -81,9 +82,34 @@ def _prefix(full: str, resource: str, params: tuple[tuple[str, Any], ...]) -> st
     return ""
 
 
-def links_of(request: Any) -> Links:
-    """The request's :class:`Links`: its path prefix and language (``links.lang``); ``Links()`` without a request."""
-    return _NO_LINKS if request is None else links(prefix_of(request), lang_of(request))
+def links_of(request: Any, site: Settings | None = None) -> Links:
+    """The request's :class:`Links`: its path prefix and language (``links.lang``); ``Links()`` without a request.
+
+    ``site``: the stage's settings, for the origin of absolute URLs (:func:`origin_of`) and the
+    product URL template of buy links; without them the links have neither.
+    """
+    if request is None:
+        return _NO_LINKS
+    if site is None:
+        return links(prefix_of(request), lang_of(request))
+    return links(prefix_of(request), lang_of(request), origin_of(request, site.site_url), site.product_url_template)
+
+
+_HOST = re.compile(r"[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?")
+_LOCAL_HOST = re.compile(r"(localhost|127\.0\.0\.1)(:[0-9]{1,5})?")
+
+
+def origin_of(request: Any, site_url: str | None) -> str:
+    """The site's origin for absolute URLs: ``SITE_URL`` when set; else the request's ``Host``
+    (``http://`` on localhost and 127.0.0.1, else ``https://``); ``""`` for a missing or malformed Host.
+    (docs/architecture.md, "Share cards and search")"""
+    if site_url:
+        return site_url
+    headers = request.headers or {}
+    host = str(headers.get("host") or "")
+    if not _HOST.fullmatch(host):
+        return ""
+    return f"{'http' if _LOCAL_HOST.fullmatch(host) else 'https'}://{host.lower()}"
 
 
 # ---------------------------------------------------------------- responses out
@@ -117,16 +143,19 @@ class Web:
     """The app's routes: ``app.route`` plus views, error pages and the response conversion.
 
     ``now``: the instant of a request (the stage's clock, read once per
-    request). ``@web.page(path, fmt)`` passes the handler the request's
+    request); ``settings``: the stage's settings (the site's origin and the
+    buy links' template for the views' links). Every GET route also answers
+    ``HEAD``: the same status and headers, no body. ``@web.page(path, fmt)`` passes the handler the request's
     :class:`View` first, then the path parameters; ``@web.route(path, fmt,
     **options)`` passes the path parameters only (the static files, the
     signed webhooks). Either way the handler returns a :class:`Response`, and
     an error it raises becomes the ``fmt`` error page.
     """
 
-    def __init__(self, app: chalice.Chalice, now: Callable[[], datetime]) -> None:
+    def __init__(self, app: chalice.Chalice, now: Callable[[], datetime], settings: Callable[[], Settings] | None = None) -> None:
         self.app = app
         self._now = now
+        self._settings = settings
 
     @property
     def request(self) -> Request:
@@ -147,9 +176,10 @@ class Web:
         def register(handler: Handler) -> Handler:
             @functools.wraps(handler)
             def route(**params: Any) -> chalice.Response:
-                return self._answer(handler, fmt, lambda found: handler(View(self._now(), found.lang, fmt, found), **params))
+                answer = self._answer(handler, fmt, lambda found: handler(View(self._now(), found.lang, fmt, found), **params))
+                return _without_body_for_head(self.app.current_request, answer)
 
-            self.app.route(path)(route)
+            self.app.route(path, methods=GET_AND_HEAD)(route)
             return handler
 
         return register
@@ -160,9 +190,11 @@ class Web:
         def register(handler: Handler) -> Handler:
             @functools.wraps(handler)
             def route(**params: Any) -> chalice.Response:
-                return self._answer(handler, fmt, lambda found: handler(**params))
+                return _without_body_for_head(
+                    self.app.current_request, self._answer(handler, fmt, lambda found: handler(**params))
+                )
 
-            self.app.route(path, **options)(route)
+            self.app.route(path, **{"methods": GET_AND_HEAD, **options})(route)
             return handler
 
         return register
@@ -171,7 +203,7 @@ class Web:
         """``call(links)`` as Chalice's response; a platform error as its page, anything else as a 500 page."""
         found = _NO_LINKS
         try:
-            found = links_of(self.app.current_request)
+            found = links_of(self.app.current_request, None if self._settings is None else self._settings())
             return to_chalice(call(found))
         except PlatformError as exc:
             if exc.STATUS_CODE >= 500:
@@ -180,3 +212,14 @@ class Web:
         except Exception:  # noqa: BLE001 - the last line of defence: no traceback to consumers
             log.exception("unexpected error in %s", handler.__name__)
             return to_chalice(internal_error(fmt, found))
+
+
+# Every GET route answers HEAD too (uptime probes, link checkers): RFC 9110 section 9.3.2.
+GET_AND_HEAD = ["GET", "HEAD"]
+
+
+def _without_body_for_head(request: Any, response: chalice.Response) -> chalice.Response:
+    """``response`` with an empty body when ``request`` is a HEAD: its status and headers stay."""
+    if request is not None and request.method == "HEAD":
+        response.body = ""
+    return response
