@@ -12,7 +12,7 @@ ended      410     a charity sale's final result
 JSON (``body_json``): ``{"id", "kind", "state", "title", "summary", "timezone",
 "teaser_from", "starts_at", "ends_at", "products": [...], "charity"?: {...},
 "tourism"?: [...]}``; money is yuan text with 2 decimals, times ISO 8601 in the
-campaign's zone; teaser and ended products carry no prices.
+campaign's zone; teaser and ended products carry no prices and no ``buy_url``.
 
 ``Cache-Control: public, max-age=N``: N is at most 300 and never past the
 next state change; at most 60 while a charity sale is live (its totals move
@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain import window
+from chalicelib.domain.buy_links import CAMPAIGN
 from chalicelib.domain.ids import is_campaign_id
 from chalicelib.domain.model import Campaign
 from chalicelib.domain.money import fen_to_yuan_str, percent_str
@@ -34,8 +35,9 @@ from chalicelib.web.pages.errors import not_found
 from chalicelib.web.pages.source import Source, page_cache
 from chalicelib.web.response import HTML, JSON, LIVE_TOTALS_MAX_AGE_S, Response, cache_control, json_text, may_serve_stale
 from chalicelib.web.templates import remaining, render_page
-from chalicelib.web.view import View
+from chalicelib.web.view import Links, View
 
+_NO_LINKS = Links()  # no origin, no product template: no buy links
 UNKNOWN_MAX_AGE_S = 10  # an unknown id may be published at any time (the release pointer is cached 5 s)
 
 
@@ -64,7 +66,7 @@ def page(source: Source, view: View, campaign_id: str, totals: TotalsSource = no
     cache = page_cache(source)
     key = view.cache_key("campaign", campaign.id, state, _figures(charity_totals))
     if view.fmt == "json":
-        body = cache.body(key, campaign, lambda: json_text(body_json(campaign, state, view.lang, charity_totals)))
+        body = cache.body(key, campaign, lambda: json_text(body_json(campaign, state, view.lang, charity_totals, view.links)))
         return Response(status, body, JSON, headers, state)
     seconds_left = None if until is None else int((until - at).total_seconds())
 
@@ -93,8 +95,14 @@ def _iso(campaign: Campaign, at: datetime | None) -> str | None:
     return None if at is None else at.astimezone(campaign.zone).isoformat()
 
 
-def body_json(campaign: Campaign, state: str, lang: str, totals: CharityTotals | None) -> dict[str, Any]:
-    """The ``/api/campaigns/{id}`` body in ``lang`` at ``state`` (teaser and ended: no prices)."""
+def body_json(
+    campaign: Campaign, state: str, lang: str, totals: CharityTotals | None, links: Links | None = None
+) -> dict[str, Any]:
+    """The ``/api/campaigns/{id}`` body in ``lang`` at ``state`` (teaser and ended: no prices).
+
+    A live product also has ``buy_url``: its buy link (``links.buy``,
+    :mod:`chalicelib.domain.buy_links`), ``None`` without a product page; teaser and ended ones have none.
+    """
     show_prices = state == window.LIVE
     products = []
     for p in campaign.products:
@@ -111,6 +119,7 @@ def body_json(campaign: Campaign, state: str, lang: str, totals: CharityTotals |
             item["list_price"] = None if p.list_price_fen is None else fen_to_yuan_str(p.list_price_fen)
             if p.donation_rate_percent is not None:
                 item["donation_rate"] = percent_str(p.donation_rate_percent)
+            item["buy_url"] = (links or _NO_LINKS).buy(campaign.id, p.sku, p.url, CAMPAIGN)
         products.append(item)
     body: dict[str, Any] = {
         "id": campaign.id,
