@@ -90,18 +90,20 @@ def links_of(request: Any, site: Settings | None = None) -> Links:
     """
     if request is None:
         return _NO_LINKS
+    prefix = prefix_of(request)
     if site is None:
-        return links(prefix_of(request), lang_of(request))
-    return links(prefix_of(request), lang_of(request), origin_of(request, site.site_url), site.product_url_template)
+        return links(prefix, lang_of(request))
+    return links(prefix, lang_of(request), origin_of(request, site.site_url, prefix), site.product_url_template)
 
 
 _HOST = re.compile(r"[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?")
 _LOCAL_HOST = re.compile(r"(localhost|127\.0\.0\.1)(:[0-9]{1,5})?")
 
 
-def origin_of(request: Any, site_url: str | None) -> str:
-    """The site's origin for absolute URLs: ``SITE_URL`` when set; else the request's ``Host``
-    (``http://`` on localhost and 127.0.0.1, else ``https://``); ``""`` for a missing or malformed Host.
+def origin_of(request: Any, site_url: str | None, prefix: str = "") -> str:
+    """Where the request's absolute URLs start: ``SITE_URL`` when set (the custom domain: no
+    prefix); else the request's ``Host`` (``http://`` on localhost and 127.0.0.1, else
+    ``https://``) and the path ``prefix``; ``""`` for a missing or malformed Host.
     (docs/architecture.md, "Share cards and search")"""
     if site_url:
         return site_url
@@ -109,7 +111,7 @@ def origin_of(request: Any, site_url: str | None) -> str:
     host = str(headers.get("host") or "")
     if not _HOST.fullmatch(host):
         return ""
-    return f"{'http' if _LOCAL_HOST.fullmatch(host) else 'https'}://{host.lower()}"
+    return f"{'http' if _LOCAL_HOST.fullmatch(host) else 'https'}://{host.lower()}{prefix}"
 
 
 # ---------------------------------------------------------------- responses out

@@ -36,9 +36,11 @@ class Links:
     """Builds URLs under ``prefix`` (``""`` locally and on a custom domain;
     ``"/api"`` on the raw execute-api URL) in the page's language ``lang``.
 
-    ``origin``: the site's scheme and host (``https://fupin.example``), for
-    the absolute URLs of share cards, canonical links and the sitemap
-    (:meth:`absolute`); ``""`` when unknown (then they stay root-relative).
+    ``origin``: where absolute URLs start, for share cards, canonical links
+    and the sitemap (:meth:`absolute`): ``SITE_URL`` (``https://fupin.example``),
+    or else the request's scheme, host and path prefix
+    (``https://abc.execute-api.cn-north-1.amazonaws.com.cn/api``); ``""``
+    when unknown (then they stay root-relative, under the prefix).
     ``product_url_template``: the stage's mall product page with ``{sku}``,
     for buy links (:meth:`buy`); ``None``: only a pick's own ``url``.
     """
@@ -76,15 +78,20 @@ class Links:
         other = "en" if self.lang == DEFAULT_LANG else DEFAULT_LANG
         return self._q(path, other)
 
-    def page(self, path: str, lang: str | None = None) -> str:
-        """The page at ``path`` (a route's path, e.g. ``/charity``) in ``lang`` (default: the links' own)."""
-        return self._q(path, lang)
+    def absolute(self, path: str, lang: str | None = None) -> str:
+        """The absolute URL of the page at ``path`` (a route's path, e.g. ``/charity``) in ``lang``
+        (default: the links' own): :attr:`origin` then the path; root-relative without an origin."""
+        lang = self.lang if lang is None else lang
+        url = f"{self.origin or self.prefix}{path}"
+        return url if lang == DEFAULT_LANG else f"{url}?lang={quote(lang)}"
 
-    def absolute(self, url: str) -> str:
-        """``url`` (root-relative, under the prefix) with the origin in front; an absolute URL as it is."""
-        if "://" in url or not url.startswith("/"):
-            return url
-        return f"{self.origin}{url}"
+    def absolute_image(self, src: str | None) -> str | None:
+        """An image's absolute https URL (``src``: an https URL, or a ``/static/...`` path under the
+        origin), or ``None`` when it has none (no origin, or an http one)."""
+        if not src:
+            return None
+        url = src if "://" in src else f"{self.origin}{src}" if self.origin else ""
+        return url if url.startswith("https://") else None
 
     def buy(self, campaign_id: str, sku: str, pick_url: str | None, medium: str, position: int | None = None) -> str | None:
         """The buy link of a pick of a live campaign (:func:`chalicelib.domain.buy_links.buy_url`), or ``None``."""

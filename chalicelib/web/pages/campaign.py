@@ -21,9 +21,12 @@ with every sale); 10 for an unknown id (it may be published at any time).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+
+from markupsafe import Markup
 
 from chalicelib.domain import window
 from chalicelib.domain.buy_links import CAMPAIGN
@@ -31,6 +34,7 @@ from chalicelib.domain.ids import is_campaign_id
 from chalicelib.domain.model import Campaign
 from chalicelib.domain.money import fen_to_yuan_str, percent_str
 from chalicelib.domain.totals import CharityTotals, TotalsSource, no_totals
+from chalicelib.web.assets import image_src
 from chalicelib.web.pages.errors import not_found
 from chalicelib.web.pages.source import Source, page_cache
 from chalicelib.web.response import HTML, JSON, LIVE_TOTALS_MAX_AGE_S, Response, cache_control, json_text, may_serve_stale
@@ -80,10 +84,52 @@ def page(source: Source, view: View, campaign_id: str, totals: TotalsSource = no
             until=until,
             countdown=countdown,
             totals=charity_totals,
+            structured_data=structured_data(campaign, view.lang, view.links) if state == window.LIVE else None,
         )
 
     text = "" if seconds_left is None else remaining(seconds_left, view.lang)
     return Response(status, cache.countdown_body(key, campaign, render, seconds_left, text), HTML, headers, state)
+
+
+# Inside <script>, "</script>" or "<!--" in campaign text would end or change the element:
+# the three characters are written as JSON escapes, which mean the same to a JSON parser.
+_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
+def structured_data(campaign: Campaign, lang: str, links: Links) -> Markup:
+    """The schema.org JSON-LD of a live campaign page in ``lang``: an ``ItemList`` of its picks, each a
+    ``Product`` with an ``Offer`` (``price`` in yuan text, ``priceCurrency`` CNY, ``validFrom`` = the
+    start, ``priceValidUntil`` = the end (exclusive; none for an open-ended store), ``url`` = the buy
+    link, else the campaign page), escaped for a ``<script type="application/ld+json">`` element."""
+    page_url = links.absolute(f"/campaigns/{campaign.id}")
+    items = []
+    for position, p in enumerate(campaign.products, start=1):
+        offer: dict[str, Any] = {
+            "@type": "Offer",
+            "price": fen_to_yuan_str(p.price_fen),
+            "priceCurrency": "CNY",
+            "validFrom": _iso(campaign, campaign.starts_at),
+            "url": links.buy(campaign.id, p.sku, p.url, CAMPAIGN) or page_url,
+            "availability": "https://schema.org/InStock",
+        }
+        if campaign.ends_at is not None:
+            offer["priceValidUntil"] = _iso(campaign, campaign.ends_at)
+        product: dict[str, Any] = {"@type": "Product", "name": p.name.get(lang), "sku": p.sku}
+        image = links.absolute_image(image_src(p.image))
+        if image is not None:
+            product["image"] = image
+        product["brand"] = {"@type": "Organization", "name": p.merchant.name.get(lang)}
+        product["offers"] = offer
+        items.append({"@type": "ListItem", "position": position, "item": product})
+    data = {
+        "@context": "https://schema.org",
+        "@type": "ItemList",
+        "name": campaign.title.get(lang),
+        "url": page_url,
+        "numberOfItems": len(items),
+        "itemListElement": items,
+    }
+    return Markup(json.dumps(data, ensure_ascii=False).translate(_SCRIPT_SAFE))  # noqa: S704 - escaped above
 
 
 def _figures(totals: CharityTotals | None) -> tuple[int, int, int] | None:
