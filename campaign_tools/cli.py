@@ -306,6 +306,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         dynamodb_port=args.dynamodb_port,
         at=args.at,
+        mall_port=args.mall_port,
     )
 
 
@@ -397,6 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=_port, default=8000)
     p.add_argument("--dynamodb-port", type=_port, default=LOCAL_DYNAMODB_PORT)
     p.add_argument("--at", type=_instant, metavar="TIME", help="start the local clock at TIME")
+    p.add_argument("--mall-port", type=_port, default=8002, help="the demo mall (a stand-in for the mall's checkout)")
     common(p)
     p.set_defaults(func=cmd_serve)
     return parser
