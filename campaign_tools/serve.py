@@ -26,12 +26,14 @@ from chalicelib.clock import ShiftedClock, system_clock
 
 log = logging.getLogger(__name__)
 
+DEMO_MALL_PORT = 8002  # the demo mall's port when --mall-port is not given
+
 
 class LocalStack:
     """The embedded DynamoDB, the app server and the rotation timer; ``start``/``stop``."""
 
     def __init__(
-        self, campaigns: str, host: str, port: int, dynamodb_port: int, at: datetime | None, mall_port: int = 8002
+        self, campaigns: str, host: str, port: int, dynamodb_port: int, at: datetime | None, mall_port: int | None = None
     ) -> None:
         self.campaigns = campaigns
         self.host = host
@@ -44,7 +46,7 @@ class LocalStack:
         self.timer: threading.Thread | None = None
         self.settings: Any = None
         self.generated_secret: str | None = None
-        self.mall_port = mall_port
+        self.mall_port = mall_port  # None: DEMO_MALL_PORT, or a free one (bind_mall)
         self.mall: Any = None
         self.mall_server: Any = None
         self.mall_thread: threading.Thread | None = None
@@ -85,7 +87,15 @@ class LocalStack:
         from chalicelib.wiring import services
 
         self.mall = DemoMall("", lambda cid: services().catalog.campaign(cid), "", self.clock)
-        self.mall_server = make_server(self.mall, self.host, self.mall_port)
+        if self.mall_port is not None:
+            self.mall_server = make_server(self.mall, self.host, self.mall_port)
+        else:
+            # Not chosen: 8002, or any free port when the app's is any (--port 0, as tests start it)
+            # or 8002 is taken (another stack runs), so a second stack still starts.
+            try:
+                self.mall_server = make_server(self.mall, self.host, 0 if self.port == 0 else DEMO_MALL_PORT)
+            except OSError:
+                self.mall_server = make_server(self.mall, self.host, 0)
         self.mall_port = self.mall_server.server_address[1]
 
     def _with_mall(self, settings: Any) -> Any:
@@ -94,7 +104,9 @@ class LocalStack:
 
         from campaign_tools.demo_mall import product_url_template
 
-        return replace(settings, product_url_template=product_url_template(_reachable(self.host), self.mall_port))
+        return replace(
+            settings, product_url_template=product_url_template(_reachable(self.host), self.mall_server.server_address[1])
+        )
 
     def start_mall(self) -> None:
         from campaign_tools.demo_mall import start
@@ -183,7 +195,7 @@ def _stop_on_signals() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
-def serve(campaigns: str, host: str, port: int, dynamodb_port: int, at: datetime | None, mall_port: int = 8002) -> int:
+def serve(campaigns: str, host: str, port: int, dynamodb_port: int, at: datetime | None, mall_port: int | None = None) -> int:
     """Run the local stack until Ctrl-C. Returns the exit status."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every DynamoDB call
