@@ -95,6 +95,7 @@ def test_every_page_has_a_canonical_link_alternates_and_a_share_card(site_client
     for path in pages:
         response = site_client.http.get(f"{path}{suffix}")
         assert response.status_code == 200, path
+        assert response.body.decode().startswith("<!doctype html>\n<html lang="), path  # nothing before the doctype
         head = head_of(response)
         assert canonical(head) == f"{SITE}{path}{suffix}"
         assert alternates(head) == {"zh-CN": f"{SITE}{path}", "en": f"{SITE}{path}?lang=en", "x-default": f"{SITE}{path}"}
