@@ -310,6 +310,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_studio(args: argparse.Namespace) -> int:
+    """The staff's local web page (docs/studio.md) on 127.0.0.1:``--port``; its plan panel builds
+    the stage's services exactly as ``campaign plan`` does, from this command's own arguments."""
+    from campaign_tools.studio.server import Studio, serve_studio
+
+    settings = shell_settings()
+
+    def services_of(stage: str) -> Services:
+        return _services(argparse.Namespace(**{**vars(args), "stage": stage}))
+
+    studio = Studio(
+        args.campaigns,
+        stage=args.stage,
+        stages=STAGES,
+        services_of=services_of,
+        slots=settings.homepage_slots,
+        rotation_minutes=settings.rotation_minutes,
+    )
+    return serve_studio(studio, args.port)
+
+
 # ------------------------------------------------------------------ parser
 
 
@@ -406,6 +427,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common(p)
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("studio", help="a local web page for staff: timeline, time machine, fairness, plan; writes nothing")
+    p.add_argument("--port", type=_port, default=8010, help="on 127.0.0.1 only (default 8010; 0: any free one)")
+    common(p, stage=True)
+    p.set_defaults(func=cmd_studio)
     return parser
 
 

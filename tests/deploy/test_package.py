@@ -220,6 +220,7 @@ def test_the_zip_is_within_budget_and_holds_no_runtime_provided_or_test_tooling(
     assert size <= ZIP_BUDGET_BYTES, f"deployment.zip is {size / 1024:.0f} KiB, over the 2 MB budget"
     top = {name.split("/", 1)[0] for name in zip_names(out)}
     assert not top & set(NOT_IN_ZIP), sorted(top & set(NOT_IN_ZIP))
+    assert [n for n in zip_names(out) if "studio" in n] == []  # campaign studio is a tool: never packaged
     assert {"app.py", "chalicelib", "templates", "static", "jinja2", "tzdata", "aws_lambda_powertools"} <= top
 
 
