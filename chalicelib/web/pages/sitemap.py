@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from xml.sax.saxutils import quoteattr
+from html import escape
 
 from chalicelib.domain import window
 from chalicelib.domain.model import DEFAULT_LANG, LANGS
@@ -58,11 +58,11 @@ def visible_paths(source: Source, view: View) -> tuple[list[str], int]:
 def _entries(paths: list[str], links: Links) -> Iterator[str]:
     for path in paths:
         alternates = "".join(
-            f'<xhtml:link rel="alternate" hreflang="{lang}" href={quoteattr(links.absolute(path, lang))}/>' for lang in LANGS
+            f'<xhtml:link rel="alternate" hreflang="{lang}" href="{escape(links.absolute(path, lang))}"/>' for lang in LANGS
         )
-        default = f'<xhtml:link rel="alternate" hreflang="x-default" href={quoteattr(links.absolute(path, DEFAULT_LANG))}/>'
+        default = f'<xhtml:link rel="alternate" hreflang="x-default" href="{escape(links.absolute(path, DEFAULT_LANG))}"/>'
         for lang in LANGS:
-            loc = links.absolute(path, lang).replace("&", "&amp;")
+            loc = escape(links.absolute(path, lang))  # XML text: & < > escaped (html.escape; xml.sax reads the environment)
             yield f"<url><loc>{loc}</loc>{alternates}{default}</url>"
 
 
