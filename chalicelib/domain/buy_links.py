@@ -75,12 +75,12 @@ def with_attribution(target: str, campaign_id: str, medium: str, position: int |
     ``homepage``; ``position``: the homepage slot, 1-based). Raises ``ValueError`` for another medium."""
     if medium not in MEDIUMS:
         raise ValueError(f"utm_medium {medium!r}: use {' or '.join(MEDIUMS)}")
-    parts = urlsplit(target)
-    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.startswith("utm_")]
+    scheme, netloc, path, query_text, fragment = urlsplit(target)
+    kept = [(k, v) for k, v in parse_qsl(query_text, keep_blank_values=True) if not k.startswith("utm_")]
     ours = [("utm_source", UTM_SOURCE), ("utm_medium", medium), ("utm_campaign", campaign_id)]
     if position is not None:
         ours.append(("utm_content", f"slot-{position}"))
-    return urlunsplit(parts._replace(query=urlencode(kept + ours, quote_via=quote)))
+    return urlunsplit((scheme, netloc, path, urlencode(kept + ours, quote_via=quote), fragment))
 
 
 def buy_url(
@@ -93,7 +93,7 @@ def buy_url(
 
 def campaign_of(url: str) -> str | None:
     """The ``utm_campaign`` a buy link carries (what the order system reports back), or ``None``."""
-    for key, value in parse_qsl(urlsplit(url).query):
+    for key, value in parse_qsl(urlsplit(url)[3]):  # [3]: the query string
         if key == "utm_campaign":
             return value
     return None
