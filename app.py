@@ -8,7 +8,7 @@ from chalice import Chalice, Rate
 from chalicelib.observability import page_state
 from chalicelib.web.assets import static_response
 from chalicelib.web.http import Web
-from chalicelib.web.pages import campaign, charity, exposure, homepage, impact, ledger
+from chalicelib.web.pages import campaign, charity, exposure, homepage, impact, ledger, sitemap
 from chalicelib.web.response import Response
 from chalicelib.web.view import View
 from chalicelib.webhooks.routes import RawBody, Webhooks
@@ -18,7 +18,7 @@ from chalicelib.wiring import services
 # configure_logs=False: logging belongs to chalicelib.observability (JSON lines, Powertools).
 app = Chalice(app_name="campaign-platform", configure_logs=False, env={})
 app.register_middleware(lambda event, get_response: services().observability.middleware(event, get_response), "all")
-web = Web(app, now=lambda: services().clock(), deadlines=lambda: services().deadlines)
+web = Web(app, now=lambda: services().clock(), deadlines=lambda: services().deadlines, settings=lambda: services().settings)
 
 
 def _viewed(page_name: str, page: Response) -> Response:
@@ -153,6 +153,19 @@ def impact_json(view: View) -> Response:
 def _impact(view: View) -> Response:
     svc = services()
     return _viewed("impact", impact.page(svc.catalog, view, svc.books))
+
+
+# --- search: what is visible at the request's instant (chalicelib/web/pages/sitemap.py)
+
+
+@web.page("/sitemap.xml", "html")
+def sitemap_xml(view: View) -> Response:
+    return sitemap.sitemap(services().catalog, view)
+
+
+@web.page("/robots.txt", "html")
+def robots_txt(view: View) -> Response:
+    return sitemap.robots(view)
 
 
 # The rate must equal ROTATION_MINUTES of every stage in .chalice/config.json

@@ -377,6 +377,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         dynamodb_port=args.dynamodb_port,
         at=args.at,
+        mall_port=args.mall_port,
     )
 
 
@@ -511,6 +512,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=_port, default=8000)
     p.add_argument("--dynamodb-port", type=_port, default=LOCAL_DYNAMODB_PORT)
     p.add_argument("--at", type=_instant, metavar="TIME", help="start the local clock at TIME")
+    p.add_argument(
+        "--mall-port",
+        type=_port,
+        default=None,
+        help="the demo mall, a stand-in for the mall's checkout (default 8002, or a free one when that is taken or --port is 0)",
+    )
     common(p)
     p.set_defaults(func=cmd_serve)
 

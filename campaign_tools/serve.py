@@ -4,7 +4,10 @@
 2. the table, and a publish of ``campaigns/`` (nothing starts if it has errors);
 3. the rotation: once right after the publish, then every ``ROTATION_MINUTES``
    on a timer thread (``chalice local`` never fires schedules);
-4. the Chalice app on http://``host``:``port`` (Chalice's local server).
+4. the Chalice app on http://``host``:``port`` (Chalice's local server);
+5. the demo mall on http://``host``:``mall_port`` (:mod:`campaign_tools.demo_mall`), a
+   stand-in for the mall's product pages and checkout: the local stage's
+   ``PRODUCT_URL_TEMPLATE`` points at it.
 
 ``at`` starts the local clock at that instant, and it runs on from there
 (the local stage only). Ctrl-C stops all of it: one process, no children.
@@ -24,11 +27,15 @@ from chalicelib.clock import ShiftedClock, system_clock
 
 log = logging.getLogger(__name__)
 
+DEMO_MALL_PORT = 8002  # the demo mall's port when --mall-port is not given
+
 
 class LocalStack:
     """The embedded DynamoDB, the app server and the rotation timer; ``start``/``stop``."""
 
-    def __init__(self, campaigns: str, host: str, port: int, dynamodb_port: int, at: datetime | None) -> None:
+    def __init__(
+        self, campaigns: str, host: str, port: int, dynamodb_port: int, at: datetime | None, mall_port: int | None = None
+    ) -> None:
         self.campaigns = campaigns
         self.host = host
         self.port = port
@@ -40,6 +47,10 @@ class LocalStack:
         self.timer: threading.Thread | None = None
         self.settings: Any = None
         self.generated_secret: str | None = None
+        self.mall_port = mall_port  # None: DEMO_MALL_PORT, or a free one (bind_mall)
+        self.mall: Any = None
+        self.mall_server: Any = None
+        self.mall_thread: threading.Thread | None = None
 
     def start_dynamodb(self) -> None:
         # moto's server, serialized and with per-item transaction rollback (see local_dynamodb).
@@ -58,6 +69,8 @@ class LocalStack:
 
         # Without SYSTEM_SIGNING_SECRET, a random secret for this run (printed by serve()).
         self.settings, self.generated_secret = ensure_local_secret(stage_settings("local", self.dynamodb_port))
+        if self.mall_server is not None:
+            self.settings = self._with_mall(self.settings)
         result = validate_paths([self.campaigns], slots=self.settings.homepage_slots)
         for diagnostic in result.diagnostics:
             print(diagnostic.format(), file=sys.stderr)
@@ -68,6 +81,40 @@ class LocalStack:
         _, release = svc.publisher(actor="campaign serve").publish(result.campaigns)
         configure(svc)
         return f"published {len(result.campaigns)} campaign(s) as release {release.number if release else '(unchanged)'}"
+
+    def bind_mall(self) -> None:
+        """Bind the demo mall's port (its pages serve once the app is up: :meth:`start_mall`)."""
+        from campaign_tools.demo_mall import DemoMall, make_server
+        from chalicelib.wiring import services
+
+        self.mall = DemoMall("", lambda cid: services().catalog.campaign(cid), "", self.clock)
+        if self.mall_port is not None:
+            self.mall_server = make_server(self.mall, self.host, self.mall_port)
+        else:
+            # Not chosen: 8002, or any free port when the app's is any (--port 0, as tests start it)
+            # or 8002 is taken (another stack runs), so a second stack still starts.
+            try:
+                self.mall_server = make_server(self.mall, self.host, 0 if self.port == 0 else DEMO_MALL_PORT)
+            except OSError:
+                self.mall_server = make_server(self.mall, self.host, 0)
+        self.mall_port = self.mall_server.server_address[1]
+
+    def _with_mall(self, settings: Any) -> Any:
+        """``settings`` with ``PRODUCT_URL_TEMPLATE`` at the demo mall."""
+        from dataclasses import replace
+
+        from campaign_tools.demo_mall import product_url_template
+
+        return replace(
+            settings, product_url_template=product_url_template(_reachable(self.host), self.mall_server.server_address[1])
+        )
+
+    def start_mall(self) -> None:
+        from campaign_tools.demo_mall import start
+
+        self.mall.platform = f"http://{_reachable(self.host)}:{self.port}"
+        self.mall.secret = self.settings.system_signing_secret
+        self.mall_thread = start(self.mall_server)
 
     def rotate_once(self) -> str:
         from chalicelib.wiring import services
@@ -95,18 +142,29 @@ class LocalStack:
     def start(self) -> None:
         self.start_dynamodb()
         print(f"embedded DynamoDB on http://127.0.0.1:{self.dynamodb_port}", flush=True)
+        self.bind_mall()
         print(self.publish(), flush=True)
         print(self.rotate_once(), flush=True)
         self.timer = threading.Thread(target=self._rotation_loop, name="rotation-timer", daemon=True)
         self.timer.start()
         self.start_app()
+        self.start_mall()
 
     def stop(self) -> None:
         self.stopping.set()
         if self.http is not None:
             self.http.server.server_close()
+        if self.mall_thread is not None:
+            self.mall_server.shutdown()
+        if self.mall_server is not None:
+            self.mall_server.server_close()
         if self.moto is not None:
             self.moto.stop()
+
+
+def _reachable(host: str) -> str:
+    """An address a browser on this machine reaches ``host`` at (``0.0.0.0`` listens everywhere: 127.0.0.1)."""
+    return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # noqa: S104 - compared, not bound
 
 
 def _send_at_once(server: Any) -> None:
@@ -154,12 +212,12 @@ def _stop_on_signals() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
-def serve(campaigns: str, host: str, port: int, dynamodb_port: int, at: datetime | None) -> int:
+def serve(campaigns: str, host: str, port: int, dynamodb_port: int, at: datetime | None, mall_port: int | None = None) -> int:
     """Run the local stack until Ctrl-C. Returns the exit status."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every DynamoDB call
     _stop_on_signals()
-    stack = LocalStack(campaigns, host, port, dynamodb_port, at)
+    stack = LocalStack(campaigns, host, port, dynamodb_port, at, mall_port)
     recorded = False
     try:
         stack.start()
@@ -176,6 +234,7 @@ def serve(campaigns: str, host: str, port: int, dynamodb_port: int, at: datetime
             f"  a campaign      {base}/campaigns/<id>   (JSON: {base}/api/campaigns/<id>)\n"
             f"  ledger, impact  {base}/campaigns/<id>/ledger, {base}/impact\n"
             f"  webhooks        POST {base}/api/sales, /api/refunds, /api/point-donations (signed: campaign sign)\n"
+            f"  demo mall       http://{_reachable(host)}:{stack.mall_port}/item/<sku>   (a stand-in for the mall: buy links land here)\n"
             + (
                 f"signing secret (generated for this run; set SYSTEM_SIGNING_SECRET to choose one):\n"
                 f"  export SYSTEM_SIGNING_SECRET={stack.generated_secret}\n"

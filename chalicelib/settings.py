@@ -26,6 +26,14 @@ variable                    meaning                                      default
                             function's ``lambda_timeout`` (whole s): a
                             request's deadline never passes it
                             (chalicelib.deadline)
+``PRODUCT_URL_TEMPLATE``    the mall's product page, ``{sku}`` where the (none: picks
+                            SKU goes, e.g.                               link only to
+                            ``https://mall.example/item/{sku}``; https,  their own
+                            or http on localhost / 127.0.0.1 (local)     ``url``)
+``SITE_URL``                the site's origin for absolute links (share  (none: links
+                            cards, canonical, sitemap), e.g.             from the
+                            ``https://fupin.example``; https, or http    request's
+                            on localhost / 127.0.0.1                     Host)
 ==========================  ===========================================  =========
 """
 
@@ -48,6 +56,46 @@ def _log_level(raw: str) -> str:
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise SettingsError(f"LOG_LEVEL={raw!r}: use DEBUG, INFO, WARNING or ERROR")
     return level
+
+
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")  # where http:// is allowed (a local run)
+
+
+def _http_url(name: str, raw: str) -> str:
+    """``raw`` when it is an https URL with a host, or http on a local host. Raises ``SettingsError``."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(raw)
+        _ = parts.port  # a port that is not a number raises here
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r}: not a valid URL") from None
+    local = parts.scheme == "http" and (parts.hostname or "") in _LOCAL_HOSTS
+    if not (parts.scheme == "https" or local) or not parts.hostname:
+        raise SettingsError(f"{name}={raw!r}: write an https:// address (http:// only on localhost or 127.0.0.1)")
+    if "@" in parts.netloc:
+        raise SettingsError(f"{name}={raw!r}: no user name or password in it")
+    return raw
+
+
+def product_url_template(raw: str | None) -> str | None:
+    """``PRODUCT_URL_TEMPLATE``: ``None`` when unset; else an https (or local http) URL with ``{sku}``
+    in it. Raises ``SettingsError`` with the reason."""
+    if raw is None or raw == "":
+        return None
+    if "{sku}" not in raw:
+        raise SettingsError(
+            f"PRODUCT_URL_TEMPLATE={raw!r}: put {{sku}} where the SKU goes, e.g. https://mall.example/item/{{sku}}"
+        )
+    return _http_url("PRODUCT_URL_TEMPLATE", raw)
+
+
+def site_url(raw: str | None) -> str | None:
+    """``SITE_URL``: ``None`` when unset; else an https (or local http) origin, without a trailing ``/``.
+    Raises ``SettingsError`` with the reason."""
+    if raw is None or raw == "":
+        return None
+    return _http_url("SITE_URL", raw).rstrip("/")
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -84,6 +132,16 @@ class Settings:
     log_level: str = "INFO"
     # The local stage's stand-in for the deployed function's time limit, in seconds (chalicelib.deadline).
     function_timeout_s: int = 10
+    # The mall's product page with ``{sku}`` (``PRODUCT_URL_TEMPLATE``); None: no buy link
+    # but a pick's own ``url`` (chalicelib.domain.buy_links).
+    product_url_template: str | None = None
+    # The site's origin for absolute URLs (``SITE_URL``); None: the request's Host (chalicelib.web.view).
+    site_url: str | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse, with the reason, a product URL template or site URL that cannot be used (``SettingsError``)."""
+        product_url_template(self.product_url_template)
+        site_url(self.site_url)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -104,4 +162,6 @@ class Settings:
             system_signing_secret=env.get("SYSTEM_SIGNING_SECRET") or None,
             log_level=_log_level(env.get("LOG_LEVEL") or "INFO"),
             function_timeout_s=_positive_int(env, "FUNCTION_TIMEOUT_S", 10),
+            product_url_template=product_url_template(env.get("PRODUCT_URL_TEMPLATE")),
+            site_url=site_url(env.get("SITE_URL")),
         )

@@ -36,7 +36,7 @@ class LocalStack:
         shutil.copytree(ROOT / "campaigns", self.campaigns)
         for name, text in (extra_campaigns or {}).items():
             (self.campaigns / name).write_text(text, encoding="utf-8")
-        self.port, self.ddb_port = free_port(), free_port()
+        self.port, self.ddb_port, self.mall_port = free_port(), free_port(), free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.secret = secret
         self.at = at
@@ -57,6 +57,8 @@ class LocalStack:
                 str(self.port),
                 "--dynamodb-port",
                 str(self.ddb_port),
+                "--mall-port",
+                str(self.mall_port),
                 "--at",
                 self.at,
                 "--campaigns",

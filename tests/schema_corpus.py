@@ -47,6 +47,19 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
     ("a featured campaign as it is", DAY, None, None),
     ("unicode title only in Chinese", CHARITY, ", en: Bashan pork charity sale for Bazhong's left-behind children}", "}"),
     ("list_price equal to price", CHARITY, 'list_price: "78.00"', 'list_price: "68.00"'),
+    ("product url", CHARITY, "image: /static/pork.svg", "image: /static/pork.svg\n    url: https://mall.example/item/PRK-3101"),
+    (
+        "product url with a query and a port",
+        CHARITY,
+        "image: /static/pork.svg",
+        'image: /static/pork.svg\n    url: "https://mall.example:8443/item?id=PRK-3101&from=x"',
+    ),
+    (
+        "product url of 2048 characters",
+        CHARITY,
+        "image: /static/pork.svg",
+        "image: /static/pork.svg\n    url: https://mall.example/" + "a" * (2048 - 21),
+    ),
     # --- what `campaign validate` refuses
     ("price of 0", CHARITY, 'price: "68.00"', 'price: "0"'),
     ("price of 0.00", CHARITY, 'price: "68.00"', 'price: "0.00"'),
@@ -89,6 +102,26 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
     ("duplicate key", CHARITY, "kind: charity_sale", "kind: charity_sale\nkind: featured"),
     ("donation_rate on a featured campaign", DAY, 'sku: "EGG-0017"', 'sku: "EGG-0017"\n    donation_rate: 8%'),
     ("charity block without a goal", CHARITY, '  goal: "60000.00"\n', ""),
+    ("http product url", CHARITY, "image: /static/pork.svg", "image: /static/pork.svg\n    url: http://mall.example/item/1"),
+    (
+        "product url with credentials",
+        CHARITY,
+        "image: /static/pork.svg",
+        "image: /static/pork.svg\n    url: https://shop:secret@mall.example/item/1",
+    ),
+    (
+        "product url of 2049 characters",
+        CHARITY,
+        "image: /static/pork.svg",
+        "image: /static/pork.svg\n    url: https://mall.example/" + "a" * (2049 - 21),
+    ),
+    (
+        "product url with a space",
+        CHARITY,
+        "image: /static/pork.svg",
+        'image: /static/pork.svg\n    url: "https://mall.example/a b"',
+    ),
+    ("product url without a host", CHARITY, "image: /static/pork.svg", "image: /static/pork.svg\n    url: https:///item/1"),
 ]
 
 # The refusals of `campaign validate` that a JSON Schema cannot express (docs/yaml.md lists

@@ -38,6 +38,7 @@ from yaml.nodes import MappingNode, Node
 
 from campaign_tools.authoring.typos import find_typos
 from campaign_tools.authoring.yaml_nodes import MAX_FILE_BYTES, NodeReader, compose_text, did_you_mean, show
+from chalicelib.domain.buy_links import pick_url_problem
 from chalicelib.domain.ids import SKU_CHARS, is_campaign_id, is_sku
 from chalicelib.domain.model import (
     ENDORSEMENT_KINDS,
@@ -503,7 +504,10 @@ def _read_products(r: NodeReader, node: Node | None, kind: str | None) -> list[P
     for i, item in enumerate(items or ()):
         where = f"products[{i}]"
         p = r.mapping(
-            item, where, ("sku", "name", "price", "merchant", "county", "image"), ("list_price", "endorsement", "donation_rate")
+            item,
+            where,
+            ("sku", "name", "price", "merchant", "county", "image"),
+            ("list_price", "endorsement", "donation_rate", "url"),
         )
         if p is None:
             continue
@@ -550,9 +554,22 @@ def _read_products(r: NodeReader, node: Node | None, kind: str | None) -> list[P
                 list_price_fen=list_price,
                 endorsement=_endorsement(r, p.get("endorsement"), f"{where}.endorsement"),
                 donation_rate_percent=rate,
+                url=_product_url(r, p.get("url"), f"{where}.url"),
             )
         )
     return picks
+
+
+def _product_url(r: NodeReader, node: Node | None, where: str) -> str | None:
+    """A pick's own product page (the rule: :func:`chalicelib.domain.buy_links.pick_url_problem`)."""
+    url = None if node is None else r.string(node, where)
+    if url is None:
+        return None
+    problem = pick_url_problem(url)
+    if problem is not None:
+        r.error(node, f"{where}: {show(url[:80] + ('...' if len(url) > 80 else ''))} {problem}")
+        return None
+    return url
 
 
 def _party(r: NodeReader, node: Node | None, where: str, key: str, cls: type) -> Merchant | County | None:

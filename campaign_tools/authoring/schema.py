@@ -41,6 +41,7 @@ import json
 import zoneinfo
 from typing import Any
 
+from chalicelib.domain.buy_links import MAX_URL_CHARS
 from chalicelib.domain.ids import CAMPAIGN_ID_PATTERN, SKU, SKU_CHARS
 from chalicelib.domain.model import ENDORSEMENT_KINDS, KINDS
 
@@ -64,6 +65,8 @@ TIME_PATTERN = (
 # An https URL, or a /static/ path; never a ".." segment.
 IMAGE_PATTERN = r"^(?!.*(^|/)\.\.(/|$))(https://[A-Za-z0-9.-]+(:[0-9]+)?(/\S*)?|/static/[^\s\\]+)$"
 SKU_PATTERN = f"^{SKU.pattern}$"
+# A pick's product page (chalicelib.domain.buy_links.pick_url_problem): https, a host, no credentials, no spaces.
+PRODUCT_URL_PATTERN = r"^https://[^\s/?#@]+([/?#]\S*)?$"
 WHOLE_PATTERN = r"^[1-9][0-9]{0,8}$"  # a quoted whole number, as the validator reads "3"
 WHOLE_MAX = 999_999_999
 
@@ -378,6 +381,20 @@ def _defs() -> dict[str, Any]:
                         "`charity.rate`. More than 0% and at most 100%, with the % sign.",
                         ["8%"],
                         _ref("percent"),
+                    ),
+                    "url": _field(
+                        "Product page",
+                        "Optional. This pick's page in the mall, where its buy link goes instead of "
+                        "the stage's PRODUCT_URL_TEMPLATE: an https:// address with no user name or "
+                        f"password, at most {MAX_URL_CHARS:,} characters. The attribution "
+                        "(utm_source, utm_medium, utm_campaign) is added to it.",
+                        ["https://mall.example/item/PRK-3101"],
+                        {
+                            "type": "string",
+                            "maxLength": MAX_URL_CHARS,
+                            "pattern": PRODUCT_URL_PATTERN,
+                            "patternErrorMessage": "Use an https:// address without a user name, password or spaces.",
+                        },
                     ),
                 },
                 ["sku", "name", "price", "merchant", "county", "image"],

@@ -85,6 +85,9 @@ class Pick:
     list_price_fen: int | None = None
     endorsement: Endorsement | None = None
     donation_rate_percent: Decimal | None = None
+    # The mall's product page of this pick (https), instead of the stage's template
+    # (chalicelib.domain.buy_links); None: the template's.
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -219,6 +222,8 @@ def campaign_to_doc(campaign: Campaign) -> dict[str, Any]:
                 else {"by": pick.endorsement.by.to_doc(), "kind": pick.endorsement.kind},
                 "image": pick.image,
                 "donation_rate": _rate(pick.donation_rate_percent),
+                # Only when set, so that documents without one keep their digest.
+                **({"url": pick.url} if pick.url is not None else {}),
             }
         )
     charity = campaign.charity
@@ -266,6 +271,7 @@ def campaign_from_doc(doc: Mapping[str, Any]) -> Campaign:
                 endorsement=None if endorsement is None else Endorsement(Text(endorsement["by"]), endorsement["kind"]),
                 image=p["image"],
                 donation_rate_percent=_parse_rate(p.get("donation_rate")),
+                url=p.get("url"),
             )
         )
     home = doc.get("homepage")

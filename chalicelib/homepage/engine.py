@@ -63,6 +63,7 @@ class SlotPick:
     name: Text
     price_fen: int
     image: str
+    url: str | None = None  # the pick's own product page (chalicelib.domain.buy_links); None: the stage's template
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,9 @@ def homepage_entry(doc: Mapping[str, Any], digest: str = "") -> dict[str, Any] |
         "pinned": list(home["pinned"]),
         "starts_at": doc["starts_at"],
         "ends_at": doc.get("ends_at"),
-        "picks": [{"sku": p["sku"], "name": p["name"], "price": p["price"], "image": p["image"]} for p in doc["products"]],
+        "picks": [
+            {"sku": p["sku"], "name": p["name"], "price": p["price"], "image": p["image"], **_url(p)} for p in doc["products"]
+        ],
     }
 
 
@@ -51,7 +53,9 @@ def entry_from_doc(doc: Mapping[str, Any]) -> HomepageEntry:
         starts_at=parse_stored(doc["starts_at"]),
         ends_at=parse_stored_or_none(doc.get("ends_at")),
         pinned=tuple(doc.get("pinned") or ()),
-        picks=tuple(SlotPick(cid, p["sku"], Text(p["name"]), parse_yuan(p["price"]), p["image"]) for p in doc["picks"]),
+        picks=tuple(
+            SlotPick(cid, p["sku"], Text(p["name"]), parse_yuan(p["price"]), p["image"], p.get("url")) for p in doc["picks"]
+        ),
         digest=str(doc.get("digest") or ""),
     )
 
@@ -78,7 +82,7 @@ def entries_from_campaigns(campaigns: Iterable[Campaign]) -> list[HomepageEntry]
     for c in campaigns:
         if c.homepage is None:
             continue
-        picks = tuple(SlotPick(c.id, p.sku, p.name, p.price_fen, p.image) for p in c.products)
+        picks = tuple(SlotPick(c.id, p.sku, p.name, p.price_fen, p.image, p.url) for p in c.products)
         out.append(HomepageEntry(c.id, c.homepage.weight, c.starts_at, c.ends_at, picks, tuple(c.homepage.pinned)))
     return out
 
@@ -95,12 +99,19 @@ def slot_to_doc(slot: Slot) -> dict[str, Any]:
         "pinned": slot.pinned,
         "starts_at": to_stored(slot.starts_at),
         "ends_at": stored_or_none(slot.ends_at),
+        **({"url": slot.pick.url} if slot.pick.url is not None else {}),
     }
+
+
+def _url(pick: Mapping[str, Any]) -> dict[str, str]:
+    """A pick document's own product page as a partial dict: ``{}`` without one (older documents keep their shape)."""
+    url = pick.get("url")
+    return {} if url is None else {"url": url}
 
 
 def slot_from_doc(doc: Mapping[str, Any]) -> Slot:
     """Inverse of :func:`slot_to_doc`. Raises ``KeyError``/``ValueError`` on a malformed document."""
-    pick = SlotPick(doc["campaign_id"], doc["sku"], Text(doc["name"]), parse_yuan(doc["price"]), doc["image"])
+    pick = SlotPick(doc["campaign_id"], doc["sku"], Text(doc["name"]), parse_yuan(doc["price"]), doc["image"], doc.get("url"))
     return Slot(
         int(doc["position"]), pick, bool(doc["pinned"]), parse_stored(doc["starts_at"]), parse_stored_or_none(doc.get("ends_at"))
     )
@@ -264,7 +275,7 @@ class StoredRotation:
             pick = campaign.pick(slot.pick.sku)
             if pick is None:
                 return None
-            now = SlotPick(campaign.id, pick.sku, pick.name, pick.price_fen, pick.image)
+            now = SlotPick(campaign.id, pick.sku, pick.name, pick.price_fen, pick.image, pick.url)
             pinned = slot.pinned and pick.sku in campaign.homepage.pinned
             return Slot(slot.position, now, pinned, campaign.starts_at, campaign.ends_at)
 

@@ -42,6 +42,7 @@ from chalice.app import Request
 
 from chalicelib.deadline import Deadlines
 from chalicelib.errors import PlatformError
+from chalicelib.settings import Settings
 from chalicelib.web.pages.errors import for_error, internal_error
 from chalicelib.web.response import Response
 from chalicelib.web.view import Links, View, links, pick_lang
@@ -93,9 +94,36 @@ def _prefix(full: str, resource: str, params: tuple[tuple[str, Any], ...]) -> st
     return ""
 
 
-def links_of(request: Any) -> Links:
-    """The request's :class:`Links`: its path prefix and language (``links.lang``); ``Links()`` without a request."""
-    return _NO_LINKS if request is None else links(prefix_of(request), lang_of(request))
+def links_of(request: Any, site: Settings | None = None) -> Links:
+    """The request's :class:`Links`: its path prefix and language (``links.lang``); ``Links()`` without a request.
+
+    ``site``: the stage's settings, for the origin of absolute URLs (:func:`origin_of`) and the
+    product URL template of buy links; without them the links have neither.
+    """
+    if request is None:
+        return _NO_LINKS
+    prefix = prefix_of(request)
+    if site is None:
+        return links(prefix, lang_of(request))
+    return links(prefix, lang_of(request), origin_of(request, site.site_url, prefix), site.product_url_template)
+
+
+_HOST = re.compile(r"[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?")
+_LOCAL_HOST = re.compile(r"(localhost|127\.0\.0\.1)(:[0-9]{1,5})?")
+
+
+def origin_of(request: Any, site_url: str | None, prefix: str = "") -> str:
+    """Where the request's absolute URLs start: ``SITE_URL`` when set (the custom domain: no
+    prefix); else the request's ``Host`` (``http://`` on localhost and 127.0.0.1, else
+    ``https://``) and the path ``prefix``; ``""`` for a missing or malformed Host.
+    (docs/architecture.md, "Share cards and search")"""
+    if site_url:
+        return site_url
+    headers = request.headers or {}
+    host = str(headers.get("host") or "")
+    if not _HOST.fullmatch(host):
+        return ""
+    return f"{'http' if _LOCAL_HOST.fullmatch(host) else 'https'}://{host.lower()}{prefix}"
 
 
 def decoded_params(request: Any, params: dict[str, Any]) -> dict[str, Any]:
@@ -153,7 +181,9 @@ class Web:
     """The app's routes: ``app.route`` plus views, error pages and the response conversion.
 
     ``now``: the instant of a request (the stage's clock, read once per
-    request). ``@web.page(path, fmt)`` passes the handler the request's
+    request); ``settings``: the stage's settings (the site's origin and the
+    buy links' template for the views' links). Every GET route also answers
+    ``HEAD``: the same status and headers, no body. ``@web.page(path, fmt)`` passes the handler the request's
     :class:`View` first, then the path parameters; ``@web.route(path, fmt,
     **options)`` passes the path parameters only (the static files, the
     signed webhooks). Either way the handler returns a :class:`Response`, and
@@ -161,12 +191,17 @@ class Web:
     """
 
     def __init__(
-        self, app: chalice.Chalice, now: Callable[[], datetime], deadlines: Callable[[], Deadlines] | None = None
+        self,
+        app: chalice.Chalice,
+        now: Callable[[], datetime],
+        deadlines: Callable[[], Deadlines] | None = None,
+        settings: Callable[[], Settings] | None = None,
     ) -> None:
         self.app = app
         self._now = now
         # ``deadlines``: the stage's (``services().deadlines``); without it, requests have no deadline.
         self._deadlines = deadlines
+        self._settings = settings
         app.register_middleware(self.remember, "http")
 
     @staticmethod
@@ -197,11 +232,12 @@ class Web:
         def register(handler: Handler) -> Handler:
             @functools.wraps(handler)
             def route(**params: Any) -> chalice.Response:
-                return self._answer(
+                answer = self._answer(
                     handler, fmt, "page", lambda found, got: handler(View(self._now(), found.lang, fmt, found), **got), params
                 )
+                return _without_body_for_head(_request.get() or self.app.current_request, answer)
 
-            self.app.route(path)(route)
+            self.app.route(path, methods=GET_AND_HEAD)(route)
             return handler
 
         return register
@@ -214,9 +250,10 @@ class Web:
         def register(handler: Handler) -> Handler:
             @functools.wraps(handler)
             def route(**params: Any) -> chalice.Response:
-                return self._answer(handler, fmt, kind, lambda found, got: handler(**got), params)
+                answer = self._answer(handler, fmt, kind, lambda found, got: handler(**got), params)
+                return _without_body_for_head(_request.get() or self.app.current_request, answer)
 
-            self.app.route(path, **options)(route)
+            self.app.route(path, **{"methods": GET_AND_HEAD, **options})(route)
             return handler
 
         return register
@@ -229,7 +266,7 @@ class Web:
         found = _NO_LINKS
         try:
             request = _request.get() or self.app.current_request
-            found = links_of(request)
+            found = links_of(request, None if self._settings is None else self._settings())
             within = self._deadlines().begin(kind, getattr(request, "lambda_context", None)) if self._deadlines else nullcontext()
             with within:
                 return to_chalice(call(found, decoded_params(request, params)))
@@ -241,3 +278,14 @@ class Web:
         except Exception:  # noqa: BLE001 - the last line of defence: no traceback to consumers
             log.exception("unexpected error in %s", handler.__name__)
             return to_chalice(internal_error(fmt, found))
+
+
+# Every GET route answers HEAD too (uptime probes, link checkers): RFC 9110 section 9.3.2.
+GET_AND_HEAD = ["GET", "HEAD"]
+
+
+def _without_body_for_head(request: Any, response: chalice.Response) -> chalice.Response:
+    """``response`` with an empty body when ``request`` is a HEAD: its status and headers stay."""
+    if request is not None and request.method == "HEAD":
+        response.body = ""
+    return response

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import quote
 
+from chalicelib.domain.buy_links import buy_url
 from chalicelib.domain.model import DEFAULT_LANG, LANGS
 
 FORMATS = ("html", "json")
@@ -33,10 +34,21 @@ def pick_lang(requested: str | None) -> str:
 @dataclass(frozen=True)
 class Links:
     """Builds URLs under ``prefix`` (``""`` locally and on a custom domain;
-    ``"/api"`` on the raw execute-api URL) in the page's language ``lang``."""
+    ``"/api"`` on the raw execute-api URL) in the page's language ``lang``.
+
+    ``origin``: where absolute URLs start, for share cards, canonical links
+    and the sitemap (:meth:`absolute`): ``SITE_URL`` (``https://fupin.example``),
+    or else the request's scheme, host and path prefix
+    (``https://abc.execute-api.cn-north-1.amazonaws.com.cn/api``); ``""``
+    when unknown (then they stay root-relative, under the prefix).
+    ``product_url_template``: the stage's mall product page with ``{sku}``,
+    for buy links (:meth:`buy`); ``None``: only a pick's own ``url``.
+    """
 
     prefix: str = ""
     lang: str = DEFAULT_LANG
+    origin: str = ""
+    product_url_template: str | None = None
 
     def _q(self, path: str, lang: str | None = None) -> str:
         lang = self.lang if lang is None else lang
@@ -70,11 +82,30 @@ class Links:
         other = "en" if self.lang == DEFAULT_LANG else DEFAULT_LANG
         return self._q(path, other)
 
+    def absolute(self, path: str, lang: str | None = None) -> str:
+        """The absolute URL of the page at ``path`` (a route's path, e.g. ``/charity``) in ``lang``
+        (default: the links' own): :attr:`origin` then the path; root-relative without an origin."""
+        lang = self.lang if lang is None else lang
+        url = f"{self.origin or self.prefix}{path}"
+        return url if lang == DEFAULT_LANG else f"{url}?lang={quote(lang)}"
+
+    def absolute_image(self, src: str | None) -> str | None:
+        """An image's absolute https URL (``src``: an https URL, or a ``/static/...`` path under the
+        origin), or ``None`` when it has none (no origin, or an http one)."""
+        if not src:
+            return None
+        url = src if "://" in src else f"{self.origin}{src}" if self.origin else ""
+        return url if url.startswith("https://") else None
+
+    def buy(self, campaign_id: str, sku: str, pick_url: str | None, medium: str, position: int | None = None) -> str | None:
+        """The buy link of a pick of a live campaign (:func:`chalicelib.domain.buy_links.buy_url`), or ``None``."""
+        return buy_url(sku, campaign_id, self.product_url_template, pick_url, medium=medium, position=position)
+
 
 @functools.lru_cache(maxsize=64)
-def links(prefix: str = "", lang: str = DEFAULT_LANG) -> Links:
-    """The :class:`Links` of a path prefix and language: one shared instance for each pair (it is frozen)."""
-    return Links(prefix=prefix, lang=lang)
+def links(prefix: str = "", lang: str = DEFAULT_LANG, origin: str = "", product_url_template: str | None = None) -> Links:
+    """The :class:`Links` of a path prefix, language, origin and product template: one shared instance for each (it is frozen)."""
+    return Links(prefix=prefix, lang=lang, origin=origin, product_url_template=product_url_template)
 
 
 @dataclass(frozen=True)
@@ -82,7 +113,7 @@ class View:
     """The request's instant ``at``, language ``lang``, format ``fmt`` and ``links`` (in that language).
 
     ``key`` is what the view adds to the cache key of any body made for it
-    (format, language, path prefix), computed once: see :meth:`cache_key`.
+    (format, language, path prefix, origin), computed once: see :meth:`cache_key`.
     Raises ``ValueError`` for a format other than html/json, or links in another language.
     """
 
@@ -90,19 +121,28 @@ class View:
     lang: str
     fmt: str
     links: Links
-    key: tuple[str, str, str] = field(init=False, repr=False, compare=False)
+    key: tuple[str, str, str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.fmt not in FORMATS:
             raise ValueError(f"no format {self.fmt!r}: html or json")
         if self.links.lang != self.lang:
             raise ValueError(f"links in {self.links.lang!r} for a view in {self.lang!r}")
-        object.__setattr__(self, "key", (self.fmt, self.lang, self.links.prefix))
+        object.__setattr__(self, "key", (self.fmt, self.lang, self.links.prefix, self.links.origin))
 
     @classmethod
-    def of(cls, at: datetime, lang: str = DEFAULT_LANG, fmt: str = "html", prefix: str = "") -> View:
-        """The view at ``at`` in ``lang`` and ``fmt``, its links under ``prefix`` (``""``: no stage prefix, as locally)."""
-        return cls(at, lang, fmt, links(prefix, lang))
+    def of(
+        cls,
+        at: datetime,
+        lang: str = DEFAULT_LANG,
+        fmt: str = "html",
+        prefix: str = "",
+        origin: str = "",
+        product_url_template: str | None = None,
+    ) -> View:
+        """The view at ``at`` in ``lang`` and ``fmt``, its links under ``prefix`` (``""``: no stage prefix,
+        as locally), absolute ones at ``origin``, buy links from ``product_url_template``."""
+        return cls(at, lang, fmt, links(prefix, lang, origin, product_url_template))
 
     def cache_key(self, *parts: Hashable) -> tuple[Hashable, ...]:
         """The key of a body made for this view from ``parts`` (what else it depends on):

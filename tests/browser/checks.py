@@ -27,7 +27,9 @@ LAYOUT = """
       src: i.getAttribute('src'), alt: i.getAttribute('alt'), width: i.getAttribute('width'),
       height: i.getAttribute('height'), loading: i.getAttribute('loading'), inFrame: !!i.closest('.pic'),
     })),
-    scripts: Array.from(document.scripts).map((s) => s.getAttribute('src')),
+    // Executable scripts only; JSON-LD data blocks (never run) are counted apart, and have no src.
+    scripts: Array.from(document.scripts).filter((s) => s.type !== 'application/ld+json').map((s) => s.getAttribute('src')),
+    dataBlocks: Array.from(document.scripts).filter((s) => s.type === 'application/ld+json').map((s) => s.getAttribute('src')),
     inlineStyles: document.querySelectorAll('[style]').length,
     inlineHandlers: Array.from(document.querySelectorAll('*')).filter((e) => Array.from(e.attributes).some((a) => a.name.startsWith('on'))).length,
     switchText: (document.querySelector('.lang-switch [lang]') || {}).textContent || null,
@@ -116,6 +118,7 @@ def check_page(tab: Any, response: Any, expected_status: int, lang: str) -> None
         assert image["width"] and image["height"] and image["loading"] == "lazy" and image["inFrame"], image
         assert image["alt"] is not None, image
     assert len(facts["scripts"]) == 1 and re.search(r"/static/countdown\.[0-9a-f]{8}\.js$", facts["scripts"][0])
+    assert facts["dataBlocks"] in ([], [None])  # at most one JSON-LD block (live campaign pages), with no src
     assert facts["inlineStyles"] == 0 and facts["inlineHandlers"] == 0
 
     low = page.evaluate(CONTRAST)

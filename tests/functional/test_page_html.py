@@ -91,7 +91,8 @@ def test_pages_link_the_stylesheet_and_script_by_content_hash(client, publish, c
     css, js = f"/static/site.{digest('site.css')}.css", f"/static/countdown.{digest('countdown.js')}.js"
     assert f'<link rel="stylesheet" href="{css}">' in html
     assert f'<script src="{js}" defer></script>' in html
-    assert re.findall(r"<script[^>]*>", html) == [f'<script src="{js}" defer>']  # no inline script
+    # No inline executable script: the one script without a src is JSON-LD data (a live page).
+    assert re.findall(r"<script[^>]*>", html) == ['<script type="application/ld+json">', f'<script src="{js}" defer>']
     assert " style=" not in html  # no inline style either (the CSP refuses both)
 
 
@@ -124,7 +125,7 @@ def test_hostile_titles_and_names_are_escaped(client, publish, clock, path):
     html = html_of(get(client, path))
     assert "<script>alert" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;&#34;&gt;&lt;img src=x onerror=alert(2)&gt;" in html
-    assert len(re.findall(r"<script", html)) == 1
+    assert len(re.findall(r'<script(?! type="application/ld\+json">)', html)) == 1  # JSON-LD aside: the script file
 
 
 def test_missing_static_images_become_the_placeholder(client, publish, clock):

@@ -64,6 +64,7 @@ def test_live_json_has_the_brief_shape_and_language(client, publish, clock):
         "county": {"code": "511902", "name": "Bazhou District"},
         "endorsement": {"by": "County government", "kind": "government"},
         "image": "/static/placeholder.svg",
+        "buy_url": None,  # no PRODUCT_URL_TEMPLATE, no url of its own: no buy link
     }
     zh = body(get(client, "/api/campaigns/poverty-day-2026?lang=fr"))
     assert zh["title"] == "活动 poverty-day-2026"
@@ -143,6 +144,7 @@ def test_homepage_shows_the_rotation_and_drops_picks_at_their_end(client, publis
         "pinned": True,
         "image": "/static/placeholder.svg",
         "url": "/campaigns/poverty-day-2026",
+        "buy_url": None,  # no PRODUCT_URL_TEMPLATE, no url of its own: no buy link
     }
     assert {s["campaign_id"] for s in data["slots"]} == {"poverty-day-2026", "bazhong-pork-charity"}
     clock.set(local(2026, 10, 17, 12))

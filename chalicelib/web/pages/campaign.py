@@ -12,7 +12,7 @@ ended      410     a charity sale's final result
 JSON (``body_json``): ``{"id", "kind", "state", "title", "summary", "timezone",
 "teaser_from", "starts_at", "ends_at", "products": [...], "charity"?: {...},
 "tourism"?: [...]}``; money is yuan text with 2 decimals, times ISO 8601 in the
-campaign's zone; teaser and ended products carry no prices.
+campaign's zone; teaser and ended products carry no prices and no ``buy_url``.
 
 ``Cache-Control: public, max-age=N``: N is at most 300 and never past the
 next state change; at most 60 while a charity sale is live (its totals move
@@ -21,21 +21,27 @@ with every sale); 10 for an unknown id (it may be published at any time).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from markupsafe import Markup
+
 from chalicelib.domain import window
+from chalicelib.domain.buy_links import CAMPAIGN
 from chalicelib.domain.ids import is_campaign_id
 from chalicelib.domain.model import Campaign
 from chalicelib.domain.money import fen_to_yuan_str, percent_str
 from chalicelib.domain.totals import CharityFigures, CharityTotals, TotalsSource, charity_figures, no_totals
+from chalicelib.web.assets import image_src
 from chalicelib.web.pages.errors import not_found
 from chalicelib.web.pages.source import Source, page_cache
 from chalicelib.web.response import HTML, JSON, LIVE_TOTALS_MAX_AGE_S, Response, cache_control, json_text, may_serve_stale
 from chalicelib.web.templates import remaining, render_page
-from chalicelib.web.view import View
+from chalicelib.web.view import Links, View
 
+_NO_LINKS = Links()  # no origin, no product template: no buy links
 UNKNOWN_MAX_AGE_S = 10  # an unknown id may be published at any time (the release pointer is cached 5 s)
 
 
@@ -67,7 +73,9 @@ def page(source: Source, view: View, campaign_id: str, totals: TotalsSource = no
     cache = page_cache(source)
     key = view.cache_key("campaign", campaign.id, state, _figures(charity_totals), None if figures is None else figures.key())
     if view.fmt == "json":
-        body = cache.body(key, campaign, lambda: json_text(body_json(campaign, state, view.lang, charity_totals, at)))
+        body = cache.body(
+            key, campaign, lambda: json_text(body_json(campaign, state, view.lang, charity_totals, at=at, links=view.links))
+        )
         return Response(status, body, JSON, headers, state)
     seconds_left = None if until is None else int((until - at).total_seconds())
 
@@ -82,10 +90,52 @@ def page(source: Source, view: View, campaign_id: str, totals: TotalsSource = no
             countdown=countdown,
             totals=charity_totals,
             figures=figures,
+            structured_data=structured_data(campaign, view.lang, view.links) if state == window.LIVE else None,
         )
 
     text = "" if seconds_left is None else remaining(seconds_left, view.lang)
     return Response(status, cache.countdown_body(key, campaign, render, seconds_left, text), HTML, headers, state)
+
+
+# Inside <script>, "</script>" or "<!--" in campaign text would end or change the element:
+# the three characters are written as JSON escapes, which mean the same to a JSON parser.
+_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
+def structured_data(campaign: Campaign, lang: str, links: Links) -> Markup:
+    """The schema.org JSON-LD of a live campaign page in ``lang``: an ``ItemList`` of its picks, each a
+    ``Product`` with an ``Offer`` (``price`` in yuan text, ``priceCurrency`` CNY, ``validFrom`` = the
+    start, ``priceValidUntil`` = the end (exclusive; none for an open-ended store), ``url`` = the buy
+    link, else the campaign page), escaped for a ``<script type="application/ld+json">`` element."""
+    page_url = links.absolute(f"/campaigns/{campaign.id}")
+    items = []
+    for position, p in enumerate(campaign.products, start=1):
+        offer: dict[str, Any] = {
+            "@type": "Offer",
+            "price": fen_to_yuan_str(p.price_fen),
+            "priceCurrency": "CNY",
+            "validFrom": _iso(campaign, campaign.starts_at),
+            "url": links.buy(campaign.id, p.sku, p.url, CAMPAIGN) or page_url,
+            "availability": "https://schema.org/InStock",
+        }
+        if campaign.ends_at is not None:
+            offer["priceValidUntil"] = _iso(campaign, campaign.ends_at)
+        product: dict[str, Any] = {"@type": "Product", "name": p.name.get(lang), "sku": p.sku}
+        image = links.absolute_image(image_src(p.image))
+        if image is not None:
+            product["image"] = image
+        product["brand"] = {"@type": "Organization", "name": p.merchant.name.get(lang)}
+        product["offers"] = offer
+        items.append({"@type": "ListItem", "position": position, "item": product})
+    data = {
+        "@context": "https://schema.org",
+        "@type": "ItemList",
+        "name": campaign.title.get(lang),
+        "url": page_url,
+        "numberOfItems": len(items),
+        "itemListElement": items,
+    }
+    return Markup(json.dumps(data, ensure_ascii=False).translate(_SCRIPT_SAFE))  # noqa: S704 - escaped above
 
 
 def _figures(totals: CharityTotals | None) -> tuple[int, int, int] | None:
@@ -114,12 +164,21 @@ def disbursements_json(campaign: Campaign, lang: str) -> list[dict[str, Any]]:
 
 
 def body_json(
-    campaign: Campaign, state: str, lang: str, totals: CharityTotals | None, at: datetime | None = None
+    campaign: Campaign,
+    state: str,
+    lang: str,
+    totals: CharityTotals | None,
+    *,
+    at: datetime | None = None,
+    links: Links | None = None,
 ) -> dict[str, Any]:
     """The ``/api/campaigns/{id}`` body in ``lang`` at ``state`` (teaser and ended: no prices).
 
     ``at``: the request's instant, from which a charity sale's ``confirmed``, ``pending`` and
     ``balance`` are computed (``None``: every donation counts as pending's complement, confirmed).
+
+    A live product also has ``buy_url``: its buy link (``links.buy``,
+    :mod:`chalicelib.domain.buy_links`), ``None`` without a product page; teaser and ended ones have none.
     """
     show_prices = state == window.LIVE
     products = []
@@ -137,6 +196,7 @@ def body_json(
             item["list_price"] = None if p.list_price_fen is None else fen_to_yuan_str(p.list_price_fen)
             if p.donation_rate_percent is not None:
                 item["donation_rate"] = percent_str(p.donation_rate_percent)
+            item["buy_url"] = (links or _NO_LINKS).buy(campaign.id, p.sku, p.url, CAMPAIGN)
         products.append(item)
     body: dict[str, Any] = {
         "id": campaign.id,

@@ -1,7 +1,7 @@
 """``GET /`` and ``GET /api/homepage``: the rotation's slots shown at the request's instant, then the live campaigns.
 
 JSON: ``{"rotation": n, "rotated_at": ..., "slots": [{"position", "campaign_id",
-"sku", "name", "price", "pinned", "image", "url"}]}``.
+"sku", "name", "price", "pinned", "image", "url", "buy_url"}]}``.
 
 The stored rotation (:class:`chalicelib.homepage.stored.StoredRotation`) holds
 the layout of every span up to the next scheduled rotation (a span begins at
@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain import window
+from chalicelib.domain.buy_links import HOMEPAGE
 from chalicelib.domain.money import fen_to_yuan_str
 from chalicelib.domain.times import parse_stored, parse_stored_or_none
 from chalicelib.domain.window import Window
@@ -159,7 +160,8 @@ def page(source: Source, view: View, slots: int, rotation_minutes: int) -> Respo
 
 
 def slot_json(slot: Slot, lang: str, links: Links) -> dict[str, Any]:
-    """One slot of ``/api/homepage`` (``url``: its campaign page)."""
+    """One slot of ``/api/homepage`` (``url``: its campaign page; ``buy_url``: the pick's buy link,
+    :func:`chalicelib.domain.buy_links.buy_url`, or ``None`` without a product page)."""
     return {
         "position": slot.position,
         "campaign_id": slot.pick.campaign_id,
@@ -169,6 +171,7 @@ def slot_json(slot: Slot, lang: str, links: Links) -> dict[str, Any]:
         "pinned": slot.pinned,
         "image": slot.pick.image,
         "url": links.campaign(slot.pick.campaign_id),
+        "buy_url": links.buy(slot.pick.campaign_id, slot.pick.sku, slot.pick.url, HOMEPAGE, slot.position),
     }
 
 
