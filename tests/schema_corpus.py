@@ -10,6 +10,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CHARITY = "bazhong-pork-charity.yaml"
+# One payout to the cause, its receipt to fill in (charity.disbursements).
+PAYOUT = '\n  disbursements:\n    - {at: 2026-12-20T10:00:00, amount: "300.00", to: {zh-CN: 巴中市教育基金, en: Bazhong fund}, receipt: RECEIPT}'
 DAY = "poverty-day-2026.yaml"
 STORE = "store-bazhou-district.yaml"
 
@@ -60,7 +62,31 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
         "image: /static/pork.svg",
         "image: /static/pork.svg\n    url: https://mall.example/" + "a" * (2048 - 21),
     ),
+    ("return window of 15 days", CHARITY, "points_per_yuan: 100", "points_per_yuan: 100\n  return_days: 15"),
+    ("return window of 0 days", CHARITY, "points_per_yuan: 100", "points_per_yuan: 100\n  return_days: 0"),
+    ("quoted return window", CHARITY, "points_per_yuan: 100", 'points_per_yuan: 100\n  return_days: "7"'),
+    ("a payout", CHARITY, "points_per_yuan: 100", "points_per_yuan: 100" + PAYOUT.replace("RECEIPT", "https://fund.example/r/1")),
     # --- what `campaign validate` refuses
+    ("return window over a year", CHARITY, "points_per_yuan: 100", "points_per_yuan: 100\n  return_days: 366"),
+    ("negative return window", CHARITY, "points_per_yuan: 100", "points_per_yuan: 100\n  return_days: -1"),
+    (
+        "payout receipt over http",
+        CHARITY,
+        "points_per_yuan: 100",
+        "points_per_yuan: 100" + PAYOUT.replace("RECEIPT", "http://fund.example/r/1"),
+    ),
+    (
+        "payout of 0",
+        CHARITY,
+        "points_per_yuan: 100",
+        "points_per_yuan: 100" + PAYOUT.replace("RECEIPT", "https://fund.example/r/1").replace('"300.00"', '"0.00"'),
+    ),
+    (
+        "payout without a receipt",
+        CHARITY,
+        "points_per_yuan: 100",
+        "points_per_yuan: 100" + PAYOUT.replace(", receipt: RECEIPT", ""),
+    ),
     ("price of 0", CHARITY, 'price: "68.00"', 'price: "0"'),
     ("price of 0.00", CHARITY, 'price: "68.00"', 'price: "0.00"'),
     ("unquoted price of 0", CHARITY, 'price: "68.00"', "price: 0"),

@@ -41,12 +41,15 @@ from campaign_tools.authoring.yaml_nodes import MAX_FILE_BYTES, NodeReader, comp
 from chalicelib.domain.buy_links import pick_url_problem
 from chalicelib.domain.ids import SKU_CHARS, is_campaign_id, is_sku
 from chalicelib.domain.model import (
+    DEFAULT_RETURN_DAYS,
     ENDORSEMENT_KINDS,
     KINDS,
     LANGS,
+    MAX_RETURN_DAYS,
     Campaign,
     Charity,
     County,
+    Disbursement,
     Endorsement,
     Homepage,
     Merchant,
@@ -313,7 +316,7 @@ def _read_campaign(r: NodeReader, root: Node, expected_id: str | None) -> Campai
     _check_order(r, top, times)
     products = _read_products(r, top.get("products"), kind)
     homepage = _read_homepage(r, top.get("homepage"), products)
-    charity = _read_charity(r, top.get("charity"), kind, root)
+    charity = _read_charity(r, top.get("charity"), kind, root, zone)
     tourism = _read_tourism(r, top.get("tourism"), kind)
     if kind and kind != "regional_store" and "ends_at" not in top:
         r.error(
@@ -616,7 +619,7 @@ def _read_homepage(r: NodeReader, node: Node | None, products: list[Pick]) -> Ho
     return Homepage(weight, tuple(pinned))
 
 
-def _read_charity(r: NodeReader, node: Node | None, kind: str | None, root: Node) -> Charity | None:
+def _read_charity(r: NodeReader, node: Node | None, kind: str | None, root: Node, zone: tzinfo) -> Charity | None:
     if node is None:
         if kind == "charity_sale":
             r.error(
@@ -628,7 +631,12 @@ def _read_charity(r: NodeReader, node: Node | None, kind: str | None, root: Node
             r.keys["charity"],
             f"charity: only a charity_sale has a charity block (this campaign is {kind}); remove it or write kind: charity_sale",
         )
-    found = r.mapping(node, "charity", ("rate", "goal", "beneficiary", "partner"), ("beneficiaries", "points_per_yuan"))
+    found = r.mapping(
+        node,
+        "charity",
+        ("rate", "goal", "beneficiary", "partner"),
+        ("beneficiaries", "points_per_yuan", "return_days", "disbursements"),
+    )
     if found is None:
         return None
     opt = {k: None if k not in found else r.whole(found[k], f"charity.{k}") for k in ("beneficiaries", "points_per_yuan")}
@@ -637,8 +645,51 @@ def _read_charity(r: NodeReader, node: Node | None, kind: str | None, root: Node
         goal_fen=None if "goal" not in found else r.money_fen(found["goal"], "charity.goal"),
         beneficiary=_text(r, found.get("beneficiary"), "charity.beneficiary"),
         partner=_text(r, found.get("partner"), "charity.partner"),
+        return_days=_return_days(r, found.get("return_days")),
+        disbursements=_disbursements(r, found.get("disbursements"), zone),
         **opt,
     )
+
+
+def _return_days(r: NodeReader, node: Node | None) -> int:
+    """``charity.return_days``: whole days, 0 to :data:`MAX_RETURN_DAYS` (docs/donations.md, "Pending, then confirmed")."""
+    if node is None:
+        return DEFAULT_RETURN_DAYS
+    days = r.whole(node, "charity.return_days", minimum=0)
+    if days is not None and days > MAX_RETURN_DAYS:
+        r.error(node, f"charity.return_days: {days} is over {MAX_RETURN_DAYS}; write the return window in days, e.g. 7")
+    return DEFAULT_RETURN_DAYS if days is None else days
+
+
+def _disbursements(r: NodeReader, node: Node | None, zone: tzinfo) -> tuple[Disbursement, ...]:
+    """``charity.disbursements``: the payouts to the cause, each ``{at, amount, to, receipt}``."""
+    if node is None:
+        return ()
+    payouts = []
+    for i, item in enumerate(r.sequence(node, "charity.disbursements") or ()):
+        where = f"charity.disbursements[{i}]"
+        found = r.mapping(item, where, ("at", "amount", "to", "receipt"), ())
+        if found is None:
+            continue
+        at = _time(r, found.get("at"), f"{where}.at", zone)
+        amount = r.money_fen(found["amount"], f"{where}.amount") if "amount" in found else None
+        to = _text(r, found.get("to"), f"{where}.to")
+        receipt = _receipt(r, found.get("receipt"), f"{where}.receipt")
+        if at is not None and amount is not None and to is not None and receipt is not None:
+            payouts.append(Disbursement(at=at, amount_fen=amount, to=to, receipt=receipt))
+    return tuple(payouts)
+
+
+def _receipt(r: NodeReader, node: Node | None, where: str) -> str | None:
+    """A payout's public receipt (the rule: :func:`chalicelib.domain.buy_links.pick_url_problem`)."""
+    url = None if node is None else r.string(node, where)
+    if url is None:
+        return None
+    problem = pick_url_problem(url, "payout receipts")
+    if problem is not None:
+        r.error(node, f"{where}: {show(url[:80] + ('...' if len(url) > 80 else ''))} {problem}")
+        return None
+    return url
 
 
 def _read_tourism(r: NodeReader, node: Node | None, kind: str | None) -> list[Sight]:

@@ -43,7 +43,7 @@ from typing import Any
 
 from chalicelib.domain.buy_links import MAX_URL_CHARS
 from chalicelib.domain.ids import CAMPAIGN_ID_PATTERN, SKU, SKU_CHARS
-from chalicelib.domain.model import ENDORSEMENT_KINDS, KINDS
+from chalicelib.domain.model import ENDORSEMENT_KINDS, KINDS, MAX_RETURN_DAYS
 
 __all__ = ["campaign_json_schema", "schema_json_text"]
 
@@ -67,6 +67,12 @@ IMAGE_PATTERN = r"^(?!.*(^|/)\.\.(/|$))(https://[A-Za-z0-9.-]+(:[0-9]+)?(/\S*)?|
 SKU_PATTERN = f"^{SKU.pattern}$"
 # A pick's product page (chalicelib.domain.buy_links.pick_url_problem): https, a host, no credentials, no spaces.
 PRODUCT_URL_PATTERN = r"^https://[^\s/?#@]+([/?#]\S*)?$"
+_DISBURSEMENT_EXAMPLE = {
+    "at": "2026-12-20T10:00:00",
+    "amount": "30000.00",
+    "to": {"zh-CN": "巴中市教育基金", "en": "Bazhong education fund"},
+    "receipt": "https://fund.example/receipts/2026-12",
+}
 WHOLE_PATTERN = r"^[1-9][0-9]{0,8}$"  # a quoted whole number, as the validator reads "3"
 WHOLE_MAX = 999_999_999
 
@@ -475,6 +481,68 @@ def _defs() -> dict[str, Any]:
                         "whole number, 1 or more. Leave it out to turn point donations off.",
                         [100],
                         _ref("whole"),
+                    ),
+                    "return_days": _field(
+                        "Return window (days)",
+                        "Optional, default 7 (China's seven-day no-reason returns). A sale's donation "
+                        "is pending for this many days after it is paid, then confirmed. A whole "
+                        f"number from 0 to {MAX_RETURN_DAYS}.",
+                        [7],
+                        {
+                            "type": ["integer", "string"],
+                            "minimum": 0,
+                            "maximum": MAX_RETURN_DAYS,
+                            "pattern": r"^(0|[1-9][0-9]{0,2})$",
+                            "errorMessage": f"Write a whole number of days from 0 to {MAX_RETURN_DAYS}.",
+                        },
+                    ),
+                    "disbursements": _field(
+                        "Payouts",
+                        "Optional. Money paid out to the cause, shown on the page with its receipt: "
+                        "`at` (when), `amount` (yuan), `to` (the recipient, per language) and "
+                        "`receipt` (an https:// address). `campaign publish` refuses payouts that add "
+                        "up to more than the confirmed donations.",
+                        [[_DISBURSEMENT_EXAMPLE]],
+                        {
+                            "type": "array",
+                            "items": _field(
+                                "Payout",
+                                "One payout to the cause.",
+                                [_DISBURSEMENT_EXAMPLE],
+                                _object(
+                                    {
+                                        "at": _field(
+                                            "Paid out at",
+                                            "When the money was paid out. " + _TIME_RULE,
+                                            ["2026-12-20T10:00:00"],
+                                            _ref("time"),
+                                        ),
+                                        "amount": _field(
+                                            "Amount",
+                                            "The amount paid out, in yuan (CNY), more than 0.",
+                                            ["30000.00"],
+                                            _ref("money"),
+                                        ),
+                                        "to": _field(
+                                            "Recipient", "Who received the money.", [_DISBURSEMENT_EXAMPLE["to"]], _ref("text")
+                                        ),
+                                        "receipt": _field(
+                                            "Receipt",
+                                            "The public receipt: an https:// address with no user name or password, "
+                                            f"at most {MAX_URL_CHARS:,} characters.",
+                                            [_DISBURSEMENT_EXAMPLE["receipt"]],
+                                            {
+                                                "type": "string",
+                                                "maxLength": MAX_URL_CHARS,
+                                                "pattern": PRODUCT_URL_PATTERN,
+                                                "patternErrorMessage": "Use an https:// address without a user name, password or spaces.",
+                                            },
+                                        ),
+                                    },
+                                    ["at", "amount", "to", "receipt"],
+                                ),
+                            ),
+                        },
                     ),
                 },
                 ["rate", "goal", "beneficiary", "partner"],

@@ -35,14 +35,15 @@ MAX_URL_CHARS = 2048
 SKU_FIELD = "{sku}"
 
 
-def pick_url_problem(url: str) -> str | None:
-    """Why ``url`` cannot be a pick's product page, or ``None`` when it can.
+def pick_url_problem(url: str, pages: str = "the mall's product pages") -> str | None:
+    """Why ``url`` cannot be a pick's product page (or another public page: ``pages`` names them
+    in the message, e.g. "payout receipts"), or ``None`` when it can.
 
     The rule: ``https://`` with a host, no user name or password, no
     whitespace, at most :data:`MAX_URL_CHARS` characters.
     """
     if len(url) > MAX_URL_CHARS:
-        return f"is {len(url):,} characters long; a product page address has at most {MAX_URL_CHARS:,}"
+        return f"is {len(url):,} characters long; an address of {pages} has at most {MAX_URL_CHARS:,}"
     if any(c.isspace() for c in url):
         return "has a space in it; percent-encode it (%20) or remove it"
     try:
@@ -51,7 +52,7 @@ def pick_url_problem(url: str) -> str | None:
     except ValueError:
         return "is not a valid URL"
     if parts.scheme != "https":
-        return "is not an https:// address; the mall's product pages are https"
+        return f"is not an https:// address; {pages} are https"
     if "@" in parts.netloc:
         return "has a user name or password in it; remove them"
     if not parts.hostname:

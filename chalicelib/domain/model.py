@@ -107,6 +107,7 @@ class Disbursement:
 
 
 DEFAULT_RETURN_DAYS = 7  # China's seven-day no-reason return rule (docs/donations.md, "Pending, then confirmed")
+MAX_RETURN_DAYS = 365  # a longer window would keep donations pending past any campaign's year (docs/yaml.md)
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,14 @@ def entry_to_doc(entry: HomepageEntry) -> dict[str, Any]:
         "starts_at": to_stored(entry.starts_at),
         "ends_at": stored_or_none(entry.ends_at),
         "picks": [
-            {"sku": p.sku, "name": p.name.to_doc(), "price": fen_to_yuan_str(p.price_fen), "image": p.image} for p in entry.picks
+            {
+                "sku": p.sku,
+                "name": p.name.to_doc(),
+                "price": fen_to_yuan_str(p.price_fen),
+                "image": p.image,
+                **({"url": p.url} if p.url is not None else {}),
+            }
+            for p in entry.picks
         ],
     }
 

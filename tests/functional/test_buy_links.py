@@ -172,7 +172,10 @@ def test_local_http_templates_and_site_urls_are_accepted():
         ("https://mall.example/x", None),
         ("http://mall.example/x", "is not an https:// address; the mall's product pages are https"),
         ("https://a:b@mall.example/x", "has a user name or password in it; remove them"),
-        ("https://mall.example/" + "a" * 2028, "is 2,049 characters long; a product page address has at most 2,048"),
+        (
+            "https://mall.example/" + "a" * 2028,
+            "is 2,049 characters long; an address of the mall's product pages has at most 2,048",
+        ),
         ("https:///x", "has no host"),
         ("https://mall.example:port/x", "is not a valid URL"),
     ],

@@ -226,7 +226,7 @@ def _object_schemas(node: Any) -> Iterator[dict]:
 
 def test_every_object_refuses_unknown_keys():
     objects = list(_object_schemas(campaign_json_schema()))
-    # the campaign, text, merchant, county, endorsement, product, homepage, charity, sight
+    # the campaign, text, merchant, county, endorsement, product, homepage, charity, payout, sight
     assert sorted(o["title"] for o in objects) == sorted(
         [
             "Campaign (YAML v1)",
@@ -237,6 +237,7 @@ def test_every_object_refuses_unknown_keys():
             "Product pick",
             "Homepage",
             "Charity",
+            "Payout",
             "Tourism sight",
         ]
     )
