@@ -16,12 +16,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from chalicelib.books.service import Books, BookSizes
 from chalicelib.clock import Clock, system_clock
 from chalicelib.deadline import Deadlines
-from chalicelib.domain.totals import TotalsSource
+from chalicelib.domain.totals import TotalsSource, charity_figures
 from chalicelib.homepage.job import RotationJob
 from chalicelib.observability import Observability
 from chalicelib.releases.catalog import StoreCatalog
@@ -86,7 +87,18 @@ class Services:
             books = self.books.books([campaign_id]).get(campaign_id)
             return books is not None and (books.orders > 0 or books.point_donations > 0)
 
-        return Publisher(self.releases, self.clock, actor=actor, commit=commit, progress=progress, has_donations=has_donations)
+        def confirmed_fen(campaign_id: str, at: datetime, return_days: int) -> int:
+            return charity_figures(self.books.totals(campaign_id), at, return_days, 0).confirmed_fen
+
+        return Publisher(
+            self.releases,
+            self.clock,
+            actor=actor,
+            commit=commit,
+            progress=progress,
+            has_donations=has_donations,
+            confirmed_fen=confirmed_fen,
+        )
 
 
 _lock = threading.Lock()

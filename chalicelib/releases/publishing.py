@@ -34,7 +34,8 @@ from typing import Any
 
 from chalicelib.clock import Clock
 from chalicelib.domain.model import Campaign, campaign_to_doc
-from chalicelib.errors import NothingToRollBack, ReleaseConflict, StoreUnavailable
+from chalicelib.domain.money import fen_to_yuan_str
+from chalicelib.errors import NothingToRollBack, PlatformError, ReleaseConflict, StoreUnavailable
 from chalicelib.homepage.stored import homepage_entry
 from chalicelib.releases.documents import catalog_entry, doc_digest
 from chalicelib.releases.risks import Risk, RiskyPublish, risks_of
@@ -164,6 +165,23 @@ def _diff_campaign(cid: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> 
     return changes
 
 
+class PayoutsExceedConfirmed(PlatformError):
+    """A publish lists payouts to a cause above the donations confirmed on the stage (nothing was written)."""
+
+    STATUS_CODE = 409
+    CODE = "payouts_exceed_confirmed"
+
+    def __init__(self, short: Sequence[tuple[str, int, int]], at: datetime) -> None:
+        lines = [
+            f"{cid}: the disbursements add up to {fen_to_yuan_str(paid)} yuan, {fen_to_yuan_str(paid - confirmed)} yuan "
+            f"more than the {fen_to_yuan_str(confirmed)} yuan confirmed on this stage at {at.isoformat()}; "
+            "lower or remove a payout, or publish it once that much is confirmed"
+            for cid, paid, confirmed in short
+        ]
+        super().__init__("nothing was published:\n  " + "\n  ".join(lines))
+        self.short = tuple(short)
+
+
 class Publisher:
     """Plans, publishes and rolls back releases on a :class:`~chalicelib.store.releases.ReleaseStore`.
 
@@ -181,6 +199,7 @@ class Publisher:
         commit: str = "",
         progress: Callable[[int], Callable[[int], None]] | None = None,
         has_donations: Callable[[str], bool] = lambda campaign_id: False,
+        confirmed_fen: Callable[[str, datetime, int], int] | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -188,6 +207,9 @@ class Publisher:
         self.commit = commit
         # campaign id -> whether its books hold donations (a sale or a point donation)
         self._has_donations = has_donations
+        # (campaign id, instant, return_days) -> its confirmed donations in fen on this stage;
+        # None: no books to check payouts against (every payout is then refused)
+        self._confirmed_fen = confirmed_fen
         # progress(total) -> advance(n): the CLI's progress bar for large publishes
         self._progress = progress
 
@@ -200,6 +222,21 @@ class Publisher:
             if doc is not None:
                 docs[cid] = doc
         return docs
+
+    def _check_payouts(self, campaigns: Sequence[Campaign]) -> None:
+        """Raise :class:`PayoutsExceedConfirmed` (nothing written) when a charity sale's
+        disbursements add up to more than its confirmed donations at the stage's clock
+        (docs/donations.md, "Payouts")."""
+        at = self.clock()
+        short = []
+        for c in campaigns:
+            if c.charity is None or not c.charity.disbursements:
+                continue
+            confirmed = 0 if self._confirmed_fen is None else self._confirmed_fen(c.id, at, c.charity.return_days)
+            if c.charity.disbursed_fen > confirmed:
+                short.append((c.id, c.charity.disbursed_fen, confirmed))
+        if short:
+            raise PayoutsExceedConfirmed(short, at)
 
     def plan(self, campaigns: Sequence[Campaign]) -> Plan:
         """Compare ``campaigns`` with the live release. Reads only."""
@@ -245,6 +282,7 @@ class Publisher:
         refused = [r for r in plan.risks if r.campaign_id not in allow]
         if refused:
             raise RiskyPublish(refused)
+        self._check_payouts(campaigns)
         manifest = dict(plan.manifest)
         old_manifest = {} if current is None else dict(current.manifest)
         new_versions = [(cid, manifest[cid], doc) for cid, doc in plan.docs.items() if old_manifest.get(cid) != manifest[cid]]
@@ -322,4 +360,4 @@ class Publisher:
         return current, target
 
 
-__all__ = ["Change", "Plan", "Publisher", "Risk", "RiskyPublish"]
+__all__ = ["Change", "PayoutsExceedConfirmed", "Plan", "Publisher", "Risk", "RiskyPublish"]

@@ -15,7 +15,9 @@ import pytest
 
 from campaign_tools.sign import generate_secret, sign_headers
 from chalicelib.domain.model import Disbursement, Text
+from chalicelib.releases.publishing import PayoutsExceedConfirmed, Publisher
 from tests.factories import charity_sale, local
+from tests.stores import release_store
 from tests.webhooks import webhook_services
 
 SECRET = generate_secret()
@@ -132,15 +134,20 @@ def test_a_return_window_of_0_days_confirms_at_once(client, publish, clock):
     assert figures(client)["confirmed"] == "10.90" and charity(client)["return_days"] == 0
 
 
-def test_payouts_are_shown_with_their_receipts_and_the_balance(client, publish, clock):
-    c = charity_sale()
-    paid = Disbursement(
+def _payout(amount_fen: int) -> Disbursement:
+    return Disbursement(
         local(2026, 12, 10, 9),
-        500,
+        amount_fen,
         Text({"zh-CN": "巴中市儿童基金会", "en": "Bazhong Children's Fund"}),
         "https://fund.example/r/1",
     )
-    publish(replace(c, charity=replace(c.charity, disbursements=(paid,))))
+
+
+def test_payouts_are_shown_with_their_receipts_and_the_balance(client, table, clock):
+    c = charity_sale()
+    # published as the stage would once enough is confirmed (the refusal is the next test)
+    publisher = Publisher(release_store(table), clock, confirmed_fen=lambda cid, at, days: 1090)
+    publisher.publish([replace(c, charity=replace(c.charity, disbursements=(_payout(500),)))])
     clock.set(local(2026, 12, 1, 12))
     post(client, "/api/sales", sale("ORD-20261201-0001"))
     clock.set(local(2026, 12, 10, 12))
@@ -152,6 +159,23 @@ def test_payouts_are_shown_with_their_receipts_and_the_balance(client, publish, 
     html = get(client, f"/campaigns/{CID}/ledger?lang=en")[1]
     assert "Bazhong Children&#39;s Fund" in html and 'href="https://fund.example/r/1"' in html
     assert '<dd class="figure-balance">¥5.90</dd>' in html
+
+
+def test_publish_refuses_payouts_above_the_confirmed_donations_on_the_stages_clock(client, publish, clock):
+    c = charity_sale()
+    publish(c)
+    clock.set(local(2026, 12, 1, 12))
+    post(client, "/api/sales", sale("ORD-20261201-0001"))  # 10.90 donated, confirmed from Dec 8, 10:00
+    with pytest.raises(PayoutsExceedConfirmed, match="5.00 yuan more than the 0.00 yuan confirmed"):  # all still pending
+        publish(replace(c, charity=replace(c.charity, disbursements=(_payout(500),))))
+    clock.set(local(2026, 12, 10, 12))
+    with pytest.raises(PayoutsExceedConfirmed) as refused:  # 10.91 paid out of 10.90 confirmed
+        publish(replace(c, charity=replace(c.charity, disbursements=(_payout(1091),))))
+    assert "bazhong-pork-charity: the disbursements add up to 10.91 yuan, 0.01 yuan more than the 10.90 yuan confirmed" in str(
+        refused.value
+    )
+    plan, release = publish(replace(c, charity=replace(c.charity, disbursements=(_payout(1090),))))
+    assert release is not None and release.number == 2  # the refused publishes wrote no release
 
 
 def test_find_my_order_shows_its_donation_refunds_and_state_and_nothing_else(client, live, clock):
