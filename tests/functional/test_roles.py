@@ -269,11 +269,16 @@ def recorded(table, clock):
             get("/impact", "/impact")
             get("/api/impact", "/api/impact")
             get("/static/{name}", "/static/placeholder.svg")
+            get("/homepage/exposure", "/homepage/exposure?date=2026-12-01")
+            get("/api/homepage/exposure", "/api/homepage/exposure?date=2026-12-01")
+            get("/sitemap.xml", "/sitemap.xml")
+            get("/robots.txt", "/robots.txt")
             out["api_handler"] = recorder.calls
     finally:
         wiring.configure(None)
         undo()
     routes = {(path, method) for path, methods in app.routes.items() for method in methods}
+    visited |= {(route, "HEAD") for route, method in visited if method == "GET"}  # HEAD runs GET's code path
     assert visited == routes, f"routes this test does not exercise: {sorted(routes - visited)}"
     return out
 

@@ -276,6 +276,8 @@ CONCRETE = {
     "/api/impact": ["/api/impact"],
     "/sitemap.xml": ["/sitemap.xml"],
     "/robots.txt": ["/robots.txt"],
+    "/homepage/exposure": ["/homepage/exposure?date=2026-11-20", "/homepage/exposure?date=soon"],
+    "/api/homepage/exposure": ["/api/homepage/exposure?date=2026-11-20", "/api/homepage/exposure"],
 }
 
 

@@ -53,6 +53,8 @@ def parse_day(text: str | None) -> tuple[date, datetime, datetime]:
         day = date.fromisoformat(text)
     except ValueError:
         raise BadRequest(f"date {text!r} is not a calendar date", field="date") from None
+    if not 2000 <= day.year <= 2100:  # the years campaigns may name (docs/yaml.md, "Times")
+        raise BadRequest(f"date {text!r} is out of range; give a day from 2000 to 2100", field="date")
     start = datetime.combine(day, time(), BEIJING)
     return day, start, start + timedelta(days=1)
 
