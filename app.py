@@ -81,7 +81,7 @@ def _campaign(view: View, campaign_id: str) -> Response:
 @web.page("/charity", "html")
 def charity_channel(view: View) -> Response:
     svc = services()
-    return _viewed("charity", charity.page(svc.catalog, view, svc.totals))
+    return _viewed("charity", charity.page(svc.catalog, view, svc.books.totals_of))
 
 
 @web.route("/static/{name}", "html")

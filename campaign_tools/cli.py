@@ -225,6 +225,18 @@ def cmd_releases(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fold_counters(args: argparse.Namespace) -> int:
+    """Fold the counter shards a smaller shard count no longer reads (docs/donations.md)."""
+    svc = _services(args)
+    kept = [svc.releases.get_release(number) for number in svc.releases.release_numbers()]
+    campaign_ids = sorted({cid for release in kept if release is not None for cid in release.manifest})
+    folded = svc.books.fold_counters(campaign_ids, args.from_shards, svc.clock())
+    for cid, moved in folded.items():
+        print(f"{cid}: {moved} shard(s) folded into 0..{svc.books.counter_shards - 1}")
+    print(f"stage {svc.settings.stage}: {sum(folded.values())} shard(s) folded for {len(folded)} campaign(s)")
+    return 0
+
+
 def cmd_preview(args: argparse.Namespace) -> int:
     from chalicelib.releases.catalog import YamlCatalog
     from chalicelib.web.pages import campaign, homepage
@@ -461,6 +473,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_positive, default=10)
     common(p, stage=True)
     p.set_defaults(func=cmd_releases)
+
+    p = sub.add_parser("fold-counters", help="after deploying fewer counter shards: fold the old ones into the new")
+    p.add_argument(
+        "--from", dest="from_shards", type=_positive, default=256, metavar="N", help="the old shard count (default 256)"
+    )
+    common(p, stage=True)
+    p.set_defaults(func=cmd_fold_counters)
 
     p = sub.add_parser("init", help="create the stage's table (key schema, TTL) on a DynamoDB the stack did not create")
     common(p, stage=True)

@@ -155,7 +155,10 @@ def build(
     catalog = StoreCatalog(releases, rotations, page_cache=PageCache())
     secrets = SecretSource(settings, ssm_client)
     ref_key = functools.partial(secrets.derived_key, b"campaign-platform order ref v1")  # docs/donations.md
-    books = Books(BooksStore(door), catalog.campaign, sizes=book_sizes, ref_key=ref_key)
+    # The books look campaigns up without riders (a sale needs no totals); a page's campaign read
+    # takes the books' due counter shards along (one request: chalicelib/store/along.py).
+    books = Books(BooksStore(door), functools.partial(catalog.campaign, read_along=False), sizes=book_sizes, ref_key=ref_key)
+    catalog.riders = books.read_along
     return Services(
         settings=settings,
         clock=clock,

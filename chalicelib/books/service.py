@@ -31,19 +31,24 @@ from chalicelib import staleness
 from chalicelib.books.inputs import PointDonationRequest, RefundRequest, SaleRequest
 from chalicelib.books.rules import RefundTooLarge, apply_refund, points_value_fen, public_ref, sale_donation_fen, shard_of
 from chalicelib.domain import window
-from chalicelib.domain.model import DEFAULT_RETURN_DAYS, Campaign
+from chalicelib.domain.model import DEFAULT_RETURN_DAYS, MAX_RETURN_DAYS, Campaign
 from chalicelib.domain.money import fen_to_yuan_str
 from chalicelib.domain.times import parse_stored
 from chalicelib.domain.totals import DAY_S, CampaignBooks, CharityTotals, paid_second
 from chalicelib.errors import IdempotencyConflict, NotFound, StoreUnavailable, Unprocessable
-from chalicelib.store.books import BooksStore, DuplicateId, StaleOrder
+from chalicelib.store.along import ReadAlong
+from chalicelib.store.books import BooksStore, DuplicateId, StaleOrder, counter_keys, sum_counters
 from chalicelib.store.items import LedgerEntry, OrderRecord, Receipt, paid_attribute, receipt_item, split_attribute
 from chalicelib.store.keys import POINTS_SK, REFUND_SK, order_pk, points_pk, refund_pk
 
-COUNTER_SHARDS = 256  # may grow, never shrink: readers sum shards 0..N-1 (docs/donations.md)
-LEDGER_SHARDS = 32  # the same rule
+# 98 = BatchGetItem's 100 keys less the release pointer and the campaign's head: a cold charity
+# page is one request (docs/donations.md, "Hot keys and shard counts"). A change of this count
+# folds the old shards first (`campaign fold-counters`): readers sum shards 0..N-1 only.
+COUNTER_SHARDS = 98
+LEDGER_SHARDS = 32  # may grow, never shrink: readers merge shards 0..N-1
 PAGE_SIZE = 100
 REFUND_ATTEMPTS = 8
+FOLD_ATTEMPTS = 8  # reads of a counter shard that keeps changing under a fold
 SWEEP_S = 60  # buckets of closed return windows each counter write removes (docs/donations.md)
 FUTURE_TOLERANCE = timedelta(minutes=5)  # a paid_at later than the campaign clock by more is refused
 
@@ -350,11 +355,30 @@ class Books:
         books = self.books([campaign_id])[campaign_id]
         return books.charity_totals()
 
+    def totals_of(self, campaign_ids: Sequence[str]) -> Mapping[str, CharityTotals]:
+        """:meth:`totals` of several campaigns, their uncached shards read together (100 keys a request)."""
+        return {cid: books.charity_totals() for cid, books in self.books(campaign_ids).items()}
+
+    def read_along(self, campaign_ids: Sequence[str]) -> ReadAlong | None:
+        """The counter shards of ``campaign_ids`` whose books are not cached, to be read in another
+        access pattern's ``BatchGetItem`` (the campaign page's pointer and head: one request);
+        ``None`` when all are cached. Taking the items caches the books as :meth:`books` would."""
+        missing = [cid for cid in dict.fromkeys(campaign_ids) if self._cache.get(("books", cid)) is None]
+        if not missing:
+            return None
+        generations = {cid: self._cache.generation(cid) for cid in missing}
+
+        def take(found: list[dict[str, Any]]) -> None:
+            for cid, books in sum_counters(found, missing).items():
+                self._cache.put(("books", cid), cid, generations[cid], books)
+
+        return ReadAlong(counter_keys(missing, self.counter_shards), take)
+
     def books(self, campaign_ids: Sequence[str]) -> Mapping[str, CampaignBooks]:
         """Each campaign's summed counters; cached ``cache_ttl_s`` per container, dropped by local writes."""
         out: dict[str, CampaignBooks] = {}
         missing: list[str] = []
-        for cid in campaign_ids:
+        for cid in dict.fromkeys(campaign_ids):
             hit = self._cache.get(("books", cid))
             if hit is None:
                 missing.append(cid)
@@ -411,6 +435,33 @@ class Books:
         if order is None or order.campaign_id != campaign_id:
             return None
         return FoundOrder(order, self._order_ref(order))
+
+    def fold_counters(self, campaign_ids: Sequence[str], old_shards: int, at: datetime) -> dict[str, int]:
+        """Fold the counter shards ``counter_shards..old_shards-1`` of each campaign into shard
+        ``s mod counter_shards`` (docs/donations.md, "Changing the counter shard count"), so the
+        readers' sum of shards ``0..counter_shards-1`` keeps every sale. ``at``: the stage's clock
+        (return-window buckets already closed then are dropped). Idempotent: a second run moves
+        nothing. Returns ``campaign id -> shards folded``. Raises ``StoreUnavailable`` when a
+        shard keeps changing (an old deployment still writing to it: run it again later).
+        """
+        folded: dict[str, int] = {}
+        for cid in campaign_ids:
+            campaign = self._campaigns(cid)
+            days = MAX_RETURN_DAYS if campaign is None or campaign.charity is None else campaign.charity.return_days
+            closed_until = int(at.timestamp()) - days * DAY_S
+            moved = 0
+            for source in range(self.counter_shards, old_shards):
+                for _ in range(FOLD_ATTEMPTS):
+                    try:
+                        moved += self.store.fold_counter_shard(cid, source, source % self.counter_shards, closed_until)
+                        break
+                    except StaleOrder:
+                        continue
+                else:
+                    raise StoreUnavailable(f"counter shard {source} of {cid!r} kept changing; run the fold again")
+            folded[cid] = moved
+            self._cache.invalidate(cid)
+        return folded
 
     # ---------------------------------------------------------- helpers
 

@@ -9,7 +9,7 @@ key (:mod:`chalicelib.web.page_cache`). Amounts are integer fen.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -79,6 +79,8 @@ class CharityTotals:
 
 
 TotalsSource = Callable[[str], CharityTotals]
+# Several campaigns' totals at once (their shards read together: ``campaign id -> CharityTotals``).
+TotalsOf = Callable[[Sequence[str]], Mapping[str, CharityTotals]]
 
 
 # ------------------------------------------------------------------ pending, then confirmed (docs/donations.md)
@@ -117,6 +119,11 @@ def pending_of(by_paid_s: Iterable[tuple[int, int]] | Mapping[int, int], at: dat
 def no_totals(campaign_id: str) -> CharityTotals:
     """The totals of a stage with no sales recorded (previews from YAML)."""
     return CharityTotals()
+
+
+def no_totals_of(campaign_ids: Sequence[str]) -> Mapping[str, CharityTotals]:
+    """:func:`no_totals` of several campaigns."""
+    return {cid: CharityTotals() for cid in campaign_ids}
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,12 @@ serves a page past its boundary.
 
 DynamoDB requests (docs/architecture.md, "Reads per page"; counted in ``tests/functional/test_read_counts.py``):
 a campaign page in a container that has not seen it is one ``BatchGetItem``
-(the pointer with the campaign's head item), a homepage in a cold container
-is one ``BatchGetItem`` (the pointer with the rotation), and a warm page is
-none. After the 5 s of the pointer, a page re-reads the pointer alone
-(``GetItem``), unless it would also need its campaign or rotation.
+(the pointer with the campaign's head item, and a charity sale's counter
+shards riding along: :mod:`chalicelib.store.along`), a homepage in a cold
+container is one ``BatchGetItem`` (the pointer with the rotation), and a warm
+page is none. After the 5 s of the pointer, a page re-reads the pointer alone
+(``GetItem``), or with its campaign, rotation or due counter shards
+(``BatchGetItem``).
 
 When DynamoDB fails (:class:`~chalicelib.errors.StoreUnavailable`), a value
 read within the last ``stale_if_error_s`` seconds (600) is served instead and
@@ -40,6 +42,7 @@ from chalicelib.errors import StoreUnavailable
 from chalicelib.homepage.simulation import simulate
 from chalicelib.homepage.stored import StoredRotation, entries_from_campaigns, rotation_doc
 from chalicelib.releases.documents import catalog_entry
+from chalicelib.store.along import ReadAlong, Riders
 from chalicelib.store.items import CampaignHead, Release
 from chalicelib.store.releases import ReleaseStore
 from chalicelib.store.rotations import RotationStore
@@ -60,8 +63,12 @@ class StoreCatalog:
         rotation_ttl_s: float = 5.0,
         stale_if_error_s: float = staleness.STALE_IF_ERROR_S,
         page_cache: Any = None,
+        riders: Riders | None = None,
     ) -> None:
         self.releases = releases
+        # What rides along in a campaign page's read of the pointer (the books' counter shards of a
+        # charity sale, :meth:`chalicelib.books.service.Books.read_along`); set by chalicelib.wiring.
+        self.riders = riders
         self.rotations = rotations
         self._monotonic = monotonic
         self._release_ttl_s = release_ttl_s
@@ -88,29 +95,35 @@ class StoreCatalog:
             staleness.mark()
             return entry
 
-    def release(self) -> Release | None:
-        self._release = self._cached(self._release, self._release_ttl_s, self.releases.get_current_release)
+    def release(self, along: ReadAlong | None = None) -> Release | None:
+        """The live release pointer, re-read (with ``along``'s keys, if any) once its 5 s are up."""
+        self._release = self._cached(self._release, self._release_ttl_s, lambda: self.releases.get_current_release(along=along))
         return self._release[1]
 
     def _fresh(self, entry: tuple[float, Any] | None, ttl_s: float) -> bool:
         return entry is not None and self._monotonic() - entry[0] < ttl_s
 
-    def campaign(self, campaign_id: str) -> Campaign | None:
+    def campaign(self, campaign_id: str, *, read_along: bool = True) -> Campaign | None:
         """The live release's version of ``campaign_id``, or ``None`` when the release has none.
 
         Reads, when needed: the pointer together with the campaign's head item
         (one ``BatchGetItem``) when this container holds no version of it under
         the pointer it knows; else the pointer alone (``GetItem``) once its 5 s
         are up; then, only if the head did not match the release, the version
-        itself (``GetItem``). Raises ``StoreUnavailable`` with nothing to serve stale.
+        itself (``GetItem``). With ``read_along`` (a page), the counter shards
+        of a charity sale whose books are due ride in the pointer's read (a
+        ``BatchGetItem``), see :meth:`_along`. Raises ``StoreUnavailable`` with
+        nothing to serve stale.
         """
-        if self._fresh(self._release, self._release_ttl_s) or self._holds(campaign_id):
-            release = self.release()
+        fresh = self._fresh(self._release, self._release_ttl_s)
+        along = None if fresh or not read_along else self._along(campaign_id)
+        if fresh or self._holds(campaign_id):
+            release = self.release(along)
         else:
             heads: list[CampaignHead] = []
 
             def read() -> Release | None:
-                found, head = self.releases.get_release_with_head(campaign_id)
+                found, head = self.releases.get_release_with_head(campaign_id, along)
                 heads.extend([] if head is None else [head])
                 return found
 
@@ -126,6 +139,27 @@ class StoreCatalog:
             doc = self.releases.get_campaign_doc(*key)
             self._versions[key] = None if doc is None else campaign_from_doc(doc)
         return self._versions[key]
+
+    def _along(self, campaign_id: str) -> ReadAlong | None:
+        """The riders of ``campaign_id``'s read: its counter shards, when it is (or may be) a charity sale.
+
+        Known from the version held, else from the last pointer's catalog (a campaign it does not
+        list is taken as no charity sale: its books, if any, are read on their own); a container
+        that never read the pointer cannot know, so it reads them along (98 keys, 49 RCU, spent in
+        vain on a cold page of another kind of campaign: docs/donations.md).
+        """
+        if self.riders is None:
+            return None
+        release = None if self._release is None else self._release[1]
+        if release is not None:
+            held = self._versions.get((campaign_id, release.manifest.get(campaign_id, "")))
+            if held is not None:
+                charity = held.charity is not None
+            else:
+                charity = any(e.get("id") == campaign_id and e.get("charity") is not None for e in release.catalog)
+            if not charity:
+                return None
+        return self.riders([campaign_id])
 
     def _holds(self, campaign_id: str) -> bool:
         """Whether a version of ``campaign_id`` under the last pointer read is cached."""

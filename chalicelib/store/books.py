@@ -39,6 +39,8 @@ from chalicelib.store.items import (
 )
 from chalicelib.store.keys import (
     LEDGER_TOP,
+    TOTALS_PREFIX,
+    Key,
     ledger_pk,
     order_key,
     order_pk,
@@ -47,7 +49,7 @@ from chalicelib.store.keys import (
     refund_pk,
     totals_key,
 )
-from chalicelib.store.table import Action, ConditionFailed, Table, is_at, put_new, update_action
+from chalicelib.store.table import Action, Condition, ConditionFailed, Table, delete_action, is_at, put_new, update_action
 
 # (campaign id, counter shard, {attribute: delta}); a delta of None REMOVEs the attribute (a
 # return-window bucket whose window has passed: docs/donations.md)
@@ -74,11 +76,10 @@ class BooksStore:
     table cannot answer (after the door's retries).
     """
 
-    LEDGER_THREADS = 8
-
     def __init__(self, table: Table) -> None:
         self.table = table
         self._pool: ThreadPoolExecutor | None = None
+        self._pool_size = 0
         self._pool_lock = threading.Lock()
 
     # ---------------------------------------------------------- writes (one transaction each)
@@ -194,24 +195,42 @@ class BooksStore:
         """Sum each campaign's ``shards`` counter items: ``BatchGetItem`` of 100 keys a request, so
         ``ceil(len(ids) * shards / 100)`` requests. Eventually consistent (a page read: it converges
         within about a second of the last write, at half the cost). Amounts in fen."""
-        keys = [totals_key(cid, s) for cid in campaign_ids for s in range(shards)]
-        sums: dict[str, dict[str, Any]] = {cid: {"c": {}, "m": {}, "q": {}, **{k: 0 for k in COUNTERS}} for cid in campaign_ids}
-        for item in self.table.batch_get(keys, consistent=False):
-            acc = sums[parse_totals_pk(str(item["PK"]))[0]]
-            for name, value in item.items():
-                if name in COUNTERS:
-                    acc[name] += as_int(value)
-                elif name.startswith(SPLIT_PREFIX):
-                    county, merchant = split_of(name)
-                    acc["c"][county] = acc["c"].get(county, 0) + as_int(value)
-                    acc["m"][merchant] = acc["m"].get(merchant, 0) + as_int(value)
-                elif name.startswith(PAID_PREFIX):
-                    paid = paid_of(name)
-                    acc["q"][paid] = acc["q"].get(paid, 0) + as_int(value)
-        return {
-            cid: CampaignBooks(**{k: acc[k] for k in COUNTERS}, by_county=acc["c"], by_merchant=acc["m"], by_paid_s=acc["q"])
-            for cid, acc in sums.items()
+        return sum_counters(self.table.batch_get(counter_keys(campaign_ids, shards), consistent=False), campaign_ids)
+
+    def fold_counter_shard(self, campaign_id: str, source: int, target: int, closed_until_s: int) -> bool:
+        """Move counter shard ``source`` into shard ``target`` (a change of the shard count:
+        docs/donations.md, "Changing the counter shard count"); ``False`` when ``source`` is absent.
+
+        One strongly consistent ``GetItem``, then one transaction: ADD every counter, split and
+        return-window bucket of ``source`` to ``target`` (buckets of a paid second at or before
+        ``closed_until_s``, epoch seconds, are closed and dropped) and delete ``source`` if its
+        ``orders``, ``refunds`` and ``point_donations`` are unchanged (every write moves one of
+        them). Raises :class:`StaleOrder` when a write landed on ``source`` in between: fold again.
+        """
+        item = self.table.get(totals_key(campaign_id, source), True)
+        if item is None:
+            return False
+        deltas = {
+            name: as_int(value)
+            for name, value in item.items()
+            if name in COUNTERS
+            or name.startswith(SPLIT_PREFIX)
+            or (name.startswith(PAID_PREFIX) and paid_of(name) > closed_until_s)
         }
+        counts = ("orders", "refunds", "point_donations")
+        unchanged = Condition(
+            " AND ".join(f"#{n} = :{n}" if n in item else f"attribute_not_exists(#{n})" for n in counts),
+            {f"#{n}": n for n in counts},
+            {f":{n}": item[n] for n in counts if n in item},
+        )
+        actions = [delete_action(totals_key(campaign_id, source), unchanged)]
+        if any(deltas.values()):
+            actions.append(_add(campaign_id, target, deltas))
+        try:
+            self.table.transact(actions)
+        except ConditionFailed as exc:
+            raise StaleOrder(f"counter shard {source} of {campaign_id!r}") from exc
+        return True
 
     def query_ledger(self, campaign_id: str, before: str | None, limit: int, shards: int) -> tuple[list[LedgerEntry], bool]:
         """The newest ``limit`` entries older than position ``before`` (all when ``None``), and
@@ -219,7 +238,7 @@ class BooksStore:
 
         A k-way merge of the ledger shards, newest first. Each shard is read
         by ``Query`` (``SK < bound``, newest first, eventually consistent) in
-        small batches of ``ceil(limit / shards) + 2``, all shards in parallel;
+        small batches of ``ceil(limit / shards) + 2``, all shards at once (a thread each);
         a shard whose batch runs out before the page is full is read once
         more from where it stopped (``ExclusiveStartKey``), for all the page
         still needs. A page of 100 over 32 shards reads about 200 items in 32
@@ -245,8 +264,10 @@ class BooksStore:
             return shard, page.items, page.next_key
 
         with self._pool_lock:
-            if self._pool is None:  # created on first use: no threads at import or cold start
-                self._pool = ThreadPoolExecutor(max_workers=self.LEDGER_THREADS, thread_name_prefix="ledger-query")
+            # Created on first use (no threads at import or cold start), one thread a shard: every
+            # round of queries is issued at once, so it costs one round trip's latency.
+            if self._pool is None or self._pool_size < shards:
+                self._pool, self._pool_size = ThreadPoolExecutor(max_workers=shards, thread_name_prefix="ledger-query"), shards
         out: list[dict[str, Any]] = []
         first = True
         while len(out) < limit:
@@ -265,6 +286,38 @@ class BooksStore:
             out.append(heads[newest].pop(0))
         more = any(heads) or any(open_)
         return [LedgerEntry.from_item(i) for i in out], more
+
+
+def counter_keys(campaign_ids: Sequence[str], shards: int) -> list[Key]:
+    """The keys of each campaign's counter shards ``0..shards-1``, campaign by campaign."""
+    return [totals_key(cid, s) for cid in campaign_ids for s in range(shards)]
+
+
+def sum_counters(items: Sequence[Mapping[str, Any]], campaign_ids: Sequence[str]) -> dict[str, CampaignBooks]:
+    """Each of ``campaign_ids``' books: the sum of its counter shard items among ``items`` (other items
+    are ignored; a campaign with none has zero books). Amounts in fen."""
+    sums: dict[str, dict[str, Any]] = {cid: {"c": {}, "m": {}, "q": {}, **{k: 0 for k in COUNTERS}} for cid in campaign_ids}
+    for item in items:
+        pk = str(item["PK"])
+        if not pk.startswith(TOTALS_PREFIX):
+            continue
+        acc = sums.get(parse_totals_pk(pk)[0])
+        if acc is None:
+            continue
+        for name, value in item.items():
+            if name in COUNTERS:
+                acc[name] += as_int(value)
+            elif name.startswith(SPLIT_PREFIX):
+                county, merchant = split_of(name)
+                acc["c"][county] = acc["c"].get(county, 0) + as_int(value)
+                acc["m"][merchant] = acc["m"].get(merchant, 0) + as_int(value)
+            elif name.startswith(PAID_PREFIX):
+                paid = paid_of(name)
+                acc["q"][paid] = acc["q"].get(paid, 0) + as_int(value)
+    return {
+        cid: CampaignBooks(**{k: acc[k] for k in COUNTERS}, by_county=acc["c"], by_merchant=acc["m"], by_paid_s=acc["q"])
+        for cid, acc in sums.items()
+    }
 
 
 def _add(campaign_id: str, shard: int, deltas: Mapping[str, int | None]) -> Action:

@@ -131,6 +131,7 @@ ORDER_SK = "ORDER"
 REFUND_SK = "REFUND"
 POINTS_SK = "POINTS"
 TOTALS_SK = "SUM"
+TOTALS_PREFIX = "TOTALS#"
 LEDGER_PREFIX = "E#"
 LEDGER_TOP = "E$"  # sorts after every "E#..." ledger key: the start of the newest-first walk
 
@@ -156,7 +157,7 @@ def points_pk(donation_id: str) -> str:
 
 
 def totals_pk(campaign_id: str, shard: int) -> str:
-    return f"TOTALS#{campaign_id}#{shard:03d}"
+    return f"{TOTALS_PREFIX}{campaign_id}#{shard:03d}"
 
 
 def totals_key(campaign_id: str, shard: int) -> Key:
@@ -168,7 +169,7 @@ def parse_totals_pk(pk: str) -> tuple[str, int]:
 
     Campaign ids hold no ``#`` (``chalicelib.domain.ids``), so the last ``#`` splits.
     """
-    campaign_id, sep, shard = _after(pk, "TOTALS#").rpartition("#")
+    campaign_id, sep, shard = _after(pk, TOTALS_PREFIX).rpartition("#")
     if not sep:
         raise ValueError(f"not a totals key: {pk!r}")
     return campaign_id, int(shard)

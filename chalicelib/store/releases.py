@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from chalicelib.errors import ReleaseConflict
+from chalicelib.store.along import ReadAlong
 from chalicelib.store.items import CampaignHead, Release, doc_item, doc_of, entry_of, homepage_item, live_release_item
 from chalicelib.store.keys import (
     CURRENT_SK,
@@ -57,16 +58,23 @@ class ReleaseStore:
 
     # ---------------------------------------------------------- the pointer and the records
 
-    def get_current_release(self, consistent: bool = False) -> Release | None:
-        """``GetItem RELEASE/CURRENT``; ``None`` before the first publish."""
-        item = self.table.get(RELEASE_KEY, consistent)
+    def get_current_release(self, consistent: bool = False, along: ReadAlong | None = None) -> Release | None:
+        """``GetItem RELEASE/CURRENT``; ``None`` before the first publish. With ``along``: one
+        eventually consistent ``BatchGetItem`` of the pointer and ``along``'s keys."""
+        if along is None:
+            item = self.table.get(RELEASE_KEY, consistent)
+        else:
+            item = self._get_many([RELEASE_KEY], along).get(_pair(RELEASE_KEY))
         return None if item is None else Release.from_item(item)
 
-    def get_release_with_head(self, campaign_id: str) -> tuple[Release | None, CampaignHead | None]:
+    def get_release_with_head(
+        self, campaign_id: str, along: ReadAlong | None = None
+    ) -> tuple[Release | None, CampaignHead | None]:
         """One ``BatchGetItem`` (eventually consistent) of ``RELEASE/CURRENT`` and
-        ``CAMPAIGN#<id>/HEAD``: a campaign page in a cold container. Either may be ``None``."""
+        ``CAMPAIGN#<id>/HEAD`` (and ``along``'s keys: a charity sale's counter shards, 100 keys
+        in all at most for one request): a campaign page in a cold container. Either may be ``None``."""
         head = head_key(campaign_id)
-        items = self._get_many([RELEASE_KEY, head])
+        items = self._get_many([RELEASE_KEY, head], along)
         release, found = items.get(_pair(RELEASE_KEY)), items.get(_pair(head))
         return (
             None if release is None else Release.from_item(release),
@@ -196,9 +204,13 @@ class ReleaseStore:
         self.table.batch_write(deletes=keys)
         self.table.delete({"PK": RELEASE_PK, "SK": release_sk(number)})
 
-    def _get_many(self, keys: list[dict[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
-        """``(PK, SK) -> item`` of the keys found (one eventually consistent ``BatchGetItem``)."""
-        return {_pair(i): i for i in self.table.batch_get(keys)}
+    def _get_many(self, keys: list[dict[str, str]], along: ReadAlong | None = None) -> dict[tuple[str, str], dict[str, Any]]:
+        """``(PK, SK) -> item`` of the keys found (one eventually consistent ``BatchGetItem`` of up to
+        100 keys); the items under ``along``'s keys go to ``along.take``."""
+        found = self.table.batch_get([*keys, *(() if along is None else along.keys)])
+        if along is not None:
+            along.take(along.of(found))
+        return {_pair(i): i for i in found}
 
 
 def _pair(key: Mapping[str, Any]) -> tuple[str, str]:

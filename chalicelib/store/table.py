@@ -200,6 +200,11 @@ def update_action(
     return {"Update": body}
 
 
+def delete_action(key: Mapping[str, str], condition: Condition) -> Action:
+    """A transaction's ``Delete`` of ``key``, only if ``condition`` holds."""
+    return {"Delete": {"Key": dict(key), **_condition_kwargs(condition)}}
+
+
 def _condition_kwargs(condition: Condition) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"ConditionExpression": condition.expression, "ExpressionAttributeNames": dict(condition.names)}
     if condition.values:

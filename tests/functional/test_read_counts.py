@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import UTC
 
 import pytest
 
 from chalicelib import wiring
+from chalicelib.books.inputs import SaleRequest
 from chalicelib.domain.model import Text, campaign_to_doc
 from chalicelib.homepage.job import run_rotation
 from chalicelib.releases.documents import doc_digest
@@ -235,3 +237,98 @@ def test_a_newly_published_live_campaign_costs_one_read_per_container(client, li
     elapsed[0] = 10.0
     _get(client, "/api/homepage")
     assert counter.calls == ["BatchGetItem"]  # the document is kept for the container's life
+
+
+# --- charity pages: the counter shards ride in the page's own request (docs/donations.md)
+
+SELLING = local(2026, 12, 1, 12)
+
+
+@pytest.fixture
+def selling(publish, clock):
+    """Both factory campaigns published; the charity sale live at SELLING."""
+    publish(campaign(), charity_sale())
+    clock.set(SELLING)
+
+
+@pytest.fixture
+def keys_read(table):
+    """The number of keys of each BatchGetItem sent, in order."""
+    sizes: list[int] = []
+
+    def on_call(params, **kwargs):
+        sizes.append(sum(len(r["Keys"]) for r in params["RequestItems"].values()))
+
+    table.meta.client.meta.events.register("before-parameter-build.dynamodb.BatchGetItem", on_call)
+    return sizes
+
+
+def _sell(svc, *fen: int) -> None:
+    for i, amount in enumerate(fen):
+        order = SaleRequest(f"ORD-RC-{i:04d}", "bazhong-pork-charity", "PORK-0001", 1, amount, SELLING.astimezone(UTC))
+        assert svc.books.record_sale(order, SELLING).status == 201
+
+
+def _charity_build(container):
+    """A cold container whose books' cache runs on the same moved monotonic clock as the pointer's."""
+    build, elapsed = container
+    svc = build()
+    svc.books._cache._monotonic = lambda: elapsed[0]
+    return svc, elapsed
+
+
+def test_a_cold_charity_page_is_one_request_of_100_keys(client, selling, container, counter, keys_read):
+    svc, _ = _charity_build(container)
+    _sell(svc, 10_000, 20_000, 30_000)  # 60,000 fen at 5.45 %: 545 + 1,090 + 1,635 = 3,270 fen
+    svc, _ = _charity_build(container)  # another container, cold: it never saw the sales
+    counter.reset()
+    keys_read.clear()
+    body = json.loads(_get(client, "/api/campaigns/bazhong-pork-charity").body)
+    assert counter.calls == ["BatchGetItem"]
+    assert keys_read == [100]  # the pointer, the head and 98 counter shards
+    assert body["charity"]["raised"] == "32.70" and body["charity"]["pending"] == "32.70"
+    counter.reset()
+    assert "32.70" in _get(client, "/campaigns/bazhong-pork-charity").body.decode()
+    assert counter.calls == []
+
+
+def test_after_5_s_a_warm_charity_page_reads_the_pointer_and_its_shards_in_one_request(
+    client, selling, container, counter, keys_read
+):
+    svc, elapsed = _charity_build(container)
+    _get(client, "/api/campaigns/bazhong-pork-charity")
+    _sell(svc, 10_000)  # a sale in this container drops its cached books
+    counter.reset()
+    keys_read.clear()
+    assert json.loads(_get(client, "/api/campaigns/bazhong-pork-charity").body)["charity"]["raised"] == "5.45"
+    assert counter.calls == ["BatchGetItem"] and keys_read == [98]  # the pointer is fresh: the shards alone
+    elapsed[0] = 5.0
+    counter.reset()
+    keys_read.clear()
+    _get(client, "/campaigns/bazhong-pork-charity")
+    assert counter.calls == ["BatchGetItem"] and keys_read == [99]  # the pointer and the shards
+
+
+def test_a_page_of_another_kind_reads_no_shards_once_the_pointer_is_known(client, selling, container, counter, keys_read):
+    _, elapsed = _charity_build(container)
+    _get(client, "/api/homepage")
+    elapsed[0] = 5.0
+    counter.reset()
+    keys_read.clear()
+    # ended at SELLING (410), no charity sale: the stale pointer's catalog says so, so no shards
+    assert client.http.get("/api/campaigns/poverty-day-2026").status_code == 410
+    assert counter.calls == ["BatchGetItem"] and keys_read == [2]
+
+
+def test_the_charity_channel_reads_its_sales_shards_together(client, selling, table, publish, container, counter, keys_read):
+    second = charity_sale("bazhong-tea-charity", skus=("TEA-0001",))
+    publish(campaign(), charity_sale(), second)
+    svc, _ = _charity_build(container)
+    counter.reset()
+    keys_read.clear()
+    assert "bazhong-tea-charity" in _get(client, "/charity").body.decode()
+    # the pointer (it names the sales), then 2 x 98 shards at 100 keys a request
+    assert counter.calls == ["GetItem", "BatchGetItem", "BatchGetItem"] and keys_read == [100, 96]
+    counter.reset()
+    _get(client, "/campaigns/bazhong-tea-charity")  # its books are cached: the head alone
+    assert counter.calls == ["GetItem"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from chalicelib.domain import window
 from chalicelib.domain.model import DEFAULT_RETURN_DAYS
 from chalicelib.domain.money import parse_yuan
-from chalicelib.domain.totals import TotalsSource, no_totals
+from chalicelib.domain.totals import TotalsOf, no_totals_of
 from chalicelib.web.pages.homepage import CatalogTimes
 from chalicelib.web.pages.source import Source
 from chalicelib.web.response import HTML, LIVE_TOTALS_MAX_AGE_S, Response, cache_control, may_serve_stale
@@ -19,25 +19,27 @@ from chalicelib.web.view import View
 
 
 @may_serve_stale
-def page(source: Source, view: View, totals: TotalsSource = no_totals) -> Response:
-    """The channel at ``view.at`` (HTML only). Reads: the catalog, and each listed sale's totals."""
+def page(source: Source, view: View, totals_of: TotalsOf = no_totals_of) -> Response:
+    """The channel at ``view.at`` (HTML only). Reads: the catalog, then the listed sales' totals
+    together (``ceil(98 x sales / 100)`` ``BatchGetItem`` when none is cached: docs/donations.md)."""
     times = CatalogTimes.parse(source.catalog())
     rows = []
     changes = [times.next_change(view.at)]
-    for entry in times.live(view.at):
-        if entry.get("charity") is not None:
-            found = totals(entry["id"])
-            days = int(entry["charity"].get("return_days", DEFAULT_RETURN_DAYS))  # releases before the field: the default
-            changes.append(found.next_confirmation(view.at, days))  # a pending share becomes confirmed then
-            rows.append(
-                {
-                    "entry": entry,
-                    "goal": parse_yuan(entry["charity"]["goal"]),
-                    "totals": found,
-                    "pending": found.pending_fen(view.at, days),
-                    "return_days": days,
-                }
-            )
+    listed = [entry for entry in times.live(view.at) if entry.get("charity") is not None]
+    totals = totals_of([entry["id"] for entry in listed])
+    for entry in listed:
+        found = totals[entry["id"]]
+        days = int(entry["charity"].get("return_days", DEFAULT_RETURN_DAYS))  # releases before the field: the default
+        changes.append(found.next_confirmation(view.at, days))  # a pending share becomes confirmed then
+        rows.append(
+            {
+                "entry": entry,
+                "goal": parse_yuan(entry["charity"]["goal"]),
+                "totals": found,
+                "pending": found.pending_fen(view.at, days),
+                "return_days": days,
+            }
+        )
     next_change = min((c for c in changes if c is not None), default=None)
     max_age = min(window.max_age_s(next_change, view.at), LIVE_TOTALS_MAX_AGE_S if rows else window.MAX_AGE_CAP_S)
     html = render_page("charity.html", view.links, "/charity", rows=rows)
