@@ -140,7 +140,12 @@ def test_the_cli_in_another_terminal_finds_the_running_stack_without_its_port(st
     assert done.stdout.startswith("*    1  ")
     # the shard fold finds the stack too; a fresh stack has nothing to fold (and a second run neither)
     fold = subprocess.run(
-        [sys.executable, "-m", "campaign_tools.cli", "fold-counters"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "campaign_tools.cli", "fold-counters"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert fold.returncode == 0, fold.stderr
     assert fold.stdout.splitlines()[-1].startswith("stage local: 0 shard(s) folded for ")
