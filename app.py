@@ -17,6 +17,9 @@ from chalicelib.wiring import services
 # env={}: Chalice would otherwise read and write os.environ["AWS_EXECUTION_ENV"] at import.
 # configure_logs=False: logging belongs to chalicelib.observability (JSON lines, Powertools).
 app = Chalice(app_name="campaign-platform", configure_logs=False, env={})
+# Every response is text (HTML, JSON, CSS, JS, SVG): no binary media types, so Chalice never
+# matches a response against them (and API Gateway passes no body through as binary).
+app.api.binary_types = []
 app.register_middleware(lambda event, get_response: services().observability.middleware(event, get_response), "all")
 web = Web(app, now=lambda: services().clock(), deadlines=lambda: services().deadlines, settings=lambda: services().settings)
 

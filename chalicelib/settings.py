@@ -22,6 +22,10 @@ variable                    meaning                                      default
                             the parameter when both are set)
 ``LOG_LEVEL``               deployed stages' log level: ``DEBUG`` adds   ``INFO``
                             one line per healthy request
+``METRICS_FLUSH_S``         deployed stages: seconds between flushes of  10
+                            the EMF metrics (whole number 0-60; 0:
+                            every request; chalicelib.observability
+                            says what the interval costs)
 ``FUNCTION_TIMEOUT_S``      the local stage's stand-in for the API       10
                             function's ``lambda_timeout`` (whole s): a
                             request's deadline never passes it
@@ -44,6 +48,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 DEFAULT_TABLE = "campaign-platform-local"
+
+# The longest metrics flush interval, in seconds: a minute, CloudWatch's standard metric period.
+MAX_METRICS_FLUSH_S = 60
 
 
 class SettingsError(ValueError):
@@ -98,17 +105,24 @@ def site_url(raw: str | None) -> str | None:
     return _http_url("SITE_URL", raw).rstrip("/")
 
 
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+def _whole_number(env: Mapping[str, str], name: str, default: int, low: int, high: int | None = None) -> int:
+    """``env[name]`` as a whole number in ``[low, high]`` (no upper bound when ``high`` is None);
+    ``default`` when unset or empty. Raises ``SettingsError`` with the range."""
     raw = env.get(name)
     if raw is None or raw == "":
         return default
+    wanted = f"a whole number >= {low}" if high is None else f"a whole number from {low} to {high}"
     try:
         value = int(raw)
     except ValueError:
-        raise SettingsError(f"{name}={raw!r}: expected a whole number >= 1") from None
-    if value < 1:
-        raise SettingsError(f"{name}={raw!r}: expected a whole number >= 1")
+        raise SettingsError(f"{name}={raw!r}: expected {wanted}") from None
+    if value < low or (high is not None and value > high):
+        raise SettingsError(f"{name}={raw!r}: expected {wanted}")
     return value
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    return _whole_number(env, name, default, 1)
 
 
 @dataclass(frozen=True)
@@ -130,6 +144,9 @@ class Settings:
     # The deployed stages' log level (``LOG_LEVEL``); ``DEBUG`` adds one line per request.
     # The local stage logs at WARNING whatever this says (chalicelib.observability).
     log_level: str = "INFO"
+    # Seconds between a deployed container's EMF metric flushes (``METRICS_FLUSH_S``, 0-60; 0: every
+    # request); what the interval costs is in chalicelib.observability.
+    metrics_flush_s: int = 10
     # The local stage's stand-in for the deployed function's time limit, in seconds (chalicelib.deadline).
     function_timeout_s: int = 10
     # The mall's product page with ``{sku}`` (``PRODUCT_URL_TEMPLATE``); None: no buy link
@@ -147,7 +164,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read the settings from ``env`` (default ``os.environ``).
 
-        Raises ``SettingsError`` when a number is not a whole number >= 1.
+        Raises ``SettingsError`` when a number is not a whole number in its range.
         """
         env = os.environ if env is None else env
         return cls(
@@ -161,6 +178,7 @@ class Settings:
             signing_secret_parameter=env.get("SIGNING_SECRET_PARAMETER") or None,
             system_signing_secret=env.get("SYSTEM_SIGNING_SECRET") or None,
             log_level=_log_level(env.get("LOG_LEVEL") or "INFO"),
+            metrics_flush_s=_whole_number(env, "METRICS_FLUSH_S", 10, 0, MAX_METRICS_FLUSH_S),
             function_timeout_s=_positive_int(env, "FUNCTION_TIMEOUT_S", 10),
             product_url_template=product_url_template(env.get("PRODUCT_URL_TEMPLATE")),
             site_url=site_url(env.get("SITE_URL")),

@@ -170,7 +170,11 @@ def build(
         books=books,
         verifier=WebhookVerifier(secrets, wall_clock),
         cursors=CursorSigner(lambda: secrets.derived_key(b"campaign-platform ledger cursor v1")),
-        observability=Observability.for_stage(settings.stage, settings.log_level) if observability is None else observability,
+        observability=(
+            Observability.for_stage(settings.stage, settings.log_level, settings.metrics_flush_s)
+            if observability is None
+            else observability
+        ),
         deadlines=Deadlines(monotonic, local_limit_s=settings.function_timeout_s if settings.stage == "local" else None),
     )
 

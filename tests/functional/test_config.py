@@ -16,6 +16,35 @@ def test_schedule_rate_equals_every_stage_rotation_minutes():
         assert int(env["ROTATION_MINUTES"]) == app.ROTATION_RATE_MINUTES, name
 
 
+def test_every_stage_environment_is_valid_settings_and_deployed_stages_flush_metrics_every_10_s(table):
+    from chalicelib.observability import Observability
+    from chalicelib.settings import Settings
+    from chalicelib.wiring import build
+
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    for name, stage in config["stages"].items():
+        settings = Settings.from_env({**config["environment_variables"], **stage["environment_variables"]})
+        assert settings.stage == name
+        assert settings.metrics_flush_s == 10, name
+        obs = build(settings, table=table).observability
+        assert isinstance(obs, Observability)
+        # The local stage drops metrics; a deployed stage flushes them on the stage's interval.
+        assert (obs._emit is None, obs.metrics_flush_s) == ((True, 0) if name == "local" else (False, 10)), name
+
+
+def test_the_app_serves_text_only_and_declares_no_binary_media_types():
+    import app
+    from chalicelib.web.assets import TYPES
+    from chalicelib.web.pages.sitemap import TEXT, XML
+    from chalicelib.web.response import HTML, JSON
+
+    # A response of a binary type would need its type here (Chalice base64-encodes it, and
+    # API Gateway's x-amazon-apigateway-binary-media-types is this list).
+    assert app.app.api.binary_types == []
+    served = {HTML, JSON, XML, TEXT, *TYPES.values()}
+    assert all(t.startswith(("text/", "application/json", "application/xml", "image/svg+xml")) for t in served), served
+
+
 def test_lambda_requirements_hold_only_runtime_imports():
     lines = [
         line.split("==")[0].strip().lower()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import json
+import time
+from typing import Any
 
 import pytest
 
@@ -23,11 +25,16 @@ from tests.logs import deployed_observability
 class Captured:
     """Logs at DEBUG, so every request's line is there (a deployed stage with ``LOG_LEVEL=DEBUG``)."""
 
-    def __init__(self, log_level: str = "DEBUG", slow_request_ms: float = 1000.0) -> None:
+    def __init__(self, log_level: str = "DEBUG", slow_request_ms: float = 1000.0, **options: Any) -> None:
         self.emf_lines: list[str] = []
         self.log_stream = io.StringIO()
         self.obs = Observability(
-            "test", emit=self.emf_lines.append, log_stream=self.log_stream, log_level=log_level, slow_request_ms=slow_request_ms
+            "test",
+            emit=self.emf_lines.append,
+            log_stream=self.log_stream,
+            log_level=log_level,
+            slow_request_ms=slow_request_ms,
+            **options,
         )
 
     @property
@@ -121,6 +128,95 @@ def test_metrics_are_flushed_per_invocation_not_accumulated(client, publish, clo
     # Three invocations, three EMF documents of one view each.
     assert captured.metric("PageViews", state="live") == [1.0, 1.0, 1.0]
     assert len(captured.emf) == 3
+
+
+class Monotonic:
+    """A monotonic clock that moves only when told (seconds)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def every_10_s(services):
+    """A deployed stage's observability flushing metrics every 10 s on a clock the test moves."""
+    monotonic = Monotonic()
+    cap = Captured(metrics_flush_s=10, monotonic=monotonic)
+    services.observability = cap.obs
+    return cap, monotonic
+
+
+def test_with_an_interval_the_first_request_flushes_then_one_line_holds_the_interval(client, publish, clock, every_10_s):
+    cap, monotonic = every_10_s
+    publish(campaign())
+    clock.set(local(2026, 10, 17, 9))
+    page = "/campaigns/poverty-day-2026"
+    client.http.get(page)  # a new container flushes its first request at once
+    assert [doc["PageViews"] for doc in cap.emf] == [[1.0]]
+    for step in (1.0, 4.0, 4.9):  # 9.9 s after the first flush: nothing due
+        monotonic.now += step
+        client.http.get(page)
+    assert len(cap.emf) == 1
+    monotonic.now += 0.1  # 10 s: due; the held views go out with this request's
+    client.http.get(page)
+    assert [doc["PageViews"] for doc in cap.emf] == [[1.0], [1.0, 1.0, 1.0, 1.0]]
+    client.http.get(page)  # the next interval starts at that flush
+    assert len(cap.emf) == 2
+    assert cap.obs.flush() == 1  # what is held is never lost to an explicit flush
+    assert sum(cap.metric("PageViews", state="live")) == 6.0
+
+
+def test_with_an_interval_a_scheduled_rotation_flushes_at_once(client, publish, clock, every_10_s):
+    cap, monotonic = every_10_s
+    publish(campaign())
+    clock.set(local(2026, 10, 17, 9))
+    client.http.get("/campaigns/poverty-day-2026")
+    client.http.get("/campaigns/poverty-day-2026")  # held: 0 s into the interval
+    event = client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event", detail={}, resources=[])
+    client.lambda_.invoke("rotate_homepage", event)
+    assert cap.metric("Rotations", outcome="written") == [1.0]
+    assert cap.metric("PageViews", state="live") == [1.0, 1.0]  # the held view went out with the rotation's
+
+
+def test_a_metric_is_flushed_when_it_holds_the_emf_limit_of_100_values(every_10_s):
+    cap, _ = every_10_s
+    cap.obs.flush_if_due()  # the first flush: the interval starts
+    for amount in range(1, 251):
+        cap.obs.add("SalesAmountFen", "None", amount, kind="charity_sale")
+    assert [len(doc["SalesAmountFen"]) for doc in cap.emf] == [100, 100]
+    assert cap.obs.flush_if_due() == 0
+    assert cap.obs.flush() == 1
+    assert cap.metric("SalesAmountFen", kind="charity_sale") == [float(n) for n in range(1, 251)]
+    assert sum(cap.metric("SalesAmountFen")) == 250 * 251 / 2  # every fen, once
+
+
+def test_an_emf_line_is_stamped_with_the_wall_time_of_its_first_value(services):
+    wall = [time.time() - 7.0]
+    cap = Captured(metrics_flush_s=10, monotonic=Monotonic(), wall=lambda: wall[0])
+    cap.obs.add("Refunds", "Count", 1)
+    first = wall[0]
+    wall[0] += 7.0
+    cap.obs.add("Refunds", "Count", 1)
+    cap.obs.flush()
+    [doc] = cap.emf
+    assert doc["_aws"]["Timestamp"] == int(first * 1000)
+    assert doc["Refunds"] == [1.0, 1.0]
+
+
+def test_bad_metrics_are_refused_as_powertools_refuses_them(every_10_s):
+    from aws_lambda_powertools.metrics.exceptions import MetricUnitError, MetricValueError
+
+    cap, _ = every_10_s
+    with pytest.raises(MetricUnitError):
+        cap.obs.add("PageViews", "Furlongs", 1, page="campaign", state="live")
+    cap.obs.add("PageViews", "Count", 1, page="campaign", state="live")
+    with pytest.raises(MetricValueError):
+        cap.obs.add("PageViews", "Count", "1", page="campaign", state="live")  # type: ignore[arg-type]
+    assert cap.obs.flush() == 1
+    assert cap.metric("PageViews") == [1.0]
 
 
 @pytest.mark.parametrize(("slow_request_ms", "expected"), [(1000.0, []), (0.0, [("WARNING", 200)])])
