@@ -28,33 +28,8 @@ One invocation (the Chalice middleware :meth:`Observability.middleware`, registe
    one EMF line per set of dimensions, holding every value recorded since the
    last flush. A scheduled event, and a handler that raised, flush at once.
 
-When metrics are flushed (``metrics_flush_s``, the ``METRICS_FLUSH_S`` setting,
-10 s on deployed stages, :mod:`chalicelib.settings`). An HTTP invocation
-flushes when ``metrics_flush_s`` has passed on the monotonic clock since the
-container's last flush, and the container's first invocation flushes at once;
-0 flushes every invocation. A set is also flushed as soon as one of its metrics
-holds :data:`MAX_VALUES` values, the EMF limit. Formatting and writing the EMF
-lines cost about as much as a bare Chalice route per request when done on every
-request; once per interval they cost nothing a request notices (``make bench``,
-docs/scale.md). What the interval costs:
-
-- a container that is frozen, and never invoked again, loses what it recorded
-  since its last flush: at most ``metrics_flush_s`` seconds of its requests'
-  metrics (a container serves one request at a time, so that is at most the
-  requests of those seconds on that one container);
-- each EMF line is stamped with the wall-clock time of the first value in it,
-  so a data point may be filed up to ``metrics_flush_s`` seconds early in
-  CloudWatch's one-minute periods;
-- the metrics of a request reach CloudWatch up to ``metrics_flush_s`` seconds
-  later (alarms evaluate whole minutes; docs/runbook.md).
-
-Values are held by this module, not by Powertools' metric set: Powertools
-validates each metric name and unit the first time the container records it
-(``add_metric``, which raises on a bad one) and writes the EMF document
-(``serialize_metric_set``); a later value is checked to be a number and appended
-to a list. Powertools' own ``add_metric`` formats the metric's whole value list
-into a debug message on every call (about 6 us with one value), which is why the
-values do not go through it each time.
+When metrics are written: :mod:`chalicelib.metrics` holds them and writes them
+every ``METRICS_FLUSH_S`` seconds (10 on deployed stages), and says what that costs.
 
 Metrics, namespace :data:`NAMESPACE`; every one also has the dimensions
 ``service`` (:data:`SERVICE`) and ``stage``:
@@ -100,15 +75,15 @@ per request (docs/runbook.md).
 from __future__ import annotations
 
 import contextvars
-import json
 import logging
-import numbers
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import IO, Any
+
+from chalicelib.metrics import Emit, HeldMetrics
 
 NAMESPACE = "CampaignPlatform"
 SERVICE = "campaign-platform"
@@ -119,15 +94,6 @@ ROTATION_OUTCOMES = ("written", "lost", "failed")
 
 # By default, a request at least this slow (milliseconds of handler time) is logged at WARNING.
 SLOW_REQUEST_MS = 1000.0
-
-# The most values one metric may carry in one EMF document (the EMF specification:
-# https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html).
-MAX_VALUES = 100
-
-# CloudWatch's standard (one-minute) storage resolution, in seconds.
-_STANDARD_RESOLUTION = 60
-
-Emit = Callable[[str], None]
 
 
 def _print_line(line: str) -> None:
@@ -155,14 +121,9 @@ class Observability:
         deployed stages; off by default, so tests' ``caplog`` still sees them.
     slow_request_ms:
         handler time (milliseconds) from which a request's line is a WARNING.
-    metrics_flush_s:
-        seconds (on ``monotonic``) between an HTTP invocation's flushes of the
-        metrics; 0 (the default) flushes at every invocation. See the module's
-        docstring for what a longer interval costs.
-    monotonic:
-        the clock of ``metrics_flush_s`` (seconds); tests pass a fake.
-    wall:
-        the wall clock, seconds since the epoch, that stamps each EMF line.
+    metrics_flush_s, monotonic, wall:
+        seconds between an HTTP invocation's metric flushes (0, the default: every
+        invocation), their clock, and the clock stamping EMF lines (:class:`chalicelib.metrics.HeldMetrics`).
     """
 
     def __init__(
@@ -179,18 +140,17 @@ class Observability:
     ) -> None:
         self.stage = stage
         self.slow_request_ms = slow_request_ms
-        self.metrics_flush_s = metrics_flush_s
         self._emit = emit
         self._log_stream = log_stream
         self._log_level = log_level
         self._library_logs = library_logs
-        self._monotonic = monotonic
-        self._wall = wall
-        self._lock = threading.Lock()
-        self._sets: dict[tuple[tuple[str, str], ...], _Batch] = {}
-        self._units: dict[tuple[str, str], str] = {}  # (name, unit) -> the unit Powertools accepted
-        self._flush_due: float | None = None  # None: nothing flushed yet, the next invocation flushes
+        self._metrics = HeldMetrics(NAMESPACE, SERVICE, stage, emit, metrics_flush_s, monotonic=monotonic, wall=wall)
         self._ready: Any = None
+
+    @property
+    def metrics_flush_s(self) -> float:
+        """Seconds between an HTTP invocation's flushes (0: every invocation)."""
+        return self._metrics.flush_s
 
     @classmethod
     def for_stage(cls, stage: str, log_level: str = "INFO", metrics_flush_s: float = 0) -> Observability:
@@ -244,50 +204,20 @@ class Observability:
         Where metrics are dropped (``emit`` is ``None``: the local stage) nothing is
         recorded, so the local handlers pay nothing for them.
         """
-        if self._emit is None:
-            return
-        if not isinstance(value, numbers.Number):
-            from aws_lambda_powertools.metrics.exceptions import MetricValueError
-
-            raise MetricValueError(f"{value} is not a valid number")
-        key = tuple(sorted(dimensions.items()))
-        lines: list[str] = []
-        with self._lock:
-            batch = self._sets.get(key)
-            if batch is None:
-                batch = self._sets[key] = _Batch(self.stage, key)
-            accepted = self._units.get((name, unit))
-            if accepted is None:
-                accepted = self._units[(name, unit)] = batch.check(name, unit, value)
-            values = batch.record(name, accepted, float(value), self._wall)
-            if len(values) >= MAX_VALUES:
-                lines.append(batch.drain())
-        self._write(lines)
+        if self._emit is not None:
+            self._metrics.add(name, unit, value, dimensions)
 
     def flush(self) -> int:
-        """Emit the metrics recorded since the last flush; returns how many EMF lines.
+        """Emit the metrics held since the last flush; returns how many EMF lines.
 
         One line per set of dimensions that has values; none where metrics are dropped.
         """
-        with self._lock:
-            lines = [batch.drain() for batch in self._sets.values() if batch.values]
-        self._write(lines)
-        return len(lines)
+        return self._metrics.flush()
 
     def flush_if_due(self) -> int:
-        """:meth:`flush` when ``metrics_flush_s`` has passed since the last one made here
+        """:meth:`flush` when ``metrics_flush_s`` has passed since the last flush made here
         (always on the first call, and always when the interval is 0); returns how many EMF lines."""
-        if self.metrics_flush_s > 0:
-            now = self._monotonic()
-            if self._flush_due is not None and now < self._flush_due:
-                return 0
-            self._flush_due = now + self.metrics_flush_s
-        return self.flush()
-
-    def _write(self, lines: list[str]) -> None:
-        if self._emit is not None:
-            for line in lines:
-                self._emit(line)
+        return self._metrics.flush_if_due()
 
     # ------------------------------------------------------------ what handlers record
 
@@ -332,7 +262,7 @@ class Observability:
     # ------------------------------------------------------------ the middleware
 
     def middleware(self, event: Any, get_response: Callable[[Any], Any]) -> Any:
-        """Chalice middleware for every event type: log keys, one summary line, metrics flushed.
+        """Chalice middleware for every event type: log keys, one summary line, metrics flushed when due.
 
         Registered in ``app.py`` for every event type, on the container's instance (built by
         :func:`chalicelib.wiring.build`).
@@ -363,48 +293,6 @@ class Observability:
             obs.logger().info("invocation", extra={"result": response, "duration_ms": _ms(started)})
             obs.flush()  # a scheduled run is minutes from the next one: its metrics go out with it
         return response
-
-
-class _Batch:
-    """The metrics of one set of dimensions recorded since its last flush (guarded by the owner's lock)."""
-
-    def __init__(self, stage: str, key: tuple[tuple[str, str], ...]) -> None:
-        from aws_lambda_powertools.metrics import EphemeralMetrics
-
-        self.emf = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)
-        self.emf.set_default_dimensions(stage=stage, **dict(key))
-        self.values: dict[str, list[float]] = {}
-        self.units: dict[str, str] = {}
-        self.first_ms = 0  # epoch milliseconds of the first value since the last drain
-
-    def check(self, name: str, unit: str, value: float) -> str:
-        """Powertools' validation of ``name``, ``unit`` and ``value`` (raises its errors); the unit it accepts."""
-        self.emf.add_metric(name=name, unit=unit, value=value)
-        accepted = str(self.emf.metric_set[name.strip()]["Unit"])
-        self.emf.metric_set.clear()
-        return accepted
-
-    def record(self, name: str, unit: str, value: float, wall: Callable[[], float]) -> list[float]:
-        """Append ``value`` to ``name``'s values; returns them."""
-        if not self.values:
-            self.first_ms = int(wall() * 1000)
-        values = self.values.get(name)
-        if values is None:
-            values = self.values[name] = []
-        self.units[name] = unit
-        values.append(value)
-        return values
-
-    def drain(self) -> str:
-        """The EMF line (JSON text) of the values held, which are then forgotten."""
-        metrics = {
-            name: {"Unit": self.units[name], "StorageResolution": _STANDARD_RESOLUTION, "Value": values}
-            for name, values in self.values.items()
-        }
-        self.emf.set_timestamp(self.first_ms)
-        line = json.dumps(self.emf.serialize_metric_set(metrics=metrics), separators=(",", ":"))
-        self.values = {}
-        return line
 
 
 _powertools: Any = None
