@@ -29,6 +29,7 @@ state change, nor past the next instant a pending donation becomes confirmed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -115,22 +116,33 @@ def page(
     figures = figures_of(campaign, totals, at)
     if figures.next_change is not None:
         max_age = min(max_age, window.max_age_s(figures.next_change, at))
-    body = render_page(
+    body = _html(
+        campaign,
+        view,
+        found.entries,
+        totals=totals,
+        figures=figures,
+        next_url=None if next_cursor is None else view.links.ledger(campaign.id, next_cursor),
+        first_url=view.links.ledger(campaign.id) if cursor else None,
+    )
+    return Response(200, body, HTML, cache_control(max_age))
+
+
+def _html(campaign: Campaign, view: View, entries: Sequence[LedgerEntry], **page: Any) -> str:
+    """``ledger.html`` of ``entries`` at ``view.at``: a ledger page, or one order's lines
+    (``page``: what differs, among ``totals``, ``figures``, ``found``, ``order``, ``next_url``, ``first_url``)."""
+    assert campaign.charity is not None
+    at, days = view.at, campaign.charity.return_days
+    return render_page(
         "ledger.html",
         view.links,
         f"/campaigns/{campaign.id}/ledger",
         campaign=campaign,
         state=campaign.window.state_at(at),
-        totals=totals,
-        figures=figures,
         goal=campaign.charity.goal_fen,
-        entries=[(e, entry_state(e, at, days)) for e in found.entries],
-        found=None,
-        order="",
-        next_url=None if next_cursor is None else view.links.ledger(campaign.id, next_cursor),
-        first_url=view.links.ledger(campaign.id) if cursor else None,
+        entries=[(e, entry_state(e, at, days)) for e in entries],
+        **{"totals": None, "figures": None, "found": None, "order": "", "next_url": None, "first_url": None, **page},
     )
-    return Response(200, body, HTML, cache_control(max_age))
 
 
 def _order_page(
@@ -146,34 +158,26 @@ def _order_page(
     if found is None:
         return not_found(view, f"no order {order_id!r} is in the ledger of {campaign.id!r}", ORDER_MAX_AGE_S)
     at, days = view.at, campaign.charity.return_days
-    state = "pending" if is_pending(found.paid_at, at, days) else "confirmed"
+    state = order_state(found, at, days)
     max_age = ORDER_MAX_AGE_S
     if state == "pending":
         max_age = min(max_age, window.max_age_s(confirms_at(found.paid_at, days), at))
     headers = cache_control(max_age)
     if view.fmt == "json":
         return Response(200, json_text(order_json(campaign, found, at)), JSON, headers)
-    body = render_page(
-        "ledger.html",
-        view.links,
-        f"/campaigns/{campaign.id}/ledger",
-        campaign=campaign,
-        state=campaign.window.state_at(at),
-        totals=None,
-        figures=None,
-        goal=campaign.charity.goal_fen,
-        entries=[(e, entry_state(e, at, days)) for e in found.entries()],
-        found={
-            "ref": found.ref,
-            "donation_fen": found.order.donation_fen,
-            "refunded_fen": found.order.refunded_fen,
-            "state": state,
-        },
-        order=order_id,
-        next_url=None,
-        first_url=view.links.ledger(campaign.id),
-    )
+    summary = {
+        "ref": found.ref,
+        "donation_fen": found.order.donation_fen,
+        "refunded_fen": found.order.refunded_fen,
+        "state": state,
+    }
+    body = _html(campaign, view, found.entries(), found=summary, order=order_id, first_url=view.links.ledger(campaign.id))
     return Response(200, body, HTML, headers)
+
+
+def order_state(found: FoundOrder, at: datetime, return_days: int) -> str:
+    """``pending`` while the order is inside its return window at ``at`` (docs/donations.md), else ``confirmed``."""
+    return "pending" if is_pending(found.paid_at, at, return_days) else "confirmed"
 
 
 def order_json(campaign: Campaign, found: FoundOrder, at: datetime) -> dict[str, Any]:
@@ -183,6 +187,6 @@ def order_json(campaign: Campaign, found: FoundOrder, at: datetime) -> dict[str,
         "ref": found.ref,
         "donation": fen_to_yuan_str(found.order.donation_fen),
         "refunded": fen_to_yuan_str(found.order.refunded_fen),
-        "state": "pending" if is_pending(found.paid_at, at, campaign.charity.return_days) else "confirmed",
+        "state": order_state(found, at, campaign.charity.return_days),
         "entries": [entry_json(campaign, e, at) for e in found.entries()],
     }
