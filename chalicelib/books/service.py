@@ -278,7 +278,7 @@ class Books:
         """The counter shards of ``campaign_ids`` whose books are not cached, to be read in another
         access pattern's ``BatchGetItem`` (the campaign page's pointer and head: one request);
         ``None`` when all are cached. Taking the items caches the books as :meth:`books` would."""
-        missing = [cid for cid in dict.fromkeys(campaign_ids) if self._cache.get(("books", cid)) is None]
+        _, missing = self._uncached(campaign_ids)
         if not missing:
             return None
         generations = {cid: self._cache.generation(cid) for cid in missing}
@@ -291,14 +291,7 @@ class Books:
 
     def books(self, campaign_ids: Sequence[str]) -> Mapping[str, CampaignBooks]:
         """Each campaign's summed counters; cached ``cache_ttl_s`` per container, dropped by local writes."""
-        out: dict[str, CampaignBooks] = {}
-        missing: list[str] = []
-        for cid in dict.fromkeys(campaign_ids):
-            hit = self._cache.get(("books", cid))
-            if hit is None:
-                missing.append(cid)
-            else:
-                out[cid] = hit
+        out, missing = self._uncached(campaign_ids)
         if missing:
             generations = {cid: self._cache.generation(cid) for cid in missing}
             try:
@@ -310,6 +303,18 @@ class Books:
                 self._cache.put(("books", cid), cid, generations[cid], books)
                 out[cid] = books
         return out
+
+    def _uncached(self, campaign_ids: Sequence[str]) -> tuple[dict[str, CampaignBooks], list[str]]:
+        """The cached books of ``campaign_ids`` (each id once, in order), and the ids whose books are not cached."""
+        cached: dict[str, CampaignBooks] = {}
+        missing: list[str] = []
+        for cid in dict.fromkeys(campaign_ids):
+            hit = self._cache.get(("books", cid))
+            if hit is None:
+                missing.append(cid)
+            else:
+                cached[cid] = hit
+        return cached, missing
 
     def ledger_page(self, campaign_id: str, position: str | None) -> LedgerPage:
         """``page_size`` entries older than ``position`` (newest first); the first page is cached."""
