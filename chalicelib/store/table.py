@@ -4,7 +4,7 @@
 (``table.meta.client``, which (de)serializes plain Python values and is
 thread-safe). The access patterns (:mod:`chalicelib.store.releases`,
 :mod:`~chalicelib.store.rotations`, :mod:`~chalicelib.store.books`) build keys,
-items and conditions and call
+items and conditions (:mod:`chalicelib.store.conditions`, taken from here) and call
 its methods; nothing else in the project calls boto3 for the table. Every call goes
 through :func:`chalicelib.store.failures.translated_call`, so ``botocore``'s exceptions
 are translated once (that module draws the tree of errors; :class:`ConditionFailed` and
@@ -35,11 +35,16 @@ import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 from chalicelib import deadline
 from chalicelib.errors import StoreUnavailable
 from chalicelib.store.calls import call_within_deadline, watch_attempts
+from chalicelib.store.conditions import Condition, absent, condition_kwargs
+
+# Re-exported ("x as x"): the access patterns take their conditions from the door.
+from chalicelib.store.conditions import absent_or_at as absent_or_at
+from chalicelib.store.conditions import is_at as is_at
 from chalicelib.store.cutoff import THREAD_CUTOFF, Cutoff
 from chalicelib.store.failures import Cancelled, ConditionFailed, RequestRefused, translated_call
 from chalicelib.store.keys import ATTRIBUTE_DEFINITIONS, KEY_SCHEMA, TTL_ATTRIBUTE
@@ -55,40 +60,7 @@ BATCH_WRITE_REQUESTS = 25
 TRANSACTION_ACTIONS = 100
 
 
-# ------------------------------------------------------------------ conditions and transaction actions
-
-
-class Condition(NamedTuple):
-    """A condition expression with its placeholders; unpacks as ``(condition, names, values)``."""
-
-    expression: str
-    names: dict[str, str]
-    values: dict[str, Any]
-
-
-def absent() -> Condition:
-    """The item does not exist yet: ``attribute_not_exists(PK)`` (every item has a ``PK``)."""
-    return Condition("attribute_not_exists(#pk)", {"#pk": "PK"}, {})
-
-
-def is_at(attr: str, expected: Any) -> Condition:
-    """The item exists and its ``attr`` equals ``expected`` (an optimistic lock)."""
-    assert attr.isidentifier(), attr
-    return Condition(f"#{attr} = :expected", {f"#{attr}": attr}, {":expected": expected})
-
-
-def absent_or_at(attr: str, expected: Any | None) -> Condition:
-    """:func:`absent` when ``expected`` is ``None``, else :func:`is_at`: "nobody wrote it since
-    we read it" for an item that may not exist yet (the release pointer, the rotation)."""
-    return absent() if expected is None else is_at(attr, expected)
-
-
-def condition_kwargs(condition: Condition) -> dict[str, Any]:
-    """The ``ConditionExpression`` of ``condition`` with its placeholders, as a request's (or a transaction action's) keys."""
-    kwargs: dict[str, Any] = {"ConditionExpression": condition.expression, "ExpressionAttributeNames": dict(condition.names)}
-    if condition.values:
-        kwargs["ExpressionAttributeValues"] = dict(condition.values)
-    return kwargs
+# ------------------------------------------------------------------ transaction actions
 
 
 def put_action(item: Mapping[str, Any], condition: Condition | None = None) -> Action:
