@@ -16,7 +16,8 @@ campaign's ``charity.rate``; other kinds donate ``0.00``.
 - 88.00 of PRK-3103 (its merchant pledges 8 %, the campaign 5.45 %) -> **7.04**
 
 A sale is refused (422) unless its campaign is in the live release, its SKU
-is one of that campaign's products, and ``starts_at <= paid_at < ends_at``.
+is one of that campaign's products, and ``starts_at <= paid_at < ends_at``
+(:mod:`chalicelib.books.checks`).
 
 **Refund.** After any refunds, an order's donation is always
 ``round_half_up((paid - refunded) x rate)``; a refund reverses the

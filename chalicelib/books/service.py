@@ -1,8 +1,10 @@
 """The donation books as a service: record sales, refunds and point donations; read totals and the ledger.
 
-The rules (with worked examples) are in :mod:`chalicelib.books.rules`;
-the items and the transactions in :mod:`chalicelib.store.items` and
-:mod:`chalicelib.store.books`.
+The rules (with worked examples) are in :mod:`chalicelib.books.rules`, the refusals (422)
+in :mod:`~chalicelib.books.checks`, the answers (201, 200, 409) in
+:mod:`~chalicelib.books.answers`; "find my order" is :mod:`~chalicelib.books.orders`, the
+counter fold :mod:`~chalicelib.books.fold`, the in-container cache :mod:`~chalicelib.books.cache`;
+the items and the transactions are in :mod:`chalicelib.store.items` and :mod:`chalicelib.store.books`.
 
 Each sale, refund or point donation is one DynamoDB transaction that writes
 its idempotency item (``ORDER#``/``REFUND#``/``POINTS#``, first write wins),
@@ -20,22 +22,24 @@ donation's is the time of receipt on the campaign clock (``received_at``).
 from __future__ import annotations
 
 import secrets
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from chalicelib import staleness
+from chalicelib.books.answers import Outcome, replay
+from chalicelib.books.cache import CampaignCache
+from chalicelib.books.checks import check_points, check_sale
+from chalicelib.books.fold import fold_campaign_counters
 from chalicelib.books.inputs import PointDonationRequest, RefundRequest, SaleRequest
+from chalicelib.books.orders import FoundOrder, lookup_order, order_ref, with_refund
 from chalicelib.books.rules import RefundTooLarge, apply_refund, points_value_fen, public_ref, sale_donation_fen, shard_of
-from chalicelib.domain import window
-from chalicelib.domain.model import DEFAULT_RETURN_DAYS, MAX_RETURN_DAYS, Campaign
+from chalicelib.domain.model import DEFAULT_RETURN_DAYS, Campaign
 from chalicelib.domain.money import fen_to_yuan_str
 from chalicelib.domain.times import parse_stored
 from chalicelib.domain.totals import DAY_S, CampaignBooks, CharityTotals, paid_second
-from chalicelib.errors import IdempotencyConflict, NotFound, StoreUnavailable, Unprocessable
+from chalicelib.errors import NotFound, StoreUnavailable, Unprocessable
 from chalicelib.store.along import ReadAlong
 from chalicelib.store.books import BooksStore, DuplicateId, StaleOrder, counter_keys, sum_counters
 from chalicelib.store.items import LedgerEntry, OrderRecord, Receipt, paid_attribute, receipt_item, split_attribute
@@ -48,9 +52,7 @@ COUNTER_SHARDS = 98
 LEDGER_SHARDS = 32  # may grow, never shrink: readers merge shards 0..N-1
 PAGE_SIZE = 100
 REFUND_ATTEMPTS = 8
-FOLD_ATTEMPTS = 8  # reads of a counter shard that keeps changing under a fold
 SWEEP_S = 60  # buckets of closed return windows each counter write removes (docs/donations.md)
-FUTURE_TOLERANCE = timedelta(minutes=5)  # a paid_at later than the campaign clock by more is refused
 
 
 @dataclass(frozen=True)
@@ -71,89 +73,9 @@ class BookSizes:
 
 
 @dataclass(frozen=True)
-class Outcome:
-    """The answer of a system route: 201 and the new body, or 200 and the first answer's body.
-
-    ``kind``: the campaign's kind on a sale's first write (the ``SalesRecorded`` metric's dimension).
-    """
-
-    status: int
-    body: dict[str, Any]
-    kind: str = ""
-
-
-@dataclass(frozen=True)
 class LedgerPage:
     entries: list[LedgerEntry]
     next_position: str | None
-
-
-@dataclass(frozen=True)
-class FoundOrder:
-    """An order found by its id: the record and the reference its ledger lines show."""
-
-    order: OrderRecord
-    ref: str
-
-    @property
-    def paid_at(self) -> datetime:
-        return parse_stored(self.order.paid_at)
-
-    @property
-    def first_donation_fen(self) -> int:
-        """The donation the sale recorded: today's donation and every reversal since."""
-        return self.order.donation_fen + sum(int(r["reversed_fen"]) for r in self.order.refunds)
-
-    def entries(self) -> list[LedgerEntry]:
-        """Its ledger lines, newest first: the refunds that reversed something, then the sale (0.00 lines are left out)."""
-        lines = [LedgerEntry(self.paid_at, "sale", self.ref, self.first_donation_fen)] if self.first_donation_fen else []
-        lines += [
-            LedgerEntry(parse_stored(str(r["at"])), "refund", self.ref, -int(r["reversed_fen"]))
-            for r in self.order.refunds
-            if int(r["reversed_fen"])
-        ]
-        return sorted(lines, key=lambda e: e.at, reverse=True)
-
-
-class _Cache:
-    """Per-key values with a TTL, dropped by :meth:`invalidate` (writes in this container)."""
-
-    def __init__(self, monotonic: Callable[[], float], ttl_s: float) -> None:
-        self._monotonic = monotonic
-        self._ttl_s = ttl_s
-        self._lock = threading.Lock()
-        self._values: dict[Any, tuple[float, Any]] = {}
-        self._generation: dict[str, int] = {}
-
-    def get(self, key: Any) -> Any:
-        with self._lock:
-            hit = self._values.get(key)
-            if hit is not None and self._monotonic() - hit[0] < self._ttl_s:
-                return hit[1]
-            return None
-
-    def get_stale(self, key: Any, max_age_s: float) -> Any:
-        """The value under ``key`` even past its TTL, if read at most ``max_age_s`` seconds ago."""
-        with self._lock:
-            hit = self._values.get(key)
-            if hit is not None and self._monotonic() - hit[0] <= max_age_s:
-                return hit[1]
-            return None
-
-    def generation(self, campaign_id: str) -> int:
-        with self._lock:
-            return self._generation.get(campaign_id, 0)
-
-    def put(self, key: Any, campaign_id: str, generation: int, value: Any) -> None:
-        with self._lock:
-            if self._generation.get(campaign_id, 0) == generation:  # no write landed since the read began
-                self._values[key] = (self._monotonic(), value)
-
-    def invalidate(self, campaign_id: str) -> None:
-        with self._lock:
-            self._generation[campaign_id] = self._generation.get(campaign_id, 0) + 1
-            for key in [k for k in self._values if k[1] == campaign_id]:
-                del self._values[key]
 
 
 class Books:
@@ -192,7 +114,7 @@ class Books:
         self.counter_shards = sizes.counter_shards
         self.ledger_shards = sizes.ledger_shards
         self.page_size = sizes.page_size
-        self._cache = _Cache(monotonic, cache_ttl_s)
+        self._cache = CampaignCache(monotonic, cache_ttl_s)
         self._nonce = nonce
         fallback = secrets.token_bytes(32)
         self._ref_key = ref_key or (lambda: fallback)
@@ -203,11 +125,11 @@ class Books:
         """``POST /api/sales``. 201 new, 200 replay; raises Unprocessable (422), IdempotencyConflict (409)."""
         campaign = self._campaigns(req.campaign_id)
         try:
-            pick = _check_sale(campaign, req, received_at)
+            pick = check_sale(campaign, req, received_at)
         except Unprocessable:
             existing = self.store.get_order(req.order_id)  # a replay still answers after a re-publish
             if existing is not None:
-                return _replay(existing.receipt, req.fingerprint, "order_id", req.order_id)
+                return replay(existing.receipt, req.fingerprint, "order_id", req.order_id)
             raise
         assert campaign is not None
         rate = campaign.donation_rate_percent(req.sku)
@@ -249,7 +171,7 @@ class Books:
         try:
             self.store.put_sale(order, received_at, (campaign.id, shard_of(req.order_id, self.counter_shards), deltas), ledger)
         except DuplicateId:
-            return _replay(self._must(self.store.get_order(req.order_id)).receipt, req.fingerprint, "order_id", req.order_id)
+            return replay(self._must(self.store.get_order(req.order_id)).receipt, req.fingerprint, "order_id", req.order_id)
         self._cache.invalidate(campaign.id)
         return Outcome(201, response, campaign.kind)
 
@@ -259,7 +181,7 @@ class Books:
         for _ in range(REFUND_ATTEMPTS):
             order, receipt = self.store.get_order_and_refund(req.order_id, req.refund_id)
             if receipt is not None:
-                return _replay(receipt, req.fingerprint, "refund_id", req.refund_id)
+                return replay(receipt, req.fingerprint, "refund_id", req.refund_id)
             if order is None:
                 raise NotFound(f"no order {req.order_id!r} is recorded", field="order_id")
             try:
@@ -294,18 +216,11 @@ class Books:
             if order.rate_percent is not None:  # a charity sale's order: the reversal leaves its window's bucket
                 days = self._return_days(order.campaign_id)
                 deltas.update(window_deltas(parse_stored(order.paid_at), -math.reversal_fen, received_at, days))
-            entry = LedgerEntry(received_at, "refund", self._order_ref(order), -math.reversal_fen)
+            entry = LedgerEntry(received_at, "refund", order_ref(order, self._ref_key), -math.reversal_fen)
             ledger = self._ledger_item(order.campaign_id, req.refund_id, refund_pk(req.refund_id), entry)
             totals = (order.campaign_id, shard_of(req.refund_id, self.counter_shards), deltas)
             try:
-                refunds = [
-                    *order.refunds,
-                    {
-                        "at": received_at.astimezone(UTC).isoformat(),
-                        "amount_fen": req.amount_fen,
-                        "reversed_fen": math.reversal_fen,
-                    },
-                ]
+                refunds = with_refund(order, received_at, req.amount_fen, math.reversal_fen)
                 self.store.put_refund(item, order, math.refunded_fen, math.donation_fen, totals, ledger, refunds)
             except (DuplicateId, StaleOrder):
                 continue  # read both again: a replay answers from the receipt; a rival refund changes what is left
@@ -318,11 +233,11 @@ class Books:
         ``points_per_yuan``), IdempotencyConflict (409)."""
         campaign = self._campaigns(req.campaign_id)
         try:
-            points_per_yuan = _check_points(campaign, req, received_at)
+            points_per_yuan = check_points(campaign, req, received_at)
         except Unprocessable:
             existing = self.store.get_receipt(points_pk(req.donation_id), POINTS_SK)
             if existing is not None:
-                return _replay(existing, req.fingerprint, "donation_id", req.donation_id)
+                return replay(existing, req.fingerprint, "donation_id", req.donation_id)
             raise
         assert campaign is not None
         amount = points_value_fen(req.points, points_per_yuan)
@@ -344,7 +259,7 @@ class Books:
             self.store.put_point_donation(item, (campaign.id, shard_of(req.donation_id, self.counter_shards), deltas), ledger)
         except DuplicateId:
             receipt = self._must(self.store.get_receipt(points_pk(req.donation_id), POINTS_SK))
-            return _replay(receipt, req.fingerprint, "donation_id", req.donation_id)
+            return replay(receipt, req.fingerprint, "donation_id", req.donation_id)
         self._cache.invalidate(campaign.id)
         return Outcome(201, response)
 
@@ -363,7 +278,7 @@ class Books:
         """The counter shards of ``campaign_ids`` whose books are not cached, to be read in another
         access pattern's ``BatchGetItem`` (the campaign page's pointer and head: one request);
         ``None`` when all are cached. Taking the items caches the books as :meth:`books` would."""
-        missing = [cid for cid in dict.fromkeys(campaign_ids) if self._cache.get(("books", cid)) is None]
+        _, missing = self._uncached(campaign_ids)
         if not missing:
             return None
         generations = {cid: self._cache.generation(cid) for cid in missing}
@@ -376,34 +291,30 @@ class Books:
 
     def books(self, campaign_ids: Sequence[str]) -> Mapping[str, CampaignBooks]:
         """Each campaign's summed counters; cached ``cache_ttl_s`` per container, dropped by local writes."""
-        out: dict[str, CampaignBooks] = {}
-        missing: list[str] = []
-        for cid in dict.fromkeys(campaign_ids):
-            hit = self._cache.get(("books", cid))
-            if hit is None:
-                missing.append(cid)
-            else:
-                out[cid] = hit
+        out, missing = self._uncached(campaign_ids)
         if missing:
             generations = {cid: self._cache.generation(cid) for cid in missing}
             try:
                 fetched = self.store.get_campaign_books(missing, self.counter_shards)
             except StoreUnavailable as exc:
-                out.update(self._stale([("books", cid) for cid in missing], exc))
+                out.update(self._cache.stale([("books", cid) for cid in missing], exc))
                 return out
             for cid, books in fetched.items():
                 self._cache.put(("books", cid), cid, generations[cid], books)
                 out[cid] = books
         return out
 
-    def _stale(self, keys: Sequence[tuple[str, str]], error: StoreUnavailable) -> dict[str, Any]:
-        """During an outage: ``campaign id -> value`` of ``keys`` read within
-        ``STALE_IF_ERROR_S`` (the request is marked stale), else ``error`` is raised (a 503)."""
-        values = {key[1]: self._cache.get_stale(key, staleness.STALE_IF_ERROR_S) for key in keys}
-        if any(value is None for value in values.values()):
-            raise error
-        staleness.mark()
-        return values
+    def _uncached(self, campaign_ids: Sequence[str]) -> tuple[dict[str, CampaignBooks], list[str]]:
+        """The cached books of ``campaign_ids`` (each id once, in order), and the ids whose books are not cached."""
+        cached: dict[str, CampaignBooks] = {}
+        missing: list[str] = []
+        for cid in dict.fromkeys(campaign_ids):
+            hit = self._cache.get(("books", cid))
+            if hit is None:
+                missing.append(cid)
+            else:
+                cached[cid] = hit
+        return cached, missing
 
     def ledger_page(self, campaign_id: str, position: str | None) -> LedgerPage:
         """``page_size`` entries older than ``position`` (newest first); the first page is cached."""
@@ -418,7 +329,7 @@ class Books:
         except StoreUnavailable as exc:
             if position is not None:
                 raise  # later pages are not kept: a 503
-            return self._stale([key], exc)[campaign_id]
+            return self._cache.stale([key], exc)[campaign_id]
         page = LedgerPage(entries, entries[-1].position if more and entries else None)
         if position is None:
             self._cache.put(key, campaign_id, generation, page)
@@ -431,10 +342,7 @@ class Books:
         One eventually consistent ``GetItem``; the entries are made from the order (its
         refunds are kept on it), so they equal its ledger lines without reading the ledger.
         """
-        order = self.store.find_order(order_id)
-        if order is None or order.campaign_id != campaign_id:
-            return None
-        return FoundOrder(order, self._order_ref(order))
+        return lookup_order(self.store, campaign_id, order_id, self._ref_key)
 
     def fold_counters(self, campaign_ids: Sequence[str], old_shards: int, at: datetime) -> dict[str, int]:
         """Fold the counter shards ``counter_shards..old_shards-1`` of each campaign into shard
@@ -446,28 +354,11 @@ class Books:
         """
         folded: dict[str, int] = {}
         for cid in campaign_ids:
-            campaign = self._campaigns(cid)
-            days = MAX_RETURN_DAYS if campaign is None or campaign.charity is None else campaign.charity.return_days
-            closed_until = int(at.timestamp()) - days * DAY_S
-            moved = 0
-            for source in range(self.counter_shards, old_shards):
-                for _ in range(FOLD_ATTEMPTS):
-                    try:
-                        moved += self.store.fold_counter_shard(cid, source, source % self.counter_shards, closed_until)
-                        break
-                    except StaleOrder:
-                        continue
-                else:
-                    raise StoreUnavailable(f"counter shard {source} of {cid!r} kept changing; run the fold again")
-            folded[cid] = moved
+            folded[cid] = fold_campaign_counters(self.store, cid, self._campaigns(cid), self.counter_shards, old_shards, at)
             self._cache.invalidate(cid)
         return folded
 
     # ---------------------------------------------------------- helpers
-
-    def _order_ref(self, order: OrderRecord) -> str:
-        """The reference the order's entries show: the one stored with it, else (older orders) made now."""
-        return order.ref or public_ref(order.order_id, self._ref_key())
 
     def _return_days(self, campaign_id: str) -> int:
         """The return window of a published charity sale; the default for one no longer published."""
@@ -505,57 +396,3 @@ def window_deltas(paid_at: datetime, fen: int, received_at: datetime, return_day
     if fen and paid + horizon > received_at.timestamp():
         out[paid_attribute(paid)] = fen
     return out
-
-
-def _replay(receipt: Receipt, fingerprint: str, field: str, ident: str) -> Outcome:
-    """Same id + same body -> 200 with the first answer; same id + another body -> 409."""
-    if receipt.fingerprint == fingerprint:
-        return Outcome(200, receipt.response)
-    raise IdempotencyConflict(f"{field} {ident!r} was already used with a different body", field=field)
-
-
-def _check_sale(campaign: Campaign | None, req: SaleRequest, now: datetime) -> Any:
-    """The pick sold, if the sale can be recorded; else Unprocessable naming the field.
-
-    ``now`` is the campaign clock at receipt. A ``paid_at`` more than
-    :data:`FUTURE_TOLERANCE` after it, or a sale of a campaign still hidden at
-    ``now``, is refused, so the public ledger never shows a gift from the future
-    (docs/donations.md).
-    """
-    if campaign is None:
-        raise Unprocessable(f"campaign_id: no campaign {req.campaign_id!r} is published", field="campaign_id")
-    pick = campaign.pick(req.sku)
-    if pick is None:
-        raise Unprocessable(f"sku: {req.sku!r} is not a product of campaign {campaign.id!r}", field="sku")
-    if req.paid_at > now + FUTURE_TOLERANCE:
-        raise Unprocessable(
-            f"paid_at: {req.paid_at.isoformat()} is in the future: more than "
-            f"{int(FUTURE_TOLERANCE.total_seconds() // 60)} minutes after the platform's clock "
-            f"({now.astimezone(req.paid_at.tzinfo).isoformat(timespec='seconds')})",
-            field="paid_at",
-        )
-    if campaign.window.state_at(now) == window.HIDDEN:
-        shown = campaign.window.teaser_from or campaign.starts_at
-        raise Unprocessable(
-            f"paid_at: campaign {campaign.id!r} is not visible yet (its page appears at "
-            f"{shown.astimezone(campaign.zone).isoformat()}); no sale can be recorded before then",
-            field="paid_at",
-        )
-    if not campaign.window.live_at(req.paid_at):
-        span = f"[{campaign.starts_at.isoformat()}, {campaign.ends_at.isoformat() if campaign.ends_at else 'open'})"
-        raise Unprocessable(f"paid_at: {req.paid_at.isoformat()} is outside the campaign's window {span}", field="paid_at")
-    return pick
-
-
-def _check_points(campaign: Campaign | None, req: PointDonationRequest, at: datetime) -> int:
-    """``points_per_yuan`` of a live charity sale that takes points; else Unprocessable (campaign_id)."""
-    if campaign is None:
-        raise Unprocessable(f"campaign_id: no campaign {req.campaign_id!r} is published", field="campaign_id")
-    if campaign.charity is None or not campaign.charity.points_per_yuan:
-        raise Unprocessable(f"campaign_id: {campaign.id!r} does not take point donations", field="campaign_id")
-    state = campaign.window.state_at(at)
-    if state != window.LIVE:
-        raise Unprocessable(
-            f"campaign_id: {campaign.id!r} is not live now ({state}); points cannot be donated", field="campaign_id"
-        )
-    return campaign.charity.points_per_yuan

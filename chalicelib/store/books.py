@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from chalicelib.domain.totals import CampaignBooks
 from chalicelib.store.items import (
@@ -54,6 +54,8 @@ from chalicelib.store.table import Action, Condition, ConditionFailed, Table, de
 # (campaign id, counter shard, {attribute: delta}); a delta of None REMOVEs the attribute (a
 # return-window bucket whose window has passed: docs/donations.md)
 Totals = tuple[str, int, Mapping[str, int | None]]
+_J = TypeVar("_J")
+_R = TypeVar("_R")
 
 # ------------------------------------------------------------------ the answers a write can get
 
@@ -263,19 +265,13 @@ class BooksStore:
             )
             return shard, page.items, page.next_key
 
-        with self._pool_lock:
-            # Created on first use (no threads at import or cold start), one thread a shard: every
-            # round of queries is issued at once, so it costs one round trip's latency.
-            if self._pool is None or self._pool_size < shards:
-                self._pool, self._pool_size = ThreadPoolExecutor(max_workers=shards, thread_name_prefix="ledger-query"), shards
         out: list[dict[str, Any]] = []
         first = True
         while len(out) < limit:
             # A refill asks for all the page still needs, so a shard is refilled at most once a page.
             count = batch if first else max(batch, limit - len(out))
             empty = [(s, count) for s in range(shards) if not heads[s] and open_[s]]
-            # Each query runs in a copy of the request's context: it keeps the request's deadline.
-            jobs = [self._pool.submit(contextvars.copy_context().run, read, job) for job in empty]
+            jobs = self._submit(read, empty, shards)
             for shard, items, last in (job.result() for job in jobs):
                 heads[shard], resume[shard], open_[shard] = items, last, bool(last)
             first = False
@@ -286,6 +282,23 @@ class BooksStore:
             out.append(heads[newest].pop(0))
         more = any(heads) or any(open_)
         return [LedgerEntry.from_item(i) for i in out], more
+
+    def _submit(self, read: Callable[[_J], _R], jobs: Sequence[_J], shards: int) -> list[Future[_R]]:
+        """``read(job)`` of each job on the ledger query pool, each in a copy of the request's
+        context (it keeps the request's deadline).
+
+        The pool is made on first use (no threads at import or cold start) with one thread a
+        shard, so every round of queries is issued at once and costs one round trip's latency.
+        A larger shard count replaces it; the old pool is shut down without waiting (the
+        queries already given to it still run, then its threads end). Jobs are handed over
+        under the lock, so none goes to a pool already shut down.
+        """
+        with self._pool_lock:
+            if self._pool is None or self._pool_size < shards:
+                if self._pool is not None:
+                    self._pool.shutdown(wait=False)
+                self._pool, self._pool_size = ThreadPoolExecutor(max_workers=shards, thread_name_prefix="ledger-query"), shards
+            return [self._pool.submit(contextvars.copy_context().run, read, job) for job in jobs]
 
 
 def counter_keys(campaign_ids: Sequence[str], shards: int) -> list[Key]:

@@ -4,26 +4,17 @@
 (``table.meta.client``, which (de)serializes plain Python values and is
 thread-safe). The access patterns (:mod:`chalicelib.store.releases`,
 :mod:`~chalicelib.store.rotations`, :mod:`~chalicelib.store.books`) build keys,
-items and conditions and call its methods; nothing else in the project calls
-boto3 for the table, and ``botocore``'s exceptions are translated here and
-nowhere else::
-
-    chalicelib.errors.StoreUnavailable (503)   the table cannot serve us now: missing, throttled past
-                                               the SDK's retries, a 5xx, the endpoint unreachable, or
-                                               items left unprocessed after our own retries
-    ConditionFailed                            a condition failed: an answer (a duplicate id, a moved
-                                               pointer), never retried; ``indexes`` names the actions
-    RequestRefused (a StoreUnavailable, 503)   any other refusal: a request we should not have sent or
-                                               a missing permission; the answer names DynamoDB's code,
-                                               ``detail`` keeps its message (logged, never shown)
-    chalicelib.errors.OutcomeUnknown (503)     a write was sent and its answer was lost (a read timeout,
-                                               a 5xx, the request's deadline): it may have been applied
+items and conditions (:mod:`chalicelib.store.conditions`, taken from here) and call
+its methods; nothing else in the project calls boto3 for the table. Every call goes
+through :func:`chalicelib.store.failures.translated_call`, so ``botocore``'s exceptions
+are translated once (that module draws the tree of errors; :class:`ConditionFailed` and
+:class:`RequestRefused` are taken from here too).
 
 Deadlines (docs/resilience.md): inside a request begun by
-:meth:`chalicelib.deadline.Deadlines.begin`, each call is given only the time
-left (:mod:`chalicelib.store.cutoff`); a call with no time left is not sent,
-the SDK's retries stop once the deadline has passed, and our own backoff never
-sleeps past it.
+:meth:`chalicelib.deadline.Deadlines.begin`, each call is given only the time left
+(:mod:`chalicelib.store.calls`, on :mod:`chalicelib.store.cutoff`); a call with no time
+left is not sent, the SDK's retries stop once the deadline has passed, and our own
+backoff never sleeps past it.
 
 Retries: the SDK retries each HTTP request (standard mode, see
 :func:`chalicelib.wiring.dynamodb_resource`). On top of that, one policy
@@ -40,29 +31,27 @@ per transaction and one action per item in a transaction.
 
 from __future__ import annotations
 
-import contextvars
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
-
-from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as NotConnected
+from typing import Any
 
 from chalicelib import deadline
-from chalicelib.errors import OutcomeUnknown, StoreUnavailable
-from chalicelib.store.cutoff import THREAD_CUTOFF, CallTimedOut, Cutoff
+from chalicelib.errors import StoreUnavailable
+from chalicelib.store.calls import call_within_deadline, watch_attempts
+from chalicelib.store.conditions import Condition, absent, condition_kwargs
+
+# Re-exported ("x as x"): the access patterns take their conditions from the door.
+from chalicelib.store.conditions import absent_or_at as absent_or_at
+from chalicelib.store.conditions import is_at as is_at
+from chalicelib.store.cutoff import THREAD_CUTOFF, Cutoff
+from chalicelib.store.failures import Cancelled, ConditionFailed, RequestRefused, translated_call
 from chalicelib.store.keys import ATTRIBUTE_DEFINITIONS, KEY_SCHEMA, TTL_ATTRIBUTE
 
 Item = dict[str, Any]
 Action = dict[str, dict[str, Any]]  # {"Put": {...}} or {"Update": {...}}, without "TableName"
 
-# Throttling that outlasted the SDK's retries, or a transaction still in flight: the table is there
-# but cannot serve us now.
-UNAVAILABLE_CODES = frozenset(
-    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "TransactionInProgressException"}
-)
 # Cancellation reasons of a transaction that another try may get past.
 RETRYABLE_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"})
 
@@ -71,105 +60,14 @@ BATCH_WRITE_REQUESTS = 25
 TRANSACTION_ACTIONS = 100
 
 
-class ConditionFailed(Exception):
-    """A condition failed. ``indexes``: the positions of the failed actions in a transaction
-    (``[0]`` for a single conditional write)."""
-
-    def __init__(self, indexes: list[int]) -> None:
-        super().__init__(indexes)
-        self.indexes = indexes
-
-
-class RequestRefused(StoreUnavailable):
-    """DynamoDB refused a request for a reason no retry changes (a malformed request, a
-    missing permission, bad credentials): a bug or a deployment problem, not an outage, but
-    still a 503 with a reason to whoever asked (nothing was written). ``code`` is DynamoDB's
-    error code (``"ValidationException"``); ``detail`` its message, which may name the role
-    or the account, so it is logged and never put in an answer."""
-
-    def __init__(self, message: str, code: str, detail: str = "") -> None:
-        super().__init__(message)
-        self.code = code
-        self.detail = detail
-
-
-# The boto3 operations that write; a write whose answer was lost may have been applied.
-WRITE_OPERATIONS = frozenset({"put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items"})
-
-
-class _DeadlinePassed(BotoCoreError):
-    fmt = "the request's deadline passed before DynamoDB answered"
-
-
-class _CallState:
-    """One call of the door: its deadline, and whether an attempt of it may have reached the
-    table without a clear answer (a 5xx, a read timeout, a dropped connection)."""
-
-    __slots__ = ("limit", "ambiguous")
-
-    def __init__(self, limit: deadline.Deadline | None) -> None:
-        self.limit = limit
-        self.ambiguous = False
-
-
-_call_state: contextvars.ContextVar[_CallState | None] = contextvars.ContextVar("dynamodb_call", default=None)
-
-
-def _on_attempt(response: Any = None, caught_exception: Any = None, **_: Any) -> None:
-    """botocore's ``needs-retry`` event, after each HTTP attempt: note an ambiguous one, and stop
-    the SDK's retries once the request's deadline has passed (nobody waits for them)."""
-    state = _call_state.get()
-    if state is None:
-        return
-    status = int(getattr(response[0], "status_code", 0) or 0) if response else 0
-    if caught_exception is not None and not isinstance(caught_exception, NotConnected):
-        state.ambiguous = True  # sent, then no answer: a read timeout or a dropped connection
-    elif status >= 500:
-        state.ambiguous = True
-    failed = caught_exception is not None or status >= 400
-    if failed and state.limit is not None and state.limit.remaining_s() <= 0:
-        raise _DeadlinePassed()
-
-
-class _Cancelled(Exception):
-    def __init__(self, reasons: list[str]) -> None:
-        super().__init__(reasons)
-        self.reasons = reasons
-
-
-# ------------------------------------------------------------------ conditions and transaction actions
-
-
-class Condition(NamedTuple):
-    """A condition expression with its placeholders; unpacks as ``(condition, names, values)``."""
-
-    expression: str
-    names: dict[str, str]
-    values: dict[str, Any]
-
-
-def absent() -> Condition:
-    """The item does not exist yet: ``attribute_not_exists(PK)`` (every item has a ``PK``)."""
-    return Condition("attribute_not_exists(#pk)", {"#pk": "PK"}, {})
-
-
-def is_at(attr: str, expected: Any) -> Condition:
-    """The item exists and its ``attr`` equals ``expected`` (an optimistic lock)."""
-    assert attr.isidentifier(), attr
-    return Condition(f"#{attr} = :expected", {f"#{attr}": attr}, {":expected": expected})
-
-
-def absent_or_at(attr: str, expected: Any | None) -> Condition:
-    """:func:`absent` when ``expected`` is ``None``, else :func:`is_at`: "nobody wrote it since
-    we read it" for an item that may not exist yet (the release pointer, the rotation)."""
-    return absent() if expected is None else is_at(attr, expected)
+# ------------------------------------------------------------------ transaction actions
 
 
 def put_action(item: Mapping[str, Any], condition: Condition | None = None) -> Action:
     """A transaction's ``Put`` of ``item``, conditional when ``condition`` is given."""
     body: dict[str, Any] = {"Item": dict(item)}
     if condition is not None:
-        body.update(_condition_kwargs(condition))
+        body.update(condition_kwargs(condition))
     return {"Put": body}
 
 
@@ -202,14 +100,7 @@ def update_action(
 
 def delete_action(key: Mapping[str, str], condition: Condition) -> Action:
     """A transaction's ``Delete`` of ``key``, only if ``condition`` holds."""
-    return {"Delete": {"Key": dict(key), **_condition_kwargs(condition)}}
-
-
-def _condition_kwargs(condition: Condition) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {"ConditionExpression": condition.expression, "ExpressionAttributeNames": dict(condition.names)}
-    if condition.values:
-        kwargs["ExpressionAttributeValues"] = dict(condition.values)
-    return kwargs
+    return {"Delete": {"Key": dict(key), **condition_kwargs(condition)}}
 
 
 def _merge(into: dict[str, Any], more: Mapping[str, Any]) -> None:
@@ -272,9 +163,7 @@ class Table:
         self._sleep = sleep
         self._rng = rng
         self._cutoff = cutoff
-        events = getattr(getattr(self._client, "meta", None), "events", None)
-        if events is not None:
-            events.register("needs-retry.dynamodb", _on_attempt, unique_id="campaign-platform-call-state")
+        watch_attempts(self._client)
 
     @property
     def client(self) -> Any:
@@ -293,7 +182,7 @@ class Table:
 
         Raises ``ConditionFailed([0])`` when ``condition`` fails, ``StoreUnavailable``.
         """
-        kwargs = {} if condition is None else _condition_kwargs(condition)
+        kwargs = {} if condition is None else condition_kwargs(condition)
         self._call(self._client.put_item, TableName=self.name, Item=dict(item), **kwargs)
 
     def delete(self, key: Mapping[str, str]) -> None:
@@ -444,7 +333,7 @@ class Table:
             try:
                 self._call(self._client.transact_write_items, TransactItems=items)
                 return
-            except _Cancelled as exc:
+            except Cancelled as exc:
                 failed = [i for i, reason in enumerate(exc.reasons) if reason == "ConditionalCheckFailed"]
                 if failed:
                     raise ConditionFailed(failed) from exc
@@ -467,69 +356,7 @@ class Table:
 
     def _call(self, method: Callable[..., Any], **kwargs: Any) -> Any:
         """One boto3 call within the request's deadline (none outside a request); see the module docstring."""
-        operation = getattr(method, "__name__", "")
-        write = operation in WRITE_OPERATIONS
-        state = _CallState(deadline.current())
-
-        def attempt() -> Any:
-            token = _call_state.set(state)
-            try:
-                return _call(method, **kwargs)
-            finally:
-                _call_state.reset(token)
-
-        try:
-            if state.limit is None:
-                return attempt()
-            left = state.limit.remaining_s()
-            if left <= 0:
-                raise StoreUnavailable("DynamoDB is unavailable: the request's deadline passed; nothing was sent")
-            return self._cutoff.run(attempt, left, operation)
-        except CallTimedOut as exc:
-            if not exc.started:
-                raise StoreUnavailable("DynamoDB is unavailable: the request's deadline passed; nothing was sent") from None
-            if write:
-                raise OutcomeUnknown(
-                    "DynamoDB did not answer before the request's deadline: the write may have been applied"
-                ) from None
-            raise StoreUnavailable("DynamoDB is unavailable: no answer before the request's deadline") from None
-        except StoreUnavailable as exc:
-            if write and not isinstance(exc, (OutcomeUnknown, RequestRefused)) and (state.ambiguous or _ambiguous(exc)):
-                raise OutcomeUnknown(f"{exc}; the write may have been applied") from exc
-            raise
-
-
-def _call(method: Callable[..., Any], **kwargs: Any) -> Any:
-    """Call boto3 and translate its failures, once for the whole project (see the module docstring)."""
-    try:
-        return method(**kwargs)
-    except ClientError as exc:
-        raise _translated(exc) from exc
-    except BotoCoreError as exc:  # endpoint unreachable, timeouts, no credentials
-        raise StoreUnavailable(f"DynamoDB is unavailable: {exc.__class__.__name__}") from exc
-
-
-def _ambiguous(exc: StoreUnavailable) -> bool:
-    """Whether the last attempt behind ``exc`` may have reached the table: a 5xx or no answer."""
-    cause = exc.__cause__
-    if isinstance(cause, ClientError):
-        return int(cause.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0) >= 500
-    return isinstance(cause, HTTPClientError)  # a read timeout or a dropped connection, after the send
-
-
-def _translated(exc: ClientError) -> Exception:
-    error = exc.response.get("Error", {})
-    code = str(error.get("Code", ""))
-    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-    if code == "ResourceNotFoundException":
-        return StoreUnavailable(f"DynamoDB table is missing: {code}")
-    if code in UNAVAILABLE_CODES or status >= 500:
-        return StoreUnavailable(f"DynamoDB is unavailable: {code or status}")
-    if code == "ConditionalCheckFailedException":
-        return ConditionFailed([0])
-    if code == "TransactionCanceledException":
-        return _Cancelled([str(r.get("Code") or "None") for r in exc.response.get("CancellationReasons") or []])
-    return RequestRefused(f"DynamoDB refused {exc.operation_name}: {code}", code, str(error.get("Message", "")))
+        return call_within_deadline(method, self._cutoff, **kwargs)
 
 
 def _request_key(request: Mapping[str, Any]) -> str:
@@ -547,7 +374,7 @@ def create_table(dynamodb: Any, table_name: str) -> Any:
     """
     client = dynamodb.meta.client
     try:
-        _call(
+        translated_call(
             client.create_table,
             TableName=table_name,
             KeySchema=KEY_SCHEMA,
@@ -558,8 +385,8 @@ def create_table(dynamodb: Any, table_name: str) -> Any:
         if exc.code != "ResourceInUseException":
             raise
         return dynamodb.Table(table_name)
-    _call(client.get_waiter("table_exists").wait, TableName=table_name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 50})
-    _call(
+    translated_call(client.get_waiter("table_exists").wait, TableName=table_name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 50})
+    translated_call(
         client.update_time_to_live,
         TableName=table_name,
         TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},

@@ -33,7 +33,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from chalicelib.books.service import Books, FoundOrder
+from chalicelib.books.orders import FoundOrder
+from chalicelib.books.service import Books
 from chalicelib.domain import window
 from chalicelib.domain.ids import is_campaign_id
 from chalicelib.domain.model import Campaign
