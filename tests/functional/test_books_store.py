@@ -250,7 +250,7 @@ def test_a_smaller_ledger_pool_reads_the_same_pages(books):
     for i in range(20):
         assert books.record_sale(sale(f"ORD-POOL-{i:03d}", 10_000 + i), RECEIVED).status == 201
     expected = [e.position for e in all_ledger(books)]
-    # THEN a store whose shard queries share 1 or 3 threads (the bench's sequential and "before" runs) pages alike
+    # THEN a store whose 4 shards' queries share 1 or 3 threads pages alike (the bench times 1 and 8 for 32 shards)
     for threads in (1, 3):
         store = BooksStore(books.store.table, ledger_threads=threads)
         assert [e.position for e in all_ledger(Books(store, books._campaigns, sizes=BookSizes(8, 4, 7)))] == expected
