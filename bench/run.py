@@ -24,6 +24,14 @@ Sections
    in front of moto's server until the hang starts); each route's time to
    answer through the real SDK, as a ratio to its budget (docs/resilience.md).
    ``python bench/run.py --deadlines`` runs this section alone (about 15 s).
+7. Charity reads: DynamoDB requests of a charity page (HTML and JSON) and of
+   ``/charity`` with 1 and 5 charity sales in a cold container, counted, each
+   against the layout before the one-request page rebuilt in the same run (256
+   counter shards read after the page's batch, ``/charity`` a sale at a time).
+8. Ledger latency: the uncached ledger page on a table whose every request
+   takes 20 ms, its shard queries on 32 threads (now), 8 (before) and 1, in
+   round trips of that latency. ``python bench/run.py --charity`` runs 7 and 8
+   alone (about 15 s).
 
 The embedded DynamoDB is moto's server on a free loopback port.
 """
@@ -396,6 +404,7 @@ def rotation_curve() -> None:
 def publish_curve(table_factory, clock) -> None:
     from chalicelib import wiring
     from chalicelib.settings import Settings
+    from chalicelib.store.table import RequestRefused
     from tests.factories import campaign
 
     previous = None
@@ -405,7 +414,11 @@ def publish_curve(table_factory, clock) -> None:
         campaigns = [campaign(f"camp-{i:04d}", weight=1 if i % 2 else None) for i in range(count)]
         publisher = wiring.build(Settings(table_name=table.name), clock, table).publisher()
         start = time.perf_counter()
-        publisher.publish(campaigns)
+        try:
+            publisher.publish(campaigns)
+        except RequestRefused as exc:  # a limit of the table, reported as a row; the bench goes on
+            row("scale", f"publish {count:,} campaigns", "REFUSED", f"{exc}: {exc.__cause__}")
+            continue
         seconds = time.perf_counter() - start
         writes = [c for c in counter.take() if c in ("PutItem", "BatchWriteItem", "TransactWriteItems")]
         publisher.publish(campaigns)
@@ -501,6 +514,248 @@ def books_section(table_factory) -> None:
         row("scale", f"ledger page (first {books.page_size} entries, uncached) with {size:,} donations", ms(ledger), step)
         previous = ledger
         wiring.configure(None)
+
+
+def _keys_read(client) -> list[int]:
+    """The number of keys of each ``GetItem`` (1) and ``BatchGetItem`` sent on ``client``, in order
+    (the read-count tests' ``keys_read``, with the single reads counted too)."""
+    sizes: list[int] = []
+
+    def on_batch(params, **kwargs):
+        sizes.append(sum(len(r["Keys"]) for r in params["RequestItems"].values()))
+
+    client.meta.events.register("before-parameter-build.dynamodb.BatchGetItem", on_batch)
+    client.meta.events.register("before-parameter-build.dynamodb.GetItem", lambda **kwargs: sizes.append(1))
+    return sizes
+
+
+def charity_reads_section(table_factory) -> None:
+    """DynamoDB requests of a charity page and of ``/charity`` in a cold container, counted.
+
+    "Before" is the layout before the one-request page, rebuilt in the same run on the same
+    table: 256 counter shards (``BookSizes``), read after the page's own batch (no riders on
+    the catalog), and ``/charity`` reading its sales' totals one sale at a time.
+    """
+    import app as app_module
+    from campaign_tools.authoring.campaign_yaml import validate_paths
+    from chalicelib import wiring
+    from chalicelib.books.inputs import SaleRequest
+    from chalicelib.books.service import COUNTER_SHARDS, BookSizes
+    from chalicelib.clock import FixedClock
+    from chalicelib.settings import Settings
+    from tests.factories import charity_sale
+
+    clock = FixedClock(datetime(2026, 12, 1, 10, 0, tzinfo=timezone(timedelta(hours=8))))  # the charity sales are live
+    real = validate_paths([ROOT / "campaigns"]).campaigns
+    cid = "bazhong-pork-charity"
+    page = {
+        "HTML": api_event(f"/campaigns/{cid}", "/campaigns/{campaign_id}", {"campaign_id": cid}),
+        "JSON": api_event(f"/api/campaigns/{cid}", "/api/campaigns/{campaign_id}", {"campaign_id": cid}),
+    }
+    channel = api_event("/charity", "/charity")
+    old = BookSizes(counter_shards=256)
+
+    def cold(table, counter, keys, event, sizes=BookSizes(), before=False):
+        """One request in a new container on ``table``: (the requests sent, the keys of each, the response)."""
+        svc = wiring.build(Settings(table_name=table.name), clock, table, book_sizes=sizes)
+        if before:
+            svc.catalog.riders = None  # the totals are read after the page's batch
+            books = svc.books
+            books.totals_of = lambda ids: {i: books.totals(i) for i in ids}  # one sale at a time
+        wiring.configure(svc)
+        counter.take()
+        keys.clear()
+        answer = app_module.app(event, None)
+        assert answer["statusCode"] == 200, answer
+        return counter.take(), list(keys), answer
+
+    def calls(sent: list[str], sizes: list[int]) -> str:
+        return ", ".join(f"{c} ({k})" for c, k in zip(sent, sizes, strict=True))
+
+    for sales in (1, 5):
+        table = table_factory()
+        counter = RequestCounter(table.meta.client)
+        keys = _keys_read(table.meta.client)
+        extra = [charity_sale(f"bench-charity-{i}", skus=(f"TEA-{i:04d}",)) for i in range(1, sales)]
+        services = wiring.build(Settings(table_name=table.name), clock, table)
+        services.publisher().publish([*real, *extra])
+        if sales == 1:
+            paid = clock().astimezone(UTC)
+            for i, fen in enumerate((10_000, 20_000, 30_000)):
+                sale = SaleRequest(f"ORD-BENCH-C{i}", cid, "PRK-3103", 1, fen, paid)
+                assert services.books.record_sale(sale, clock()).status == 201
+            for fmt, event in page.items():
+                sent, sizes, answer = cold(table, counter, keys, event)
+                sent_before, sizes_before, answer_before = cold(table, counter, keys, event, old, before=True)
+                assert answer["body"] == answer_before["body"]  # the same page, the same totals
+                assert fmt == "HTML" or json.loads(answer["body"])["charity"]["raised"] != "0.00"  # the sales are in it
+                row(
+                    "requests",
+                    f"charity page {fmt}, cold container (pointer + head + {COUNTER_SHARDS} shards)",
+                    str(len(sent)),
+                    f"{calls(sent, sizes)}; 1 expected; before: {len(sent_before)} (next row)",
+                )
+                row(
+                    "requests",
+                    f"charity page {fmt}, cold, before (256 shards, read after)",
+                    str(len(sent_before)),
+                    f"{calls(sent_before, sizes_before)}; 1 + ceil(256 / 100) = 4 expected; the same body",
+                )
+        sent, sizes, answer = cold(table, counter, keys, channel)
+        sent_before, sizes_before, answer_before = cold(table, counter, keys, channel, old, before=True)
+        assert all(c.id in answer["body"] for c in extra) and answer["body"] == answer_before["body"]
+        expected = 1 + -(-COUNTER_SHARDS * sales // 100)
+        row(
+            "requests",
+            f"/charity, cold container, {sales} charity sale{'s' if sales > 1 else ''}",
+            str(len(sent)),
+            f"{calls(sent, sizes)}; the pointer + ceil({COUNTER_SHARDS} x {sales} / 100) = {expected} expected; before: {len(sent_before)}",
+        )
+        row(
+            "requests",
+            f"/charity, cold, before (256 shards, a sale at a time), {sales} sale{'s' if sales > 1 else ''}",
+            str(len(sent_before)),
+            f"{sum(sizes_before)} keys; the pointer + {sales} x ceil(256 / 100) = {1 + 3 * sales} expected",
+        )
+        wiring.configure(None)
+
+
+LATENCY_S = 0.020  # the time of every DynamoDB request in the ledger's latency section
+
+
+class FixedLatency:
+    """A table whose every request takes ``latency_s``, on botocore's ``before-send`` of ``client``.
+
+    While :attr:`on`, each request is answered with moto's answer to the same request body
+    (sent once, then kept) after sleeping ``latency_s``: moto's server is serialized and costs
+    milliseconds a request on a shared machine, which would hide what concurrency saves. Off,
+    requests go to moto as usual (set-up, writes). Use it for reads that repeat, like a page.
+    """
+
+    def __init__(self, client) -> None:
+        import urllib3
+
+        self.on = False
+        self.latency_s = 0.0
+        self._answers: dict[bytes, tuple[int, dict[str, str], bytes]] = {}
+        self._http = urllib3.PoolManager(maxsize=64)
+        client.meta.events.register("before-send.dynamodb", self._send)
+
+    def _send(self, request, **kwargs):
+        if not self.on:
+            return None
+        from botocore.awsrequest import AWSResponse
+
+        body = request.body if isinstance(request.body, bytes) else str(request.body or "").encode()
+        if body not in self._answers:  # its first time: moto answers, once
+            got = self._http.request(request.method, request.url, body=body, headers=dict(request.headers))
+            self._answers[body] = (got.status, dict(got.headers), got.data)
+        status, headers, data = self._answers[body]
+        if self.latency_s:
+            time.sleep(self.latency_s)
+        return AWSResponse(request.url, status, headers, _Raw(data))
+
+
+class _Raw:
+    """The raw body of a kept answer (what ``AWSResponse.content`` streams)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def stream(self, **kwargs):
+        yield self.data
+
+
+def ledger_latency_section(endpoint: str, donations: int = 3_200, rounds: int = 5) -> None:
+    """The uncached ledger page (``/campaigns/{id}/ledger``, full handler) on a table whose every
+    request takes :data:`LATENCY_S` (:class:`FixedLatency`), through a client made as a deployed
+    stage makes it (:func:`chalicelib.wiring.dynamodb_resource`) and the page's 0.8 s deadline.
+
+    The ledger's shard queries run on 32 threads (one a shard: now), 8 (before) and 1 (one query
+    after another). Round trips = (wall time - the same page's wall time at no latency) /
+    :data:`LATENCY_S`, so the figure holds on any machine. The pointer, the campaign and the
+    totals are held warm; only the ledger's first page is dropped before each call.
+    """
+    import app as app_module
+    from campaign_tools.authoring.campaign_yaml import validate_paths
+    from chalicelib import wiring
+    from chalicelib.books.rules import shard_of
+    from chalicelib.clock import FixedClock
+    from chalicelib.deadline import BUDGETS_S
+    from chalicelib.settings import Settings
+    from chalicelib.store.books import BooksStore
+    from chalicelib.store.items import LedgerEntry
+    from chalicelib.store.keys import order_pk
+    from chalicelib.store.table import create_table
+
+    settings = Settings(stage="local", table_name="bench-ledger-latency", dynamodb_endpoint=endpoint)
+    resource = wiring.dynamodb_resource(settings)
+    table = create_table(resource, settings.table_name)
+    latency = FixedLatency(table.meta.client)
+    clock = FixedClock(datetime(2026, 12, 1, 10, 0, tzinfo=timezone(timedelta(hours=8))))
+    svc = wiring.build(settings, clock, table)
+    svc.publisher().publish(validate_paths([ROOT / "campaigns"]).campaigns)
+    cid = "bazhong-pork-charity"
+    shards = svc.books.ledger_shards
+    paid = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+    svc.table.batch_write(
+        puts=[
+            LedgerEntry(paid + timedelta(seconds=i), "sale", f"ORD-****-{i:04d}", 370).to_item(
+                cid, shard_of(f"ORD-T{i:06d}", shards), f"{i:012x}", order_pk(f"ORD-T{i:06d}")
+            )
+            for i in range(donations)
+        ]
+    )
+    svc.catalog._monotonic = lambda: 0.0  # the pointer and the campaign stay warm
+    svc.books._cache._monotonic = lambda: 0.0  # so do the totals; the ledger page is dropped below
+    wiring.configure(svc)
+    event = api_event(f"/campaigns/{cid}/ledger", "/campaigns/{campaign_id}/ledger", {"campaign_id": cid})
+    assert app_module.app(event, None)["statusCode"] == 200  # the pointer, the campaign, the totals
+    stores = {threads: BooksStore(svc.table, None if threads == shards else threads) for threads in (shards, 8, 1)}
+    counter = RequestCounter(table.meta.client)
+    failed: list[str] = []
+
+    def ledger(threads: int, latency_s: float):
+        def call() -> None:
+            svc.books._cache._values.pop(("ledger", cid), None)  # uncached, the rest warm
+            svc.books.store = stores[threads]
+            latency.latency_s = latency_s
+            status = app_module.app(event, None)["statusCode"]
+            if status != 200:
+                failed.append(f"{threads} thread{'s' if threads > 1 else ''}: {status}")
+
+        return call
+
+    latency.on = True
+    counter.take()
+    ledger(shards, 0.0)()  # moto's answers, kept
+    sent = counter.take()
+    assert set(sent) == {"Query"} and not failed, (sent, failed)
+    calls = {(t, s): ledger(t, s) for t in stores for s in (0.0, LATENCY_S)}
+    started = time.perf_counter()
+    best = best_of_rounds(calls, number=1, rounds=rounds)
+    took = time.perf_counter() - started
+    latency.on = False
+    row(
+        "latency",
+        "every DynamoDB request's latency (the unit below)",
+        ms(LATENCY_S),
+        f"moto's answers replayed after a sleep; {donations:,} donations, {len(sent)} Query a page; best of {rounds} rounds, {took:.1f} s",
+    )
+    refills = len(sent) - shards  # each a round of its own: the merge takes one entry at a time, so one shard runs dry at a time
+    labels = {shards: f"{shards} threads, one a shard (now)", 8: "8 threads (before)", 1: "1 thread, in turn"}
+    for threads, label in labels.items():
+        wall, floor = best[(threads, LATENCY_S)], best[(threads, 0.0)]
+        expected = -(-shards // threads) + refills
+        note = f"{(wall - floor) / LATENCY_S:.1f} round trips (ceil({shards} / {threads}) + {refills} refills = {expected} expected; {ms(floor)} at no latency)"
+        if threads != shards:
+            note += f"; x{wall / best[(shards, LATENCY_S)]:.1f} the time on {shards} threads"
+        if threads == 1:
+            note += f"; x{wall / BUDGETS_S['page']:.2f} of the page's {BUDGETS_S['page']:g} s deadline"
+        row("latency", f"ledger page, uncached, {label}", ms(wall), note)
+    if failed:
+        row("latency", "ledger pages not answered 200", str(len(failed)), "; ".join(sorted(set(failed))))
+    wiring.configure(None)
 
 
 def load_section(requests_total: int = 2000, threads: int = 4) -> None:
@@ -774,6 +1029,7 @@ def write_report() -> None:
 def main() -> int:
     os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"})
     only_deadlines = "--deadlines" in sys.argv[1:]
+    only_charity = "--charity" in sys.argv[1:]
     import logging
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every request
@@ -791,6 +1047,10 @@ def main() -> int:
     clock = FixedClock(datetime(2026, 10, 17, 1, 0, tzinfo=UTC))
     try:
         print(f"{'section':<12} {'measure':<58} {'value':>14}  ratio / note")
+        if only_charity:
+            charity_reads_section(lambda: create_table(dynamodb, f"bench-charity-{next(names)}"))
+            ledger_latency_section(endpoint)
+            return 0
         deadline_section(server.port)
         if only_deadlines:
             return 0
@@ -800,6 +1060,8 @@ def main() -> int:
         rotation_curve()
         publish_curve(lambda: create_table(dynamodb, f"bench-publish-{next(names)}"), clock)
         books_section(lambda: create_table(dynamodb, f"bench-books-{next(names)}"))
+        charity_reads_section(lambda: create_table(dynamodb, f"bench-charity-{next(names)}"))
+        ledger_latency_section(endpoint)
     finally:
         server.stop()
     load_section()

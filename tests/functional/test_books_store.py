@@ -245,6 +245,19 @@ def test_entries_of_one_instant_come_out_in_one_stable_order_across_pages(books)
     assert sorted(e.amount_fen for e in first) == sorted(half_up(10_000 + i, "5.45") for i in range(20))
 
 
+def test_a_smaller_ledger_pool_reads_the_same_pages(books):
+    # GIVEN 20 sales over the 4 ledger shards, 7 entries a page
+    for i in range(20):
+        assert books.record_sale(sale(f"ORD-POOL-{i:03d}", 10_000 + i), RECEIVED).status == 201
+    expected = [e.position for e in all_ledger(books)]
+    # THEN a store whose 4 shards' queries share 1 or 3 threads pages alike (the bench times 1 and 8 for 32 shards)
+    for threads in (1, 3):
+        store = BooksStore(books.store.table, ledger_threads=threads)
+        assert [e.position for e in all_ledger(Books(store, books._campaigns, sizes=BookSizes(8, 4, 7)))] == expected
+        assert store._pool_size == threads
+    assert len(expected) == 20
+
+
 def test_folding_to_fewer_counter_shards_keeps_every_fen(books, table):
     from chalicelib.books.rules import shard_of
 
