@@ -742,12 +742,15 @@ def ledger_latency_section(endpoint: str, donations: int = 3_200, rounds: int = 
         ms(LATENCY_S),
         f"moto's answers replayed after a sleep; {donations:,} donations, {len(sent)} Query a page; best of {rounds} rounds, {took:.1f} s",
     )
-    refills = len(sent) - shards  # each a round of its own: the merge takes one entry at a time, so one shard runs dry at a time
+    refills = len(sent) - shards  # each a round of its own (rare: chalicelib.store.books.first_batch)
     labels = {shards: f"{shards} threads, one a shard (now)", 8: "8 threads (before)", 1: "1 thread, in turn"}
     for threads, label in labels.items():
         wall, floor = best[(threads, LATENCY_S)], best[(threads, 0.0)]
         expected = -(-shards // threads) + refills
-        note = f"{(wall - floor) / LATENCY_S:.1f} round trips (ceil({shards} / {threads}) + {refills} refills = {expected} expected; {ms(floor)} at no latency)"
+        note = (
+            f"{(wall - floor) / LATENCY_S:.1f} round trips of added time (ceil({shards} / {threads}) + {refills} refills = "
+            f"{expected}, less where the waits overlap the parsing of other answers; {ms(floor)} at no latency)"
+        )
         if threads != shards:
             note += f"; x{wall / best[(shards, LATENCY_S)]:.1f} the time on {shards} threads"
         if threads == 1:

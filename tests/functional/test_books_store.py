@@ -258,6 +258,44 @@ def test_a_smaller_ledger_pool_reads_the_same_pages(books):
     assert len(expected) == 20
 
 
+def test_a_shard_holding_more_than_its_first_batch_is_refilled_once(books, table):
+    from chalicelib.books.rules import shard_of
+    from chalicelib.store.books import first_batch
+    from tests.conftest import RequestCounter
+
+    # GIVEN a ledger of 2 shards read 30 entries a page (a first batch of 17 each), where the
+    # newest 25 entries are all on shard 0
+    two = Books(books.store, books._campaigns, sizes=BookSizes(counter_shards=8, ledger_shards=2, page_size=30))
+    ids = (f"ORD-REFILL-{i:04d}" for i in range(10_000))
+    on = {0: [], 1: []}
+    for order_id in ids:
+        shard = shard_of(order_id, 2)
+        if len(on[shard]) < (25 if shard == 0 else 15):
+            on[shard].append(order_id)
+        if len(on[0]) == 25 and len(on[1]) == 15:
+            break
+    for order_id in on[1] + on[0]:  # shard 1's first: the newest are shard 0's
+        assert two.record_sale(sale(order_id, 10_000), RECEIVED).status == 201
+    assert first_batch(30, 2) == 17
+    counter = RequestCounter(table.meta.client)
+    # WHEN the first page is read
+    page = two.ledger_page("bazhong-pork-charity", None)
+    # THEN it is shard 0's 25 then shard 1's newest 5, in 2 queries and one refill of shard 0
+    assert counter.take() == ["Query", "Query", "Query"]
+    assert len(page.entries) == 30 and page.next_position is not None
+    assert [e.position for e in page.entries] == sorted((e.position for e in page.entries), reverse=True)
+    assert len(all_ledger(two)) == 40
+
+
+def test_the_first_batch_is_a_shards_share_with_room_never_more_than_the_page():
+    from chalicelib.store.books import LEDGER_BATCH_MIN, first_batch
+
+    assert first_batch(100, 32) == LEDGER_BATCH_MIN == 12  # the deployed page: 4 + 2 < 12
+    assert first_batch(30, 2) == 17
+    assert first_batch(7, 4) == 7
+    assert first_batch(1_000, 32) == 34
+
+
 def test_folding_to_fewer_counter_shards_keeps_every_fen(books, table):
     from chalicelib.books.rules import shard_of
 
