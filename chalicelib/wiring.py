@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from chalicelib.books.service import Books, BookSizes
+from chalicelib.books.service import LEDGER_SHARDS, Books, BookSizes
 from chalicelib.clock import Clock, system_clock
 from chalicelib.deadline import Deadlines
 from chalicelib.domain.totals import TotalsSource, charity_figures
@@ -110,12 +110,20 @@ def dynamodb_resource(settings: Settings) -> Any:
 
     Throttling and transient errors are retried by the SDK's standard retry mode
     (jittered exponential backoff), at most 3 attempts in all, so a request
-    never waits long behind a struggling table.
+    never waits long behind a struggling table. The client keeps one pooled
+    connection per ledger shard (botocore keeps 10 by default): a ledger page
+    queries its :data:`~chalicelib.books.service.LEDGER_SHARDS` shards at once, and
+    an eleventh connection would be opened and then dropped on every such page.
     """
     import boto3
     from botocore.config import Config
 
-    config = Config(retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=2, read_timeout=5)
+    config = Config(
+        retries={"mode": "standard", "total_max_attempts": 3},
+        connect_timeout=2,
+        read_timeout=5,
+        max_pool_connections=LEDGER_SHARDS,
+    )
     kwargs: dict[str, Any] = {}
     if settings.stage == "local" and settings.dynamodb_endpoint:
         # The embedded DynamoDB takes any credentials; never use the shell's real ones for it.

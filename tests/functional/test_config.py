@@ -64,3 +64,6 @@ def test_dynamodb_clients_retry_throttling_in_standard_mode_with_bounded_attempt
     config = dynamodb_resource(Settings()).meta.client.meta.config
     assert config.retries == {"mode": "standard", "total_max_attempts": 3}
     assert (config.connect_timeout, config.read_timeout) == (2, 5)
+    from chalicelib.books.service import LEDGER_SHARDS
+
+    assert config.max_pool_connections == LEDGER_SHARDS == 32  # a ledger page's queries at once, each pooled
