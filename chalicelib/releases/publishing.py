@@ -39,7 +39,8 @@ from chalicelib.errors import NothingToRollBack, PlatformError, ReleaseConflict,
 from chalicelib.homepage.stored import homepage_entry
 from chalicelib.releases.documents import catalog_entry, doc_digest
 from chalicelib.releases.risks import Risk, RiskyPublish, risks_of
-from chalicelib.store.items import CampaignHead, Release
+from chalicelib.store.items import MAX_ITEM_BYTES, CampaignHead, Release, item_bytes
+from chalicelib.store.keys import CURRENT_SK
 from chalicelib.store.releases import ReleaseStore
 
 _log = logging.getLogger(__name__)
@@ -182,6 +183,22 @@ class PayoutsExceedConfirmed(PlatformError):
         self.short = tuple(short)
 
 
+class ReleaseTooLarge(PlatformError):
+    """A release's record would exceed DynamoDB's item size limit (nothing was written)."""
+
+    STATUS_CODE = 413
+    CODE = "release_too_large"
+
+    def __init__(self, campaigns: int, size: int) -> None:
+        per = size / max(campaigns, 1)
+        super().__init__(
+            f"nothing was published: the release of {campaigns:,} campaigns would be a {size / 1000:,.0f} KB item, "
+            f"over DynamoDB's {MAX_ITEM_BYTES // 1000} KB item limit (about {per / 1000:.2f} KB a campaign, so at most "
+            f"about {int(MAX_ITEM_BYTES // per):,} fit); publish fewer campaigns at once"
+        )
+        self.size = size
+
+
 class Publisher:
     """Plans, publishes and rolls back releases on a :class:`~chalicelib.store.releases.ReleaseStore`.
 
@@ -284,6 +301,8 @@ class Publisher:
             raise RiskyPublish(refused)
         self._check_payouts(campaigns)
         manifest = dict(plan.manifest)
+        catalog = [catalog_entry(doc) for doc in plan.docs.values()]
+        self._check_size(manifest, catalog)
         old_manifest = {} if current is None else dict(current.manifest)
         new_versions = [(cid, manifest[cid], doc) for cid, doc in plan.docs.items() if old_manifest.get(cid) != manifest[cid]]
         entries = [(cid, e) for cid, e in ((cid, homepage_entry(doc, manifest[cid])) for cid, doc in plan.docs.items()) if e]
@@ -298,7 +317,7 @@ class Publisher:
         release = Release(
             number=number,
             manifest=manifest,
-            catalog=[catalog_entry(doc) for doc in plan.docs.values()],
+            catalog=catalog,
             published_at=now.isoformat(),
             published_by=self.actor,
             commit=self.commit,
@@ -316,6 +335,16 @@ class Publisher:
         self._write_heads([(cid, CampaignHead(digest, doc)) for cid, digest, doc in new_versions])
         self.prune(keep={release.number, release.previous})
         return plan, release
+
+    def _check_size(self, manifest: Mapping[str, str], catalog: Sequence[Mapping[str, Any]]) -> None:
+        """Raise ``ReleaseTooLarge`` before any write when the release's record (the manifest and the
+        catalog in one item, ``RELEASE/CURRENT``) would exceed DynamoDB's item size limit."""
+        largest = 10**10  # a release number and a previous one at their widest
+        now = self.clock().isoformat()
+        probe = Release(largest, manifest, catalog, now, published_by=self.actor, commit=self.commit, previous=largest)
+        size = item_bytes(probe.to_item(CURRENT_SK))
+        if size > MAX_ITEM_BYTES:
+            raise ReleaseTooLarge(len(catalog), size)
 
     def _write_heads(self, heads: Sequence[tuple[str, CampaignHead]]) -> None:
         """Refresh the head items after a flip. The release is live whatever happens

@@ -46,6 +46,31 @@ def item_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
+# DynamoDB's item size limit, in bytes: attribute names and values both count. Documented as
+# "400 KB" (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html);
+# the service takes up to 400 KiB, the embedded DynamoDB (moto) 405,000 B: the smallest reading is kept.
+MAX_ITEM_BYTES = 400_000
+
+
+def item_bytes(item: Mapping[str, Any]) -> int:
+    """The stored size of ``item`` (strings, numbers, booleans, ``None``), in bytes, as DynamoDB
+    counts it against :data:`MAX_ITEM_BYTES`: each name and string as UTF-8, a number as at most
+    21 bytes (one byte per two significant digits, plus one), a boolean or null as 1.
+    Raises ``TypeError`` on another type (no item of this module holds one)."""
+    size = 0
+    for name, value in item.items():
+        size += len(name.encode())
+        if isinstance(value, str):
+            size += len(value.encode())
+        elif isinstance(value, bool) or value is None:
+            size += 1
+        elif isinstance(value, int | Decimal):
+            size += min(21, len(str(abs(value)).replace(".", "").strip("0") or "0") // 2 + 2)
+        else:
+            raise TypeError(f"{name}: no size rule for {type(value).__name__}")
+    return size
+
+
 def as_int(value: Any) -> int:
     """A DynamoDB number (``Decimal``) as ``int``; absent -> 0."""
     return int(Decimal(value)) if value is not None else 0

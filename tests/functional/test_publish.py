@@ -269,3 +269,38 @@ def test_a_publish_that_fails_at_its_last_step_leaves_no_release_behind(publishe
     _, release = Publisher(store, clock).publish([campaign(), charity_sale()])
     assert [r.number for r in store.list_releases()] == [release.number, 1]
     assert release.number >= 2
+
+
+def test_a_release_over_dynamodbs_item_limit_is_refused_before_any_write(publisher, counter):
+    from chalicelib.releases.publishing import ReleaseTooLarge
+    from chalicelib.store.items import MAX_ITEM_BYTES, item_bytes
+
+    # GIVEN a live release, then 1,000 campaigns: their catalog in one item is over 400 KB
+    publisher.publish([campaign()])
+    counter.reset()
+    many = [campaign()] + [campaign(f"camp-{i:04d}", weight=None) for i in range(999)]
+    with pytest.raises(ReleaseTooLarge) as refused:
+        publisher.publish(many)
+    # THEN it says so, with the size and what fits, and nothing was written; the old release is live
+    message = str(refused.value)
+    assert message.startswith("nothing was published: the release of 1,000 campaigns would be a ")
+    assert "over DynamoDB's 400 KB item limit" in message and "publish fewer campaigns at once" in message
+    assert refused.value.size > MAX_ITEM_BYTES
+    assert counter.writes == 0
+    assert set(publisher.store.get_current_release().manifest) == {"poverty-day-2026"}
+    # AND the count it names as fitting does fit: its release is accepted by the table
+    fits = int(message.split("at most about ")[1].split(" fit")[0].replace(",", ""))
+    _, release = publisher.publish(many[: fits - 5])
+    assert release is not None and len(release.manifest) == fits - 5
+    assert item_bytes(publisher.store.get_current_release().to_item("CURRENT")) <= MAX_ITEM_BYTES
+
+
+def test_item_bytes_counts_names_and_values_as_dynamodb_does():
+    from chalicelib.store.items import item_bytes
+
+    assert item_bytes({"PK": "RELEASE", "SK": "CURRENT"}) == 2 + 7 + 2 + 7
+    assert item_bytes({"title": "巴中"}) == 5 + 6  # UTF-8: 3 bytes a character
+    assert item_bytes({"n": 7, "m": 123456}) == (1 + 2) + (1 + 5)  # at most 1 byte per 2 digits, plus 2
+    assert item_bytes({"flag": True, "none": None}) == 5 + 5
+    with pytest.raises(TypeError, match="blob: no size rule for bytes"):
+        item_bytes({"blob": b"x"})
