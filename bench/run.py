@@ -403,8 +403,8 @@ def rotation_curve() -> None:
 
 def publish_curve(table_factory, clock) -> None:
     from chalicelib import wiring
-    from chalicelib.settings import Settings
     from chalicelib.releases.publishing import ReleaseTooLarge
+    from chalicelib.settings import Settings
     from chalicelib.store.table import RequestRefused
     from tests.factories import campaign
 
