@@ -33,10 +33,10 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.clock import Clock
-from chalicelib.domain.model import Campaign, campaign_to_doc
-from chalicelib.domain.money import fen_to_yuan_str
+from chalicelib.domain.model import Campaign, campaign_from_doc, campaign_to_doc
 from chalicelib.errors import NothingToRollBack, PlatformError, ReleaseConflict, StoreUnavailable
 from chalicelib.homepage.stored import homepage_entry
+from chalicelib.releases.book_checks import BookCheck, PayoutsExceedConfirmed, PublishRefused, check_books
 from chalicelib.releases.documents import catalog_entry, doc_digest
 from chalicelib.releases.risks import Risk, RiskyPublish, risks_of
 from chalicelib.store.items import MAX_ITEM_BYTES, CampaignHead, Release, item_bytes
@@ -103,6 +103,8 @@ class Plan:
     manifest: Mapping[str, str] = field(default_factory=dict)
     # what the public would notice and lose (refused unless allowed by name)
     risks: tuple[Risk, ...] = ()
+    # what would make a charity sale's books wrong (refused whatever is allowed)
+    books: BookCheck | None = None
 
     @property
     def empty(self) -> bool:
@@ -120,6 +122,10 @@ class Plan:
         if self.risks:
             lines.append("risky, refused unless allowed by name:")
             lines.extend(r.describe() for r in self.risks)
+        refusals = [] if self.books is None else self.books.describe()
+        if refusals:
+            lines.append("refused, whatever is allowed:")
+            lines.extend(f"  {line}" for line in refusals)
         return "\n".join(lines)
 
 
@@ -164,23 +170,6 @@ def _diff_campaign(cid: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> 
         changes.append(Change("change", "campaign", cid, None, fields, tuple(values)))
         changes.extend(pick_changes)
     return changes
-
-
-class PayoutsExceedConfirmed(PlatformError):
-    """A publish lists payouts to a cause above the donations confirmed on the stage (nothing was written)."""
-
-    STATUS_CODE = 409
-    CODE = "payouts_exceed_confirmed"
-
-    def __init__(self, short: Sequence[tuple[str, int, int]], at: datetime) -> None:
-        lines = [
-            f"{cid}: the disbursements add up to {fen_to_yuan_str(paid)} yuan, {fen_to_yuan_str(paid - confirmed)} yuan "
-            f"more than the {fen_to_yuan_str(confirmed)} yuan confirmed on this stage at {at.isoformat()}; "
-            "lower or remove a payout, or publish it once that much is confirmed"
-            for cid, paid, confirmed in short
-        ]
-        super().__init__("nothing was published:\n  " + "\n  ".join(lines))
-        self.short = tuple(short)
 
 
 class ReleaseTooLarge(PlatformError):
@@ -230,6 +219,10 @@ class Publisher:
         # progress(total) -> advance(n): the CLI's progress bar for large publishes
         self._progress = progress
 
+    def _live_doc(self, current: Release, campaign_id: str) -> dict[str, Any] | None:
+        digest = current.manifest.get(campaign_id)
+        return None if digest is None else self.store.get_campaign_doc(campaign_id, digest)
+
     def _current_docs(self, current: Release | None) -> dict[str, dict[str, Any]]:
         docs: dict[str, dict[str, Any]] = {}
         if current is None:
@@ -239,21 +232,6 @@ class Publisher:
             if doc is not None:
                 docs[cid] = doc
         return docs
-
-    def _check_payouts(self, campaigns: Sequence[Campaign]) -> None:
-        """Raise :class:`PayoutsExceedConfirmed` (nothing written) when a charity sale's
-        disbursements add up to more than its confirmed donations at the stage's clock
-        (docs/donations.md, "Payouts")."""
-        at = self.clock()
-        short = []
-        for c in campaigns:
-            if c.charity is None or not c.charity.disbursements:
-                continue
-            confirmed = 0 if self._confirmed_fen is None else self._confirmed_fen(c.id, at, c.charity.return_days)
-            if c.charity.disbursed_fen > confirmed:
-                short.append((c.id, c.charity.disbursed_fen, confirmed))
-        if short:
-            raise PayoutsExceedConfirmed(short, at)
 
     def plan(self, campaigns: Sequence[Campaign]) -> Plan:
         """Compare ``campaigns`` with the live release. Reads only."""
@@ -281,6 +259,7 @@ class Publisher:
             release_changed=release_changed,
             manifest=new_manifest,
             risks=tuple(risks_of(old_docs, new_docs, self.clock(), self._has_donations)),
+            books=check_books(campaigns, old_docs, self.clock(), self._confirmed_fen, self._has_donations),
         )
 
     def publish(self, campaigns: Sequence[Campaign], allow: Collection[str] = ()) -> tuple[Plan, Release | None]:
@@ -299,7 +278,8 @@ class Publisher:
         refused = [r for r in plan.risks if r.campaign_id not in allow]
         if refused:
             raise RiskyPublish(refused)
-        self._check_payouts(campaigns)
+        assert plan.books is not None
+        plan.books.raise_if_refused()
         manifest = dict(plan.manifest)
         catalog = [catalog_entry(doc) for doc in plan.docs.values()]
         self._check_size(manifest, catalog)
@@ -382,11 +362,15 @@ class Publisher:
         target = self.store.get_release(target_number)
         if target is None:
             raise NothingToRollBack(f"release {target_number} is not kept")
-        self.store.flip_current(target, current.number)
         moved = [(cid, digest) for cid, digest in target.manifest.items() if current.manifest.get(cid) != digest]
         docs = [(cid, digest, self.store.get_campaign_doc(cid, digest)) for cid, digest in moved]
+        # Refused as a publish of the same campaigns would be (chalicelib.releases.book_checks).
+        back = [campaign_from_doc(doc) for _, _, doc in docs if doc is not None]
+        live = {cid: d for cid in {c.id for c in back} if (d := self._live_doc(current, cid)) is not None}
+        check_books(back, live, self.clock(), self._confirmed_fen, self._has_donations).raise_if_refused()
+        self.store.flip_current(target, current.number)
         self._write_heads([(cid, CampaignHead(digest, doc)) for cid, digest, doc in docs if doc is not None])
         return current, target
 
 
-__all__ = ["Change", "PayoutsExceedConfirmed", "Plan", "Publisher", "Risk", "RiskyPublish"]
+__all__ = ["Change", "PayoutsExceedConfirmed", "Plan", "PublishRefused", "Publisher", "Risk", "RiskyPublish"]

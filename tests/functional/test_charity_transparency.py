@@ -147,6 +147,7 @@ def test_payouts_are_shown_with_their_receipts_and_the_balance(client, table, cl
     c = charity_sale()
     # published as the stage would once enough is confirmed (the refusal is the next test)
     publisher = Publisher(release_store(table), clock, confirmed_fen=lambda cid, at, days: 1090)
+    clock.set(local(2026, 12, 10, 9))  # the payout is listed once it is made
     publisher.publish([replace(c, charity=replace(c.charity, disbursements=(_payout(500),)))])
     clock.set(local(2026, 12, 1, 12))
     post(client, "/api/sales", sale("ORD-20261201-0001"))
@@ -176,6 +177,82 @@ def test_publish_refuses_payouts_above_the_confirmed_donations_on_the_stages_clo
     )
     plan, release = publish(replace(c, charity=replace(c.charity, disbursements=(_payout(1090),))))
     assert release is not None and release.number == 2  # the refused publishes wrote no release
+
+
+def _with(c, **charity):
+    return replace(c, charity=replace(c.charity, **charity))
+
+
+def test_a_payout_dated_after_the_stages_clock_is_refused_and_planned_as_refused(client, table, publish, clock):
+    from chalicelib import wiring
+    from chalicelib.releases.publishing import PublishRefused
+    from chalicelib.settings import Settings
+
+    c = charity_sale()
+    publish(c)
+    clock.set(local(2026, 12, 1, 12))
+    post(client, "/api/sales", sale("ORD-20261201-0001"))
+    clock.set(local(2026, 12, 10, 8))  # 10.90 confirmed; the payout is dated 9:00
+    with pytest.raises(PublishRefused) as refused:
+        publish(_with(c, disbursements=(_payout(500),)))
+    assert "bazhong-pork-charity: a payout of 5.00 yuan is dated 2026-12-10T01:00:00+00:00, after the stage's clock" in str(
+        refused.value
+    )
+    plan = wiring.build(Settings(table_name=table.name), clock, table).publisher().plan([_with(c, disbursements=(_payout(500),))])
+    assert "refused, whatever is allowed:" in plan.describe() and "is dated 2026-12-10T01:00:00+00:00" in plan.describe()
+    clock.set(local(2026, 12, 10, 9))
+    assert publish(_with(c, disbursements=(_payout(500),)))[1] is not None
+
+
+def test_return_days_cannot_change_once_a_charity_sale_has_donations(client, publish, clock):
+    from chalicelib.releases.publishing import PublishRefused
+
+    c = charity_sale()
+    publish(_with(c, return_days=3))  # no donations yet: any window may be set
+    publish(_with(c, return_days=0))
+    clock.set(local(2026, 12, 1, 12))
+    post(client, "/api/sales", sale("ORD-20261201-0001"))  # confirmed at once under a 0-day window
+    with pytest.raises(PublishRefused, match="return_days cannot change from 0 to 7 once the charity sale has donations"):
+        publish(c)
+    # THEN the figures and the ledger's states still agree (the window it was recorded with)
+    assert (charity(client)["confirmed"], charity(client)["pending"]) == ("10.90", "0.00")
+    assert [e["state"] for e in get(client, f"/api/campaigns/{CID}/ledger")[1]["entries"]] == ["confirmed"]
+
+
+def test_a_late_refund_below_the_payouts_shows_a_negative_balance_and_blocks_only_new_payouts(
+    client, table, services, publish, clock
+):
+    from chalicelib import wiring
+    from chalicelib.releases.publishing import PayoutsExceedConfirmed
+    from chalicelib.settings import Settings
+
+    def charity_now():
+        services.catalog._release = None  # the app re-reads the pointer (else cached 5 s)
+        return charity(client)
+
+    c = charity_sale()
+    publish(c)
+    clock.set(local(2026, 12, 1, 12))
+    post(client, "/api/sales", sale("ORD-20261201-0001"))
+    clock.set(local(2026, 12, 10, 12))
+    paid = _with(c, disbursements=(_payout(1090),))
+    publish(paid)  # all 10.90 confirmed, all paid out
+    # WHEN the order is refunded in part after its return window: the donation follows the order
+    assert post(client, "/api/refunds", {"refund_id": "RF-LATE", "order_id": "ORD-20261201-0001", "amount": "100.00"})[0] == 201
+    figures = charity_now()
+    assert (figures["confirmed"], figures["disbursed"], figures["balance"]) == ("5.45", "10.90", "-5.45")
+    # THEN a publish that leaves the payouts as they are goes through; new payouts are refused
+    retitled = replace(paid, title=Text({"zh-CN": "巴中土猪 公益", "en": "Bazhong pork for charity"}))
+    assert publish(retitled)[1] is not None
+    more = _with(retitled, disbursements=(_payout(1090), _payout(1)))
+    with pytest.raises(PayoutsExceedConfirmed, match="10.91 yuan, 5.46 yuan more than the 5.45 yuan confirmed"):
+        publish(more)
+    # AND a rollback to a release with other payouts is checked as a publish of them would be
+    publisher = wiring.build(Settings(table_name=table.name), clock, table).publisher()
+    publish(_with(retitled, disbursements=(_payout(545),)))  # paid out what is confirmed now
+    with pytest.raises(PayoutsExceedConfirmed, match="10.90 yuan, 5.45 yuan more than the 5.45 yuan confirmed"):
+        publisher.rollback()
+    assert charity_now()["disbursed"] == "5.45"  # the live release did not move
 
 
 def test_find_my_order_shows_its_donation_refunds_and_state_and_nothing_else(client, live, clock):
