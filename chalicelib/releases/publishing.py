@@ -33,7 +33,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.clock import Clock
-from chalicelib.domain.model import Campaign, campaign_from_doc, campaign_to_doc
+from chalicelib.domain.model import DEFAULT_RETURN_DAYS, Campaign, campaign_from_doc, campaign_to_doc
 from chalicelib.errors import NothingToRollBack, PlatformError, ReleaseConflict, StoreUnavailable
 from chalicelib.homepage.stored import homepage_entry
 from chalicelib.releases.book_checks import BookCheck, PayoutsExceedConfirmed, PublishRefused, check_books
@@ -56,11 +56,18 @@ class FieldChange:
     new: Any
 
     def describe(self) -> str:
-        """``price: "39.90" -> "42.90"`` (values as JSON text, as they are stored)."""
-        return f"{self.path}: {_shown(self.old)} -> {_shown(self.new)}"
+        """``price: "39.90" -> "42.90"`` (values as JSON text, as they are stored; a value the
+        document leaves out because it is the default is shown as that default)."""
+        return f"{self.path}: {_shown(self.path, self.old)} -> {_shown(self.path, self.new)}"
 
 
-def _shown(value: Any) -> str:
+# Values a campaign document leaves out when they are the default (chalicelib.domain.model).
+_DEFAULTS = {"charity.return_days": DEFAULT_RETURN_DAYS}
+
+
+def _shown(path: str, value: Any) -> str:
+    if value is None and path in _DEFAULTS:
+        return f"{_DEFAULTS[path]} (the default)"
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 

@@ -304,3 +304,12 @@ def test_item_bytes_counts_names_and_values_as_dynamodb_does():
     assert item_bytes({"flag": True, "none": None}) == 5 + 5
     with pytest.raises(TypeError, match="blob: no size rule for bytes"):
         item_bytes({"blob": b"x"})
+
+
+def test_a_plan_shows_a_value_left_at_its_default_as_that_default(publisher):
+    from dataclasses import replace
+
+    sale = charity_sale()
+    publisher.publish([replace(sale, charity=replace(sale.charity, return_days=3))])
+    described = publisher.plan([sale]).describe()
+    assert "charity.return_days: 3 -> 7 (the default)" in described
