@@ -281,6 +281,8 @@ def test_find_my_order_shows_its_donation_refunds_and_state_and_nothing_else(cli
     other = get(client, f"/api/campaigns/{CID}/ledger?order=ORD-20261201-0009")
     assert unknown[0] == other[0] == 404 and unknown[1]["error"] == other[1]["error"] == "not_found"
     assert "0009" not in json.dumps(other[1]).replace("ORD-20261201-0009", "")  # names only what was asked
+    long = get(client, f"/api/campaigns/{CID}/ledger?order={'X' * 5_000}")
+    assert long[0] == 404 and long[1]["message"] == f"no order id of 5,000 characters (at most 128) is in the ledger of '{CID}'"
     html = get(client, f"/campaigns/{CID}/ledger?order=ORD-20261201-0001&lang=en")[1]
     assert '<form class="find-order" method="get"' in html and 'name="order"' in html
     assert '<dd class="order-state state-pending">Pending</dd>' in html and ref in html
