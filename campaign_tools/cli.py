@@ -66,6 +66,17 @@ def _positive(text: str) -> int:
     return value
 
 
+MAX_FOLD_SHARDS = 1024  # fold-counters --from: four times the largest count ever deployed (256)
+
+
+def _old_shard_count(text: str) -> int:
+    """``fold-counters --from``: a whole number from 1 to :data:`MAX_FOLD_SHARDS`."""
+    value = _positive(text)
+    if value > MAX_FOLD_SHARDS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_FOLD_SHARDS}: the counts deployed so far are 256 and 98")
+    return value
+
+
 def _services(args: argparse.Namespace) -> Services:
     """The stage's services, built by the same composition root as the Lambda's, at the stage's clock.
 
@@ -476,7 +487,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("fold-counters", help="after deploying fewer counter shards: fold the old ones into the new")
     p.add_argument(
-        "--from", dest="from_shards", type=_positive, default=256, metavar="N", help="the old shard count (default 256)"
+        "--from",
+        dest="from_shards",
+        type=_old_shard_count,
+        default=256,
+        metavar="N",
+        help=f"the old shard count, 1 to {MAX_FOLD_SHARDS} (default 256)",
     )
     common(p, stage=True)
     p.set_defaults(func=cmd_fold_counters)

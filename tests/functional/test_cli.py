@@ -155,3 +155,13 @@ def test_a_missing_file_or_a_bad_port_is_a_message_not_a_traceback(capsys, tmp_p
     with pytest.raises(SystemExit) as usage:
         main(["releases", "--dynamodb-port", "70000"])
     assert usage.value.code == 2 and "a port is 0 (any free one) to 65535" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"), [("1025", "at most 1024"), ("0", "must be at least 1"), ("abc", "'abc' is not a whole number")]
+)
+def test_fold_counters_takes_an_old_shard_count_from_1_to_1024(capsys, value, reason):
+    with pytest.raises(SystemExit) as exited:
+        main(["fold-counters", "--from", value])
+    assert exited.value.code == 2
+    assert f"argument --from: {reason}" in capsys.readouterr().err

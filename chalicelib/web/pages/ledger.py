@@ -157,7 +157,9 @@ def _order_page(
         return Response(429, page.body, page.content_type, {**page.headers, "Retry-After": str(wait)})
     found = books.find_order(campaign.id, order_id) if len(order_id) <= MAX_ORDER_ID else None
     if found is None:
-        named = repr(order_id) if len(order_id) <= MAX_ORDER_ID else f"id of {len(order_id):,} characters (at most {MAX_ORDER_ID})"
+        named = (
+            repr(order_id) if len(order_id) <= MAX_ORDER_ID else f"id of {len(order_id):,} characters (at most {MAX_ORDER_ID})"
+        )
         return not_found(view, f"no order {named} is in the ledger of {campaign.id!r}", ORDER_MAX_AGE_S)
     at, days = view.at, campaign.charity.return_days
     state = order_state(found, at, days)
