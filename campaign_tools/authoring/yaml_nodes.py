@@ -383,6 +383,9 @@ class NodeReader:
         if text is None:
             return None
         s = text.strip()
+        if re.fullmatch(r"-[0-9]{1,9}", s, re.ASCII) and int(s) < minimum:
+            self.error(node, f"{where}: {s} is below {minimum}; write a whole number of at least {minimum}")
+            return None
         if not re.fullmatch(r"[0-9]{1,9}", s, re.ASCII) or (len(s) > 1 and s[0] == "0"):
             hint = "without leading zeros" if s.isascii() and s.isdigit() and len(s) < 10 else "in plain digits"
             self.error(node, f"{where}: {show(s)} is not a whole number up to 999999999; write it {hint}, e.g. 3")

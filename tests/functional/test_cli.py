@@ -165,3 +165,20 @@ def test_fold_counters_takes_an_old_shard_count_from_1_to_1024(capsys, value, re
         main(["fold-counters", "--from", value])
     assert exited.value.code == 2
     assert f"argument --from: {reason}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("days", "message"),
+    [
+        ("-1", "charity.return_days: -1 is below 0; write a whole number of at least 0"),
+        ("366", "charity.return_days: 366 is over 365; write the return window in days, e.g. 7"),
+    ],
+)
+def test_validate_names_the_return_windows_own_range(capsys, tmp_path, days, message):
+    source = (ROOT / "campaigns" / "bazhong-pork-charity.yaml").read_text(encoding="utf-8")
+    (tmp_path / "bazhong-pork-charity.yaml").write_text(
+        source.replace("  points_per_yuan: 100\n", f"  points_per_yuan: 100\n  return_days: {days}\n"), encoding="utf-8"
+    )
+    code, _, err = run(capsys, "validate", str(tmp_path))
+    assert code == 1
+    assert f"error: {message}" in err, err
