@@ -10,8 +10,9 @@ docs/donations.md, "Reads per page view"). The books hand the catalog a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from chalicelib.store.keys import Key
 from chalicelib.store.table import Item
@@ -33,3 +34,7 @@ class ReadAlong:
 # What a page's campaign read may ask to take along: ``campaign ids -> ReadAlong``, or ``None``
 # when nothing needs reading (the books' figures are cached).
 Riders = Callable[[Sequence[str]], "ReadAlong | None"]
+
+# The campaign ids, picked from the catalog a container holds (the last release's catalog
+# entries), whose books may ride in a due read of the release pointer (``/charity``).
+RidersOf = Callable[[Sequence[Mapping[str, Any]]], Sequence[str]]

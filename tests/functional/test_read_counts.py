@@ -332,3 +332,22 @@ def test_the_charity_channel_reads_its_sales_shards_together(client, selling, ta
     counter.reset()
     _get(client, "/campaigns/bazhong-tea-charity")  # its books are cached: the head alone
     assert counter.calls == ["GetItem"]
+
+
+def test_after_5_s_the_charity_channel_reads_the_pointer_and_its_sales_shards_together(
+    client, selling, table, publish, container, counter, keys_read
+):
+    second = charity_sale("bazhong-tea-charity", skus=("TEA-0001",))
+    publish(campaign(), charity_sale(), second)
+    svc, elapsed = _charity_build(container)
+    _get(client, "/charity")  # warm: the pointer and both sales' books held
+    _sell(svc, 10_000)
+    elapsed[0] = 5.0  # the pointer and the books are both due
+    counter.reset()
+    keys_read.clear()
+    assert "5.45" in _get(client, "/charity").body.decode()
+    # one request per 100 keys: the pointer and 2 x 98 shards, 197 keys
+    assert counter.calls == ["BatchGetItem", "BatchGetItem"] and keys_read == [100, 97]
+    counter.reset()
+    _get(client, "/charity")
+    assert counter.calls == []

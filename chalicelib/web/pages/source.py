@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from chalicelib.domain.model import Campaign
 from chalicelib.homepage.stored import StoredRotation
+from chalicelib.store.along import RidersOf
 from chalicelib.web.page_cache import NO_CACHE, PageCache
 
 
@@ -27,8 +28,11 @@ class Source(Protocol):
     def campaign(self, campaign_id: str) -> Campaign | None:
         """The published campaign, or ``None``."""
 
-    def catalog(self) -> Sequence[Mapping[str, Any]]:
-        """The compact summaries of every published campaign (:func:`chalicelib.releases.publishing.catalog_entry`)."""
+    def catalog(self, riders_of: RidersOf | None = None) -> Sequence[Mapping[str, Any]]:
+        """The compact summaries of every published campaign (:func:`chalicelib.releases.publishing.catalog_entry`).
+
+        ``riders_of(last catalog)``: the campaigns whose books may ride in a due read of the
+        catalog (a store source; others ignore it)."""
 
     def stored_rotation(self, at: datetime) -> StoredRotation | None:
         """The homepage rotation, or ``None`` before the first."""
