@@ -48,7 +48,7 @@ from typing import Any
 from standardwebhooks.webhooks import Webhook
 
 from chalicelib.clock import Clock
-from chalicelib.errors import BadRequest, Unauthorized
+from chalicelib.errors import Unauthorized
 from chalicelib.settings import Settings
 from chalicelib.store.parameters import SecureParameters, default_ssm_client
 
@@ -205,10 +205,7 @@ class WebhookVerifier:
         self._tolerance_s = tolerance_s
 
     def verify(self, raw_body: bytes, headers: Mapping[str, str]) -> None:
-        """Verify ``raw_body`` (the exact request bytes) against the three headers.
-
-        Raises ``Unauthorized`` (401) for a missing, malformed, stale or wrong signature, and
-        ``BadRequest`` (400) for a body that is not UTF-8, after the headers are checked."""
+        """Verify ``raw_body`` (the exact request bytes) against the three headers."""
         lowered = {str(k).lower(): v for k, v in headers.items()}
         missing = [h for h in HEADERS if not lowered.get(h)]
         if missing:
@@ -232,8 +229,7 @@ class WebhookVerifier:
         try:
             text = raw_body.decode("utf-8")
         except UnicodeDecodeError:
-            # Malformed input, signed or not: a 400 says what is wrong (the package verifies text only).
-            raise BadRequest("the body is not UTF-8; a system request is UTF-8 JSON, and nothing was recorded") from None
+            raise Unauthorized("the body is not UTF-8, so its signature cannot match") from None
         try:
             ClockedWebhook(secret, self._wall_clock, self._tolerance_s).verify(
                 text, {"webhook-id": msg_id, "webhook-timestamp": stamp, "webhook-signature": signature}, json_parse=False
