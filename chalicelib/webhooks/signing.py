@@ -231,7 +231,9 @@ class WebhookVerifier:
         except UnicodeDecodeError:
             # Standard Webhooks signs text, and the signature is checked before the body is read: a
             # body that is not UTF-8 cannot be authenticated, signed or not (docs/donations.md).
-            raise Unauthorized("the body is not UTF-8, so its signature cannot be checked (a system request is UTF-8 JSON)") from None
+            raise Unauthorized(
+                "the body is not UTF-8, so its signature cannot be checked (a system request is UTF-8 JSON)"
+            ) from None
         try:
             ClockedWebhook(secret, self._wall_clock, self._tolerance_s).verify(
                 text, {"webhook-id": msg_id, "webhook-timestamp": stamp, "webhook-signature": signature}, json_parse=False
