@@ -90,6 +90,9 @@ class Services:
         def confirmed_fen(campaign_id: str, at: datetime, return_days: int) -> int:
             return charity_figures(self.books.totals(campaign_id), at, return_days, 0).confirmed_fen
 
+        def booked_windows(campaign_id: str) -> set[int]:
+            return {days for days, writes in self.books.books([campaign_id])[campaign_id].by_window.items() if writes}
+
         return Publisher(
             self.releases,
             self.clock,
@@ -98,6 +101,7 @@ class Services:
             progress=progress,
             has_donations=has_donations,
             confirmed_fen=confirmed_fen,
+            booked_windows=booked_windows,
         )
 
 

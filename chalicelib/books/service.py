@@ -34,15 +34,16 @@ from chalicelib.books.checks import check_points, check_sale
 from chalicelib.books.fold import fold_campaign_counters
 from chalicelib.books.inputs import PointDonationRequest, RefundRequest, SaleRequest
 from chalicelib.books.orders import FoundOrder, lookup_order, order_ref, with_refund
+from chalicelib.books.pending import window_deltas
 from chalicelib.books.rules import RefundTooLarge, apply_refund, points_value_fen, public_ref, sale_donation_fen, shard_of
 from chalicelib.domain.model import DEFAULT_RETURN_DAYS, Campaign
 from chalicelib.domain.money import fen_to_yuan_str
 from chalicelib.domain.times import parse_stored
-from chalicelib.domain.totals import DAY_S, CampaignBooks, CharityTotals, paid_second
+from chalicelib.domain.totals import CampaignBooks, CharityTotals
 from chalicelib.errors import NotFound, StoreUnavailable, Unprocessable
 from chalicelib.store.along import ReadAlong
 from chalicelib.store.books import BooksStore, DuplicateId, StaleOrder, counter_keys, sum_counters
-from chalicelib.store.items import LedgerEntry, OrderRecord, Receipt, paid_attribute, receipt_item, split_attribute
+from chalicelib.store.items import LedgerEntry, OrderRecord, Receipt, receipt_item, split_attribute
 from chalicelib.store.keys import POINTS_SK, REFUND_SK, order_pk, points_pk, refund_pk
 
 # 98 = BatchGetItem's 100 keys less the release pointer and the campaign's head: a cold charity
@@ -52,7 +53,6 @@ COUNTER_SHARDS = 98
 LEDGER_SHARDS = 32  # may grow, never shrink: readers merge shards 0..N-1
 PAGE_SIZE = 100
 REFUND_ATTEMPTS = 8
-SWEEP_S = 60  # buckets of closed return windows each counter write removes (docs/donations.md)
 
 
 @dataclass(frozen=True)
@@ -376,23 +376,3 @@ class Books:
         if value is None:  # a condition failed on an item a consistent read cannot see: never expected
             raise StoreUnavailable("the store answered inconsistently; retry the request")
         return value
-
-
-def window_deltas(paid_at: datetime, fen: int, received_at: datetime, return_days: int) -> dict[str, int | None]:
-    """The counter changes that keep a sale's donation in its return window (docs/donations.md).
-
-    ``fen`` (a donation, or a negative reversal) is ADDed to the bucket of the order's paid
-    second while that order is pending at ``received_at``; once it is confirmed nothing needs
-    a bucket (confirmed = raised - pending). The :data:`SWEEP_S` buckets whose window closed
-    in the seconds before ``received_at`` are REMOVEd (``None``): no reader counts them, and
-    no writer targets them again, so the item holds about one bucket a pending second.
-    """
-    horizon = return_days * DAY_S
-    out: dict[str, int | None] = {}
-    last_closed = int(received_at.timestamp() // 1) - horizon
-    for paid in range(last_closed - SWEEP_S + 1, last_closed + 1):
-        out[paid_attribute(paid)] = None
-    paid = paid_second(paid_at)
-    if fen and paid + horizon > received_at.timestamp():
-        out[paid_attribute(paid)] = fen
-    return out

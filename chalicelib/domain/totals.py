@@ -35,6 +35,8 @@ class CampaignBooks:
     by_merchant: dict[str, int] = field(default_factory=dict)
     # the part of raised_sales_fen that may still be pending, by the paid second of its orders
     by_paid_s: dict[int, int] = field(default_factory=dict)
+    # the charity writes (sales and refunds) by the return window, in days, they were booked under
+    by_window: dict[int, int] = field(default_factory=dict)
 
     @property
     def raised_fen(self) -> int:

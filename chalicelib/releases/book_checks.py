@@ -9,7 +9,9 @@
 - ``charity.return_days`` cannot change once the campaign has donations: each pending donation
   is booked by its paid second and read against the window (docs/donations.md, "The
   arithmetic"), and a write made under the old window may have booked none, so the totals and
-  the ledger's states would disagree.
+  the ledger's states would disagree. The books count each charity write under the window it
+  was booked with (``W:<days>``), so the rule holds whatever route the campaign took there:
+  removed and published again, turned into another kind and back, or rolled back.
 
 Payouts already live are not checked again. A refund after the return window still reverses its
 donation, so confirmed can fall below what was paid out (the balance then shows it, below zero);
@@ -18,7 +20,7 @@ refusing every later publish for that would leave staff unable to publish anythi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -92,13 +94,16 @@ def check_books(
     at: datetime,
     confirmed_fen: ConfirmedFen | None,
     has_donations: Callable[[str], bool],
+    booked_windows: Callable[[str], Collection[int]] = lambda campaign_id: (),
 ) -> BookCheck:
     """The refusals of making ``campaigns`` live over ``live_docs`` (id -> live campaign document)
     at the aware instant ``at``, the stage's clock.
 
     ``confirmed_fen`` reads a campaign's confirmed donations (``None``: no books, so every new
-    payout is short); ``has_donations`` is asked only of a charity sale whose ``return_days``
-    changes. Reads the books of the campaigns whose payouts change, and of those only.
+    payout is short); ``booked_windows`` the return windows (days) its books hold writes under;
+    ``has_donations`` is asked only of a charity sale whose ``return_days`` changes while its
+    books name no window (books written before windows were counted). Reads the books of every
+    charity sale (one ``BatchGetItem`` each, cached per container).
     """
     short: list[tuple[str, int, int]] = []
     lines: list[str] = []
@@ -108,11 +113,14 @@ def check_books(
         live = campaign_from_doc(live_docs[c.id]) if c.id in live_docs else None
         live_charity = None if live is None else live.charity
         days = c.charity.return_days
-        if live_charity is not None and live_charity.return_days != days and has_donations(c.id):
+        booked = sorted(set(booked_windows(c.id)))
+        if not booked and live_charity is not None and live_charity.return_days != days and has_donations(c.id):
+            booked = [live_charity.return_days]
+        if booked and days not in booked:
+            kept = " or ".join(str(w) for w in booked)
             lines.append(
-                f"{c.id}: return_days cannot change from {live_charity.return_days} to {days} once the charity sale has "
-                "donations: each pending donation is booked under the window it was recorded with; keep "
-                f"return_days: {live_charity.return_days}"
+                f"{c.id}: return_days cannot change from {kept} to {days} once the charity sale has donations: "
+                f"each pending donation is booked under the window it was recorded with; keep return_days: {kept}"
             )
         if live_charity is not None and live_charity.disbursements == c.charity.disbursements:
             continue  # live already: checked when it was published

@@ -213,6 +213,7 @@ class Publisher:
         progress: Callable[[int], Callable[[int], None]] | None = None,
         has_donations: Callable[[str], bool] = lambda campaign_id: False,
         confirmed_fen: Callable[[str, datetime, int], int] | None = None,
+        booked_windows: Callable[[str], Collection[int]] = lambda campaign_id: (),
     ) -> None:
         self.store = store
         self.clock = clock
@@ -223,6 +224,8 @@ class Publisher:
         # (campaign id, instant, return_days) -> its confirmed donations in fen on this stage;
         # None: no books to check payouts against (every payout is then refused)
         self._confirmed_fen = confirmed_fen
+        # campaign id -> the return windows (days) its books hold writes under (chalicelib.releases.book_checks)
+        self._booked_windows = booked_windows
         # progress(total) -> advance(n): the CLI's progress bar for large publishes
         self._progress = progress
 
@@ -266,7 +269,7 @@ class Publisher:
             release_changed=release_changed,
             manifest=new_manifest,
             risks=tuple(risks_of(old_docs, new_docs, self.clock(), self._has_donations)),
-            books=check_books(campaigns, old_docs, self.clock(), self._confirmed_fen, self._has_donations),
+            books=check_books(campaigns, old_docs, self.clock(), self._confirmed_fen, self._has_donations, self._booked_windows),
         )
 
     def publish(self, campaigns: Sequence[Campaign], allow: Collection[str] = ()) -> tuple[Plan, Release | None]:
@@ -374,7 +377,7 @@ class Publisher:
         # Refused as a publish of the same campaigns would be (chalicelib.releases.book_checks).
         back = [campaign_from_doc(doc) for _, _, doc in docs if doc is not None]
         live = {cid: d for cid in {c.id for c in back} if (d := self._live_doc(current, cid)) is not None}
-        check_books(back, live, self.clock(), self._confirmed_fen, self._has_donations).raise_if_refused()
+        check_books(back, live, self.clock(), self._confirmed_fen, self._has_donations, self._booked_windows).raise_if_refused()
         self.store.flip_current(target, current.number)
         self._write_heads([(cid, CampaignHead(digest, doc)) for cid, digest, doc in docs if doc is not None])
         return current, target

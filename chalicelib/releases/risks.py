@@ -87,7 +87,15 @@ def risks_of(
             shown = "at once" if new_end <= now else f"at {new_end.isoformat()}"
             was = "no end" if old_end is None else old_end.isoformat()
             risks.append(Risk(cid, "ends a campaign early", f"its page ends {shown}, not at {was}"))
-        if donated:
+        if donated and new.charity is None:
+            risks.append(
+                Risk(
+                    cid,
+                    f"turns a charity sale that has donations into a {new.kind}",
+                    "its public ledger and its totals are no longer shown",
+                )
+            )
+        elif donated:
             risks.append(
                 Risk(
                     cid,

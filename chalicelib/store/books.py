@@ -29,6 +29,7 @@ from chalicelib.store.items import (
     COUNTERS,
     PAID_PREFIX,
     SPLIT_PREFIX,
+    WINDOW_PREFIX,
     LedgerEntry,
     OrderRecord,
     Receipt,
@@ -36,6 +37,7 @@ from chalicelib.store.items import (
     item_json,
     paid_of,
     split_of,
+    window_of,
 )
 from chalicelib.store.keys import (
     LEDGER_TOP,
@@ -222,7 +224,7 @@ class BooksStore:
             name: as_int(value)
             for name, value in item.items()
             if name in COUNTERS
-            or name.startswith(SPLIT_PREFIX)
+            or name.startswith((SPLIT_PREFIX, WINDOW_PREFIX))
             or (name.startswith(PAID_PREFIX) and paid_of(name) > closed_until_s)
         }
         counts = ("orders", "refunds", "point_donations")
@@ -334,7 +336,9 @@ def counter_keys(campaign_ids: Sequence[str], shards: int) -> list[Key]:
 def sum_counters(items: Sequence[Mapping[str, Any]], campaign_ids: Sequence[str]) -> dict[str, CampaignBooks]:
     """Each of ``campaign_ids``' books: the sum of its counter shard items among ``items`` (other items
     are ignored; a campaign with none has zero books). Amounts in fen."""
-    sums: dict[str, dict[str, Any]] = {cid: {"c": {}, "m": {}, "q": {}, **{k: 0 for k in COUNTERS}} for cid in campaign_ids}
+    sums: dict[str, dict[str, Any]] = {
+        cid: {"c": {}, "m": {}, "q": {}, "w": {}, **{k: 0 for k in COUNTERS}} for cid in campaign_ids
+    }
     for item in items:
         pk = str(item["PK"])
         if not pk.startswith(TOTALS_PREFIX):
@@ -352,8 +356,13 @@ def sum_counters(items: Sequence[Mapping[str, Any]], campaign_ids: Sequence[str]
             elif name.startswith(PAID_PREFIX):
                 paid = paid_of(name)
                 acc["q"][paid] = acc["q"].get(paid, 0) + as_int(value)
+            elif name.startswith(WINDOW_PREFIX):
+                days = window_of(name)
+                acc["w"][days] = acc["w"].get(days, 0) + as_int(value)
     return {
-        cid: CampaignBooks(**{k: acc[k] for k in COUNTERS}, by_county=acc["c"], by_merchant=acc["m"], by_paid_s=acc["q"])
+        cid: CampaignBooks(
+            **{k: acc[k] for k in COUNTERS}, by_county=acc["c"], by_merchant=acc["m"], by_paid_s=acc["q"], by_window=acc["w"]
+        )
         for cid, acc in sums.items()
     }
 

@@ -38,6 +38,7 @@ Item = dict[str, Any]
 
 SPLIT_PREFIX = "P:"  # net sales per (county, merchant): 'P:["511902","m-0042"]'
 PAID_PREFIX = "Q:"  # sale donations by the paid second of their orders, while inside the return window: 'Q:1796083200'
+WINDOW_PREFIX = "W:"  # charity sale and refund writes by the return window (days) they were booked under: 'W:7'
 COUNTERS = ("sales_fen", "orders", "refunds", "raised_sales_fen", "raised_points_fen", "point_donations", "points")
 
 
@@ -359,3 +360,13 @@ def paid_attribute(paid_s: int) -> str:
 def paid_of(attribute: str) -> int:
     """Inverse of :func:`paid_attribute`."""
     return int(attribute[len(PAID_PREFIX) :])
+
+
+def window_attribute(return_days: int) -> str:
+    """The counter attribute counting the writes booked under a ``return_days`` window: ``W:<days>``."""
+    return f"{WINDOW_PREFIX}{return_days}"
+
+
+def window_of(attribute: str) -> int:
+    """Inverse of :func:`window_attribute`."""
+    return int(attribute[len(WINDOW_PREFIX) :])

@@ -313,6 +313,7 @@ def test_folding_to_fewer_counter_shards_keeps_every_fen(books, table):
     # THEN every figure is back, to the fen, pending share and splits included
     after = fewer.books([cid])[cid]
     assert after == before
+    assert after.by_window == {7: 41}  # 40 sales and a refund booked under the 7-day window, points not
     assert after.charity_totals().pending_fen(RECEIVED, 7) == before.charity_totals().pending_fen(RECEIVED, 7) > 0
     assert [s for s in range(8) if table.get_item(Key={"PK": totals_pk(cid, s), "SK": "SUM"}).get("Item")] == [0, 1, 2]
     # AND a second fold moves nothing

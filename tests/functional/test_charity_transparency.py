@@ -219,6 +219,34 @@ def test_return_days_cannot_change_once_a_charity_sale_has_donations(client, pub
     assert [e["state"] for e in get(client, f"/api/campaigns/{CID}/ledger")[1]["entries"]] == ["confirmed"]
 
 
+def test_the_return_window_stays_locked_when_the_sale_is_removed_or_changes_kind_and_comes_back(client, table, publish, clock):
+    from chalicelib import wiring
+    from chalicelib.releases.publishing import PublishRefused
+    from chalicelib.settings import Settings
+    from tests.factories import campaign
+
+    c = _with(charity_sale(), return_days=0)
+    publish(c)
+    clock.set(local(2026, 12, 1, 12))
+    post(client, "/api/sales", sale("ORD-20261201-0001"))  # booked under a 0-day window
+    publisher = wiring.build(Settings(table_name=table.name), clock, table).publisher()
+    # WHEN the sale is taken off the release (allowed by name), then published again with 7 days
+    publisher.publish([campaign()], allow={CID})
+    with pytest.raises(PublishRefused, match="return_days cannot change from 0 to 7 once the charity sale has donations"):
+        publisher.publish([campaign(), charity_sale()])
+    assert publisher.publish([campaign(), c])[1] is not None  # back with the window it was booked with
+    # AND when it becomes a featured campaign and then a charity sale again
+    featured = replace(charity_sale(), kind="featured", charity=None)
+    plan = publisher.plan([campaign(), featured])
+    assert [r.what for r in plan.risks if r.campaign_id == CID] == ["turns a charity sale that has donations into a featured"]
+    publisher.publish([campaign(), featured], allow={CID})
+    with pytest.raises(PublishRefused, match="return_days cannot change from 0 to 7"):
+        publisher.publish([campaign(), charity_sale()])
+    # THEN the window it was booked with is the one it may come back with
+    assert publisher.publish([campaign(), c])[1] is not None
+    assert charity(client)["raised"] == "10.90"
+
+
 def test_a_late_refund_below_the_payouts_shows_a_negative_balance_and_blocks_only_new_payouts(
     client, table, services, publish, clock
 ):
