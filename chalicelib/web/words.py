@@ -145,6 +145,9 @@ WORDS: dict[str, dict[str, str]] = {
         "gone_hint": "这个活动已经结束了。",
         "unavailable_hint": "我们正在处理，请稍等片刻后刷新页面。",
         "error_hint": "请稍后再试。",
+        "too_many_requests": "查询太频繁",
+        "too_many_hint": "查询太频繁了，请一分钟后再试。",
+        "order_missing": "本账本中没有这个订单号。请核对后再试：订单付款后一两分钟内会出现在这里。",
         "back_home": "返回首页",
         "status": "状态码",
     },
@@ -284,13 +287,17 @@ WORDS: dict[str, dict[str, str]] = {
         "gone_hint": "This campaign has ended.",
         "unavailable_hint": "We are on it. Please wait a moment and reload the page.",
         "error_hint": "Please try again later.",
+        "too_many_requests": "Too many lookups",
+        "too_many_hint": "Too many lookups from here. Please wait a minute and try again.",
+        "order_missing": "No order with this number is in this ledger. Check the number and try again: "
+        "a paid order appears here within a minute or two.",
         "back_home": "Back to the homepage",
         "status": "Status",
     },
 }
 
 # The error codes (chalicelib/errors.py) whose page has a title of its own; any other is titled "error".
-ERROR_TITLES = frozenset({"not_found", "gone", "unavailable"})
+ERROR_TITLES = frozenset({"not_found", "gone", "unavailable", "too_many_requests"})
 
 
 def words(lang: str) -> Mapping[str, str]:

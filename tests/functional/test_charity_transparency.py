@@ -309,6 +309,12 @@ def test_find_my_order_shows_its_donation_refunds_and_state_and_nothing_else(cli
     other = get(client, f"/api/campaigns/{CID}/ledger?order=ORD-20261201-0009")
     assert unknown[0] == other[0] == 404 and unknown[1]["error"] == other[1]["error"] == "not_found"
     assert "0009" not in json.dumps(other[1]).replace("ORD-20261201-0009", "")  # names only what was asked
+    # the HTML lookup of an unknown order, or another campaign's, is the same 404: the form again, the id kept
+    missing = [get(client, f"/campaigns/{CID}/ledger?order={oid}&lang=en") for oid in ("ORD-20261201-0003", "ORD-20261201-0009")]
+    assert [m[0] for m in missing] == [404, 404]
+    assert missing[0][1].replace("0003", "0009") == missing[1][1]
+    assert "No order with this number is in this ledger." in missing[0][1] and 'value="ORD-20261201-0003"' in missing[0][1]
+    assert 'class="ledger-table"' not in missing[0][1]
     long = get(client, f"/api/campaigns/{CID}/ledger?order={'X' * 5_000}")
     assert long[0] == 404 and long[1]["message"] == f"no order id of 5,000 characters (at most 128) is in the ledger of '{CID}'"
     html = get(client, f"/campaigns/{CID}/ledger?order=ORD-20261201-0001&lang=en")[1]
@@ -323,5 +329,7 @@ def test_order_lookups_are_rate_limited_per_client(client, live, services):
     assert statuses == [404] * 10 + [429]
     status, body, headers = get(client, f"/api/campaigns/{CID}/ledger?order=ORD-20261201-0001")
     assert status == 429 and body["error"] == "too_many_requests" and int(headers["Retry-After"]) == 3
+    status, html, headers = get(client, f"/campaigns/{CID}/ledger?order=ORD-20261201-0001&lang=en")
+    assert status == 429 and "Too many lookups from here. Please wait a minute and try again." in html
     # the ledger itself is not limited
     assert get(client, f"/api/campaigns/{CID}/ledger")[0] == 200

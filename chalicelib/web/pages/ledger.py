@@ -131,7 +131,8 @@ def page(
 
 def _html(campaign: Campaign, view: View, entries: Sequence[LedgerEntry], **page: Any) -> str:
     """``ledger.html`` of ``entries`` at ``view.at``: a ledger page, or one order's lines
-    (``page``: what differs, among ``totals``, ``figures``, ``found``, ``order``, ``next_url``, ``first_url``)."""
+    (``page``: what differs, among ``totals``, ``figures``, ``found``, ``order``, ``missing``, ``next_url``,
+    ``first_url``)."""
     assert campaign.charity is not None
     at, days = view.at, campaign.charity.return_days
     return render_page(
@@ -142,7 +143,8 @@ def _html(campaign: Campaign, view: View, entries: Sequence[LedgerEntry], **page
         state=campaign.window.state_at(at),
         goal=campaign.charity.goal_fen,
         entries=[(e, entry_state(e, at, days)) for e in entries],
-        **{"totals": None, "figures": None, "found": None, "order": "", "next_url": None, "first_url": None, **page},
+        **{"totals": None, "figures": None, "found": None, "order": "", "missing": False, "next_url": None, "first_url": None}
+        | page,
     )
 
 
@@ -156,7 +158,11 @@ def _order_page(
         page = error_page(429, "too_many_requests", f"too many order lookups; try again in {wait} s", view.fmt, view.links)
         return Response(429, page.body, page.content_type, {**page.headers, "Retry-After": str(wait)})
     found = books.find_order(campaign.id, order_id) if len(order_id) <= MAX_ORDER_ID else None
-    if found is None:
+    if found is None:  # an unknown id and another campaign's order: the same answer
+        if view.fmt == "html":  # the form again, with the id asked for, to correct it
+            first = view.links.ledger(campaign.id)
+            body = _html(campaign, view, [], order=order_id[:MAX_ORDER_ID], missing=True, first_url=first)
+            return Response(404, body, HTML, cache_control(ORDER_MAX_AGE_S))
         named = (
             repr(order_id) if len(order_id) <= MAX_ORDER_ID else f"id of {len(order_id):,} characters (at most {MAX_ORDER_ID})"
         )
