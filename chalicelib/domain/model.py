@@ -126,6 +126,11 @@ class Charity:
         """The sum of the disbursements (fen)."""
         return sum(d.amount_fen for d in self.disbursements)
 
+    @property
+    def payouts_by_time(self) -> tuple[Disbursement, ...]:
+        """The disbursements oldest first (those of one instant in the YAML's order), as pages list them."""
+        return tuple(sorted(self.disbursements, key=lambda d: d.at))
+
 
 @dataclass(frozen=True)
 class Sight:

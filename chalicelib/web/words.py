@@ -145,6 +145,7 @@ WORDS: dict[str, dict[str, str]] = {
         "gone_hint": "这个活动已经结束了。",
         "unavailable_hint": "我们正在处理，请稍等片刻后刷新页面。",
         "error_hint": "请稍后再试。",
+        "negative_balance": "已拨付的金额超过目前已确认的捐赠：有订单在退货期过后退款，其捐赠已按规则冲回。",
         "too_many_requests": "查询太频繁",
         "too_many_hint": "查询太频繁了，请一分钟后再试。",
         "order_missing": "本账本中没有这个订单号。请核对后再试：订单付款后一两分钟内会出现在这里。",
@@ -287,6 +288,8 @@ WORDS: dict[str, dict[str, str]] = {
         "gone_hint": "This campaign has ended.",
         "unavailable_hint": "We are on it. Please wait a moment and reload the page.",
         "error_hint": "Please try again later.",
+        "negative_balance": "More has been paid out than is confirmed now: an order was refunded after its return "
+        "window, and its donation was reversed, as every refund's is.",
         "too_many_requests": "Too many lookups",
         "too_many_hint": "Too many lookups from here. Please wait a minute and try again.",
         "order_missing": "No order with this number is in this ledger. Check the number and try again: "

@@ -269,6 +269,8 @@ def test_a_late_refund_below_the_payouts_shows_a_negative_balance_and_blocks_onl
     assert post(client, "/api/refunds", {"refund_id": "RF-LATE", "order_id": "ORD-20261201-0001", "amount": "100.00"})[0] == 201
     figures = charity_now()
     assert (figures["confirmed"], figures["disbursed"], figures["balance"]) == ("5.45", "10.90", "-5.45")
+    page = get(client, f"/campaigns/{CID}?lang=en")[1]
+    assert '<dd class="figure-balance">-¥5.45</dd>' in page and "an order was refunded after its return window" in page
     # THEN a publish that leaves the payouts as they are goes through; new payouts are refused
     retitled = replace(paid, title=Text({"zh-CN": "巴中土猪 公益", "en": "Bazhong pork for charity"}))
     assert publish(retitled)[1] is not None
@@ -281,6 +283,21 @@ def test_a_late_refund_below_the_payouts_shows_a_negative_balance_and_blocks_onl
     with pytest.raises(PayoutsExceedConfirmed, match="10.90 yuan, 5.45 yuan more than the 5.45 yuan confirmed"):
         publisher.rollback()
     assert charity_now()["disbursed"] == "5.45"  # the live release did not move
+    assert "an order was refunded after its return window" not in get(client, f"/campaigns/{CID}?lang=en")[1]
+
+
+def test_payouts_are_listed_oldest_first_whatever_the_yaml_order(client, table, clock):
+    c = charity_sale()
+    publisher = Publisher(release_store(table), clock, confirmed_fen=lambda cid, at, days: 1090)
+    clock.set(local(2026, 12, 10, 12))
+    later, earlier = _payout(300), replace(_payout(200), at=local(2026, 12, 9, 9))
+    publisher.publish([_with(c, disbursements=(later, earlier))])
+    assert [(d["at"], d["amount"]) for d in charity(client)["disbursements"]] == [
+        ("2026-12-09T09:00:00+08:00", "2.00"),
+        ("2026-12-10T09:00:00+08:00", "3.00"),
+    ]
+    html = get(client, f"/campaigns/{CID}/ledger?lang=en")[1]
+    assert html.index("¥2.00") < html.index("¥3.00")
 
 
 def test_find_my_order_shows_its_donation_refunds_and_state_and_nothing_else(client, live, clock):

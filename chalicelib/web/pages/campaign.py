@@ -154,12 +154,12 @@ def figures_of(campaign: Campaign, totals: CharityTotals, at: datetime) -> Chari
 
 
 def disbursements_json(campaign: Campaign, lang: str) -> list[dict[str, Any]]:
-    """``[{"at", "amount", "to", "receipt"}]``: the payouts of a charity sale, in the YAML's order."""
+    """``[{"at", "amount", "to", "receipt"}]``: the payouts of a charity sale, oldest first."""
     if campaign.charity is None:
         return []
     return [
         {"at": _iso(campaign, d.at), "amount": fen_to_yuan_str(d.amount_fen), "to": d.to.get(lang), "receipt": d.receipt}
-        for d in campaign.charity.disbursements
+        for d in campaign.charity.payouts_by_time
     ]
 
 
