@@ -62,7 +62,8 @@ def shortfall_line(campaign_id: str, paid_fen: int, confirmed_fen: int, at: date
     return (
         f"{campaign_id}: the disbursements add up to {fen_to_yuan_str(paid_fen)} yuan, "
         f"{fen_to_yuan_str(paid_fen - confirmed_fen)} yuan more than the {fen_to_yuan_str(confirmed_fen)} yuan "
-        f"confirmed on this stage at {at.isoformat()}; lower or remove a payout, or publish it once that much is confirmed"
+        f"confirmed on this stage at {at.isoformat(timespec='seconds')}; lower or remove a payout, or publish it once that "
+        "much is confirmed"
     )
 
 
@@ -127,8 +128,9 @@ def check_books(
         for payout in c.charity.disbursements:
             if payout.at > at:
                 lines.append(
-                    f"{c.id}: a payout of {fen_to_yuan_str(payout.amount_fen)} yuan is dated {payout.at.isoformat()}, "
-                    f"after the stage's clock ({at.isoformat()}); list a payout once it is made, with its receipt"
+                    f"{c.id}: a payout of {fen_to_yuan_str(payout.amount_fen)} yuan is dated "
+                    f"{payout.at.astimezone(c.zone).isoformat(timespec='seconds')}, after the stage's clock "
+                    f"({at.astimezone(c.zone).isoformat(timespec='seconds')}); list a payout once it is made, with its receipt"
                 )
         if c.charity.disbursements:
             confirmed = 0 if confirmed_fen is None else confirmed_fen(c.id, at, days)

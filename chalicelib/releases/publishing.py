@@ -190,7 +190,8 @@ class ReleaseTooLarge(PlatformError):
         super().__init__(
             f"nothing was published: the release of {campaigns:,} campaigns would be a {size / 1000:,.0f} KB item, "
             f"over DynamoDB's {MAX_ITEM_BYTES // 1000} KB item limit (about {per / 1000:.2f} KB a campaign, so at most "
-            f"about {int(MAX_ITEM_BYTES // per):,} fit); publish fewer campaigns at once"
+            f"about {int(MAX_ITEM_BYTES // per):,} fit); a release holds every published campaign, so remove "
+            "the files of campaigns that have ended"
         )
         self.size = size
 

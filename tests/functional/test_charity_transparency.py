@@ -195,11 +195,12 @@ def test_a_payout_dated_after_the_stages_clock_is_refused_and_planned_as_refused
     clock.set(local(2026, 12, 10, 8))  # 10.90 confirmed; the payout is dated 9:00
     with pytest.raises(PublishRefused) as refused:
         publish(_with(c, disbursements=(_payout(500),)))
-    assert "bazhong-pork-charity: a payout of 5.00 yuan is dated 2026-12-10T01:00:00+00:00, after the stage's clock" in str(
-        refused.value
-    )
+    assert (
+        "bazhong-pork-charity: a payout of 5.00 yuan is dated 2026-12-10T09:00:00+08:00, after the stage's clock "
+        "(2026-12-10T08:00:00+08:00)"
+    ) in str(refused.value)
     plan = wiring.build(Settings(table_name=table.name), clock, table).publisher().plan([_with(c, disbursements=(_payout(500),))])
-    assert "refused, whatever is allowed:" in plan.describe() and "is dated 2026-12-10T01:00:00+00:00" in plan.describe()
+    assert "refused, whatever is allowed:" in plan.describe() and "is dated 2026-12-10T09:00:00+08:00" in plan.describe()
     clock.set(local(2026, 12, 10, 9))
     assert publish(_with(c, disbursements=(_payout(500),)))[1] is not None
 

@@ -284,7 +284,7 @@ def test_a_release_over_dynamodbs_item_limit_is_refused_before_any_write(publish
     # THEN it says so, with the size and what fits, and nothing was written; the old release is live
     message = str(refused.value)
     assert message.startswith("nothing was published: the release of 1,000 campaigns would be a ")
-    assert "over DynamoDB's 400 KB item limit" in message and "publish fewer campaigns at once" in message
+    assert "over DynamoDB's 400 KB item limit" in message and "remove the files of campaigns that have ended" in message
     assert refused.value.size > MAX_ITEM_BYTES
     assert counter.writes == 0
     assert set(publisher.store.get_current_release().manifest) == {"poverty-day-2026"}
