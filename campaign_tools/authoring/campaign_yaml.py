@@ -655,9 +655,7 @@ def _return_days(r: NodeReader, node: Node | None) -> int:
     """``charity.return_days``: whole days, 0 to :data:`MAX_RETURN_DAYS` (docs/donations.md, "Pending, then confirmed")."""
     if node is None:
         return DEFAULT_RETURN_DAYS
-    days = r.whole(node, "charity.return_days", minimum=0)
-    if days is not None and days > MAX_RETURN_DAYS:
-        r.error(node, f"charity.return_days: {days} is over {MAX_RETURN_DAYS}; write the return window in days, e.g. 7")
+    days = r.whole(node, "charity.return_days", minimum=0, maximum=MAX_RETURN_DAYS)
     return DEFAULT_RETURN_DAYS if days is None else days
 
 

@@ -377,8 +377,8 @@ class NodeReader:
             return None
         return value
 
-    def whole(self, node: Node, where: str, minimum: int = 1) -> int | None:
-        """A whole number written in plain decimal digits, at least ``minimum``."""
+    def whole(self, node: Node, where: str, minimum: int = 1, maximum: int = 999_999_999) -> int | None:
+        """A whole number written in plain decimal digits, from ``minimum`` to ``maximum`` (at most 9 digits)."""
         text = self.scalar(node, where, "3")
         if text is None:
             return None
@@ -388,10 +388,13 @@ class NodeReader:
             return None
         if not re.fullmatch(r"[0-9]{1,9}", s, re.ASCII) or (len(s) > 1 and s[0] == "0"):
             hint = "without leading zeros" if s.isascii() and s.isdigit() and len(s) < 10 else "in plain digits"
-            self.error(node, f"{where}: {show(s)} is not a whole number up to 999999999; write it {hint}, e.g. 3")
+            self.error(node, f"{where}: {show(s)} is not a whole number up to {maximum}; write it {hint}, e.g. 3")
             return None
         if int(s) < minimum:
             self.error(node, f"{where}: {s} is below {minimum}; write a whole number of at least {minimum}")
+            return None
+        if int(s) > maximum:
+            self.error(node, f"{where}: {s} is over {maximum}; write a whole number of at most {maximum}")
             return None
         return int(s)
 

@@ -171,7 +171,8 @@ def test_fold_counters_takes_an_old_shard_count_from_1_to_1024(capsys, value, re
     ("days", "message"),
     [
         ("-1", "charity.return_days: -1 is below 0; write a whole number of at least 0"),
-        ("366", "charity.return_days: 366 is over 365; write the return window in days, e.g. 7"),
+        ("366", "charity.return_days: 366 is over 365; write a whole number of at most 365"),
+        ("7.0", "charity.return_days: 7.0 is not a whole number up to 365; write it in plain digits, e.g. 3"),
     ],
 )
 def test_validate_names_the_return_windows_own_range(capsys, tmp_path, days, message):
