@@ -281,28 +281,33 @@ class Books:
         _, missing = self._uncached(campaign_ids)
         if not missing:
             return None
-        generations = {cid: self._cache.generation(cid) for cid in missing}
-
-        def take(found: list[dict[str, Any]]) -> None:
-            for cid, books in sum_counters(found, missing).items():
-                self._cache.put(("books", cid), cid, generations[cid], books)
-
-        return ReadAlong(counter_keys(missing, self.counter_shards), take)
+        keep = self._keeper(missing)
+        return ReadAlong(counter_keys(missing, self.counter_shards), lambda found: keep(sum_counters(found, missing)))
 
     def books(self, campaign_ids: Sequence[str]) -> Mapping[str, CampaignBooks]:
         """Each campaign's summed counters; cached ``cache_ttl_s`` per container, dropped by local writes."""
         out, missing = self._uncached(campaign_ids)
         if missing:
-            generations = {cid: self._cache.generation(cid) for cid in missing}
+            keep = self._keeper(missing)
             try:
                 fetched = self.store.get_campaign_books(missing, self.counter_shards)
             except StoreUnavailable as exc:
                 out.update(self._cache.stale([("books", cid) for cid in missing], exc))
                 return out
-            for cid, books in fetched.items():
-                self._cache.put(("books", cid), cid, generations[cid], books)
-                out[cid] = books
+            keep(fetched)
+            out.update(fetched)
         return out
+
+    def _keeper(self, campaign_ids: Sequence[str]) -> Callable[[Mapping[str, CampaignBooks]], None]:
+        """Caches books read from now on for ``campaign_ids``, unless a write in this container
+        lands before they are kept (the cache's generation, taken here, before the read)."""
+        generations = {cid: self._cache.generation(cid) for cid in campaign_ids}
+
+        def keep(read: Mapping[str, CampaignBooks]) -> None:
+            for cid, books in read.items():
+                self._cache.put(("books", cid), cid, generations[cid], books)
+
+        return keep
 
     def _uncached(self, campaign_ids: Sequence[str]) -> tuple[dict[str, CampaignBooks], list[str]]:
         """The cached books of ``campaign_ids`` (each id once, in order), and the ids whose books are not cached."""
