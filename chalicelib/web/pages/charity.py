@@ -7,7 +7,7 @@ with every sale).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +28,9 @@ def page(source: Source, view: View, totals_of: TotalsOf = no_totals_of) -> Resp
     shards riding in the pointer's read when both are due (``ceil((1 + 98 x sales) / 100)``
     ``BatchGetItem``); in a container that never read the pointer, the pointer, then the totals
     (``ceil(98 x sales / 100)``; docs/donations.md)."""
-    times = CatalogTimes.parse(source.catalog(riders_of=lambda held: [e["id"] for e in _listed(held, view.at)]))
+    times = CatalogTimes.parse(
+        source.catalog(riders_of=lambda held: [e["id"] for e in _listed(CatalogTimes.parse(held), view.at)])
+    )
     rows = []
     changes = [times.next_change(view.at)]
     listed = _listed(times, view.at)
@@ -52,7 +54,6 @@ def page(source: Source, view: View, totals_of: TotalsOf = no_totals_of) -> Resp
     return Response(200, html, HTML, cache_control(max_age))
 
 
-def _listed(catalog: Sequence[Mapping[str, Any]] | CatalogTimes, at: datetime) -> list[Mapping[str, Any]]:
+def _listed(times: CatalogTimes, at: datetime) -> list[Mapping[str, Any]]:
     """The charity sales the channel lists at ``at``: those of the catalog live then."""
-    times = catalog if isinstance(catalog, CatalogTimes) else CatalogTimes.parse(catalog)
     return [entry for entry in times.live(at) if entry.get("charity") is not None]
